@@ -1,0 +1,260 @@
+/* at_db: libpq with prepared-statement caching, timeouts and migrations. */
+#include "at_db.h"
+#include "at_log.h"
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct at_db_t {
+    PGconn *conn;
+    char *conninfo;
+    char *schema;
+    int timeout_ms;
+    zhashx_t *prepared; /* sql text -> statement name */
+    unsigned next_stmt;
+};
+
+static int s_setup(at_db_t *self)
+{
+    char sql[256];
+    const char *quoted = NULL;
+    char *ident = PQescapeIdentifier(self->conn, self->schema, strlen(self->schema));
+    if (!ident)
+        return -1;
+    quoted = ident;
+    snprintf(sql, sizeof sql, "SET search_path = %s; SET statement_timeout = %d; SET TIME ZONE 'UTC'",
+             quoted, self->timeout_ms);
+    PQfreemem(ident);
+    PGresult *res = PQexec(self->conn, sql);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        at_error("db: session setup failed: %s", PQerrorMessage(self->conn));
+    PQclear(res);
+    zhashx_purge(self->prepared);
+    return rc;
+}
+
+at_db_t *at_db_connect(const char *conninfo, const char *schema, int timeout_ms, char **error)
+{
+    at_db_t *self = calloc(1, sizeof *self);
+    if (!self)
+        abort();
+    self->conninfo = strdup(conninfo);
+    self->schema = strdup(schema);
+    self->timeout_ms = timeout_ms;
+    self->prepared = zhashx_new();
+    zhashx_set_destructor(self->prepared, (zhashx_destructor_fn *) zstr_free);
+    self->conn = PQconnectdb(conninfo);
+    if (PQstatus(self->conn) != CONNECTION_OK || s_setup(self) != 0) {
+        if (error)
+            *error = strdup(PQerrorMessage(self->conn));
+        at_db_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void at_db_destroy(at_db_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    at_db_t *self = *self_p;
+    PQfinish(self->conn);
+    zhashx_destroy(&self->prepared);
+    free(self->conninfo);
+    free(self->schema);
+    free(self);
+    *self_p = NULL;
+}
+
+PGconn *at_db_conn(at_db_t *self)
+{
+    return self->conn;
+}
+
+int at_db_ensure(at_db_t *self)
+{
+    if (PQstatus(self->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(self->conn);
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        at_warn("db: reconnect failed: %s", PQerrorMessage(self->conn));
+        return -1;
+    }
+    at_info("db: reconnected");
+    return s_setup(self);
+}
+
+PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *params)
+{
+    if (at_db_ensure(self) != 0)
+        return NULL;
+    const char *name = zhashx_lookup(self->prepared, sql);
+    if (!name) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "at_s%u", ++self->next_stmt);
+        PGresult *prep = PQprepare(self->conn, buf, sql, n, NULL);
+        if (PQresultStatus(prep) != PGRES_COMMAND_OK) {
+            /* let the caller see the error, with its SQLSTATE */
+            if (PQstatus(self->conn) != CONNECTION_OK) {
+                PQclear(prep);
+                return NULL;
+            }
+            return prep;
+        }
+        PQclear(prep);
+        zhashx_insert(self->prepared, sql, strdup(buf));
+        name = zhashx_lookup(self->prepared, sql);
+    }
+    PGresult *res = PQexecPrepared(self->conn, name, n, params, NULL, NULL, 0);
+    if (!res || (PQstatus(self->conn) != CONNECTION_OK)) {
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+PGresult *at_db_exec(at_db_t *self, const char *sql)
+{
+    if (at_db_ensure(self) != 0)
+        return NULL;
+    PGresult *res = PQexec(self->conn, sql);
+    if (!res || PQstatus(self->conn) != CONNECTION_OK) {
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+at_status_t at_db_status(at_db_t *self, PGresult *res)
+{
+    (void) self;
+    if (!res)
+        return AT_UNAVAILABLE;
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return AT_OK;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    at_status_t out = AT_INTERNAL;
+    if (state) {
+        if (strcmp(state, "23505") == 0)
+            out = AT_CONFLICT;
+        else if (strcmp(state, "23503") == 0 || strcmp(state, "22P02") == 0)
+            out = AT_NOT_FOUND;
+        else if (strcmp(state, "57014") == 0)
+            out = AT_TIMEOUT;
+        else if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)
+            out = AT_UNAVAILABLE;
+    }
+    if (out == AT_INTERNAL || out == AT_TIMEOUT || out == AT_UNAVAILABLE)
+        at_error("db: %s %s", state ? state : "-", msg ? msg : "(no message)");
+    else
+        at_debug("db: %s %s", state ? state : "-", msg ? msg : "(no message)");
+    return out;
+}
+
+static int s_simple(at_db_t *self, const char *sql)
+{
+    PGresult *res = at_db_exec(self, sql);
+    int rc = res && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc)
+        at_error("db: %s failed: %s", sql, PQerrorMessage(self->conn));
+    PQclear(res);
+    return rc;
+}
+
+int at_db_begin(at_db_t *self)
+{
+    return s_simple(self, "BEGIN");
+}
+
+int at_db_commit(at_db_t *self)
+{
+    return s_simple(self, "COMMIT");
+}
+
+int at_db_rollback(at_db_t *self)
+{
+    if (!at_db_in_transaction(self))
+        return 0;
+    return s_simple(self, "ROLLBACK");
+}
+
+bool at_db_in_transaction(at_db_t *self)
+{
+    PGTransactionStatusType t = PQtransactionStatus(self->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+}
+
+const char *at_db_value(PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations,
+                  char **error)
+{
+    const char *lock_params[] = {schema};
+    int rc = -1;
+    PGresult *res = at_db_query(self, "SELECT pg_advisory_lock(hashtext('atrium.migrate.' || $1))",
+                                1, lock_params);
+    if (at_db_status(self, res) != AT_OK) {
+        *error = strdup("cannot take the migration lock");
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    res = at_db_exec(self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                           "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    if (at_db_status(self, res) != AT_OK) {
+        *error = strdup("cannot create schema_migrations");
+        goto cleanup;
+    }
+    PQclear(res);
+    res = NULL;
+    for (const at_embedded_t *m = migrations; m && m->name; m++) {
+        const char *p[] = {m->name};
+        res = at_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1, p);
+        if (at_db_status(self, res) != AT_OK) {
+            *error = strdup("cannot read schema_migrations");
+            goto cleanup;
+        }
+        bool applied = PQntuples(res) > 0;
+        PQclear(res);
+        res = NULL;
+        if (applied)
+            continue;
+        if (at_db_begin(self) != 0) {
+            *error = strdup("cannot begin a migration");
+            goto cleanup;
+        }
+        res = at_db_exec(self, (const char *) m->data);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "migration %s failed: %s", m->name,
+                     res ? PQresultErrorMessage(res) : "connection lost");
+            *error = strdup(buf);
+            at_db_rollback(self);
+            goto cleanup;
+        }
+        PQclear(res);
+        res = at_db_query(self, "INSERT INTO schema_migrations(name) VALUES ($1)", 1, p);
+        if (at_db_status(self, res) != AT_OK || at_db_commit(self) != 0) {
+            *error = strdup("cannot record a migration");
+            at_db_rollback(self);
+            goto cleanup;
+        }
+        PQclear(res);
+        res = NULL;
+        at_info("db: applied migration %s.%s", schema, m->name);
+    }
+    rc = 0;
+cleanup:
+    PQclear(res);
+    res = at_db_query(self, "SELECT pg_advisory_unlock(hashtext('atrium.migrate.' || $1))", 1,
+                      lock_params);
+    PQclear(res);
+    return rc;
+}
