@@ -23,16 +23,20 @@ void at_arena_destroy(at_arena_t **self_p);
 /* Frees everything allocated so far but keeps the first block for reuse. */
 void at_arena_reset(at_arena_t *self);
 
-/* Returns size bytes aligned for any type, zeroed, owned by the arena. */
+/* Returns size bytes aligned for any type (max_align_t), zeroed, owned by the
+ * arena; never NULL (size 0 gives a distinct pointer). Aborts on
+ * out-of-memory. */
 void *at_arena_alloc(at_arena_t *self, size_t size);
 
 /* Copies the NUL-terminated string s into the arena; NULL gives NULL. */
 char *at_arena_strdup(at_arena_t *self, const char *s);
 
-/* Copies len bytes of s into the arena and adds a NUL. */
+/* Copies exactly len bytes of s (NULs included) into the arena and adds a
+ * NUL; NULL gives NULL. */
 char *at_arena_strndup(at_arena_t *self, const char *s, size_t len);
 
-/* printf into the arena. */
+/* printf into the arena; the result is owned by the arena. Returns NULL only
+ * if vsnprintf reports an encoding error. */
 char *at_arena_printf(at_arena_t *self, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -40,7 +44,8 @@ char *at_arena_printf(at_arena_t *self, const char *fmt, ...)
  * pointer is borrowed from the arena and valid as long as it is. */
 ProtobufCAllocator *at_arena_allocator(at_arena_t *self);
 
-/* Bytes handed out since creation or the last reset. */
+/* Bytes requested (before alignment padding) since creation or the last
+ * reset. */
 size_t at_arena_used(const at_arena_t *self);
 
 #endif
