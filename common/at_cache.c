@@ -100,10 +100,22 @@ int at_cache_ping(at_cache_t *self)
     return rc;
 }
 
+static int s_string_reply(redisReply *r, char **value, size_t *len);
+
 int at_cache_get(at_cache_t *self, const char *key, char **value, size_t *len)
 {
     *value = NULL;
-    redisReply *r = s_command(self, "GET %s", key);
+    return s_string_reply(s_command(self, "GET %s", key), value, len);
+}
+
+int at_cache_getex(at_cache_t *self, const char *key, int ttl_s, char **value, size_t *len)
+{
+    *value = NULL;
+    return s_string_reply(s_command(self, "GETEX %s EX %d", key, ttl_s), value, len);
+}
+
+static int s_string_reply(redisReply *r, char **value, size_t *len)
+{
     if (!r)
         return -1;
     int rc = 1;

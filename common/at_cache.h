@@ -26,6 +26,10 @@ int at_cache_ping(at_cache_t *self);
  * unreachable. */
 int at_cache_get(at_cache_t *self, const char *key, char **value, size_t *len);
 
+/* GETEX key EX ttl_s: GET that also renews the expiry (sliding idle
+ * timeouts in one round trip). Same returns as at_cache_get. */
+int at_cache_getex(at_cache_t *self, const char *key, int ttl_s, char **value, size_t *len);
+
 /* SET key value [EX ttl_s] (ttl_s 0: no expiry). 0 or -1. */
 int at_cache_set(at_cache_t *self, const char *key, const char *value, size_t len, int ttl_s);
 
