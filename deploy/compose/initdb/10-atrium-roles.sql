@@ -15,6 +15,7 @@ SELECT 'CREATE DATABASE atrium ENCODING ''UTF8'' TEMPLATE template0'
 -- Only the six roles may connect; nobody may create in public.
 REVOKE ALL ON DATABASE atrium FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;
 
 CREATE TEMP TABLE atrium_role (role name PRIMARY KEY, schema name NOT NULL);
 INSERT INTO atrium_role VALUES
