@@ -60,20 +60,32 @@ int gw_readyz_handler(struct mg_connection *conn, void *cbdata)
     zframe_destroy(&frame);
     json_object_set_new(checks, "bus", json_string(rc == AT_BUS_OK ? "ok" : "down"));
     ok &= rc == AT_BUS_OK;
-    /* each service, which pings its PostgreSQL */
-    bool pg_ok = true;
+    /* each service: an instance is registered (MMI), and it answers its
+     * ping, which queries its PostgreSQL */
+    bool pg_ok = true, pg_seen = false;
     for (size_t i = 0; s_services[i]; i++) {
-        char rpc[64];
-        snprintf(rpc, sizeof rpc, "%s.ping", s_services[i]);
-        Atrium__Reply *rep = NULL;
-        at_status_t st = rc == AT_BUS_OK ? gw_call(&r, rpc, true, NULL, &rep) : AT_UNAVAILABLE;
-        const char *state = st == AT_OK ? "ok" : rep ? "database down" : "down";
-        if (rep && st != AT_OK)
-            pg_ok = false;
+        const char *state = "down";
+        frame = NULL;
+        if (rc == AT_BUS_OK &&
+            at_bus_client_call(r.thread->bus, "mmi.service", 0, r.deadline_ms, s_services[i],
+                               strlen(s_services[i]), &frame) == AT_BUS_OK &&
+            zframe_streq(frame, "200")) {
+            char rpc[64];
+            snprintf(rpc, sizeof rpc, "%s.ping", s_services[i]);
+            Atrium__Reply *rep = NULL;
+            at_status_t st = gw_call(&r, rpc, true, NULL, &rep);
+            state = st == AT_OK ? "ok" : rep ? "database down" : "not answering";
+            if (rep && st != AT_OK)
+                pg_ok = false;
+            pg_seen |= st == AT_OK;
+        } else {
+            state = "no instance running";
+        }
+        zframe_destroy(&frame);
         json_object_set_new(checks, s_services[i], json_string(state));
-        ok &= st == AT_OK;
+        ok &= strcmp(state, "ok") == 0;
     }
-    json_object_set_new(checks, "postgresql", json_string(pg_ok ? "ok" : "down"));
+    json_object_set_new(checks, "postgresql", json_string(!pg_ok ? "down" : pg_seen ? "ok" : "unknown"));
     bool redis = at_cache_ping(r.thread->cache) == 0;
     json_object_set_new(checks, "redis", json_string(redis ? "ok" : "down"));
     ok &= redis;
