@@ -42,6 +42,11 @@ class Stack:
         url = os.environ.get("ATRIUM_TEST_URL")
         if url:
             return cls(url, os.environ.get("ATRIUM_TEST_DATA", ""), False)
+        path = os.environ.get("ATRIUM_TEST_STACK_FILE")
+        if path and os.path.exists(path):
+            with open(path) as f:
+                info = json.load(f)
+            return cls(info["url"], info["data_dir"], False)
         return cls.start()
 
     @classmethod
