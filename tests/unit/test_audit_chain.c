@@ -151,6 +151,7 @@ static void t_any_field_changes_hash(void **state)
     for (int f = 0; f < 16; f++) {
         for (int variant = 0; variant < 3; variant++) {
             audit_chain_event_t e = s_e2;
+            char changed[256];
             const char **slot[] = {&e.firm_id,       &e.event_id,    &e.at,         &e.actor_id,
                                    &e.actor_name,    &e.actor_kind,  &e.action,     &e.resource_type,
                                    &e.resource_id,   &e.client_id,   &e.ip,         &e.user_agent,
@@ -158,7 +159,6 @@ static void t_any_field_changes_hash(void **state)
             if (f == 15) {
                 e.seq = variant + 3; /* seq: 3, 4, 5 instead of 2 */
             } else {
-                char changed[256];
                 snprintf(changed, sizeof changed, "%sx", *slot[f] ? *slot[f] : "");
                 const char *v = variant == 0 ? changed : variant == 1 ? "" : NULL;
                 if (!*slot[f] && variant == 2)
