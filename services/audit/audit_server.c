@@ -119,6 +119,12 @@ static at_status_t s_ingest(at_ctx_t *ctx, const ProtobufCMessage *request,
 
 /* The filters every list takes, validated into f. Returns AT_OK or fails
  * with validation_failed naming the field. */
+/* An empty query parameter (?action=) filters nothing, as if absent. */
+static const char *s_opt(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
 static at_status_t s_filters(at_ctx_t *ctx, audit_filter_t *f, const char *client_id,
                              const char *resource_type, const char *resource_id,
                              const char *action, const char *since, const char *until,
@@ -126,14 +132,18 @@ static at_status_t s_filters(at_ctx_t *ctx, audit_filter_t *f, const char *clien
 {
     char buf[AUDIT_TIME_LEN + 1];
     char uuid[AUDIT_UUID_LEN + 1];
+    client_id = s_opt(client_id);
+    since = s_opt(since);
+    until = s_opt(until);
+    cursor = s_opt(cursor);
     if (client_id) {
         if (audit_chain_normalize_uuid(client_id, uuid) != 0)
             return at_fail(ctx, AT_VALIDATION_FAILED, "client_id", "client_id is not an id");
         f->client_id = at_str(ctx, uuid);
     }
-    f->resource_type = resource_type;
-    f->resource_id = resource_id;
-    f->action = action;
+    f->resource_type = s_opt(resource_type);
+    f->resource_id = s_opt(resource_id);
+    f->action = s_opt(action);
     if (since) {
         if (audit_chain_normalize_time(since, buf) != 0)
             return at_fail(ctx, AT_VALIDATION_FAILED, "since", "since is not an RFC 3339 time");
@@ -192,7 +202,7 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request, Protob
                                req->cursor);
     if (st != AT_OK)
         return st;
-    if (req->actor_id) {
+    if (s_opt(req->actor_id)) {
         if (audit_chain_normalize_uuid(req->actor_id, uuid) != 0)
             return at_fail(ctx, AT_VALIDATION_FAILED, "actor_id", "actor_id is not an id");
         f.actor_id = at_str(ctx, uuid);

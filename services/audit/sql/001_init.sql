@@ -45,11 +45,12 @@ CREATE INDEX events_client ON events (firm_id, client_id, seq);
 CREATE INDEX events_resource ON events (firm_id, resource_type, resource_id, seq);
 CREATE INDEX events_action ON events (firm_id, action, seq);
 
--- Append-only. The service's role owns this table, and PostgreSQL's owner
+-- Append-only. The service's role owns this table, and a PostgreSQL owner
 -- can always grant itself back any privilege it revokes, so grants alone
--- cannot stop the owner from rewriting the trail; these triggers refuse every UPDATE, DELETE and
--- TRUNCATE, whoever runs them. An owner can still DROP or disable a
--- trigger: that is what the hash chain (and the signed checkpoints) detect.
+-- cannot stop the owner from rewriting the trail. These triggers refuse
+-- every UPDATE, DELETE and TRUNCATE, whoever runs them. An owner can still
+-- drop or disable a trigger: that is what the hash chain (and the signed
+-- checkpoints) detect.
 CREATE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit events are append-only: % refused', TG_OP
