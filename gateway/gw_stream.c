@@ -33,6 +33,7 @@ typedef struct {
     const char *fail_message;
     const char *fail_field;
     bool file_seen;
+    bool in_file;            /* the part being delivered is the file */
 } s_upload_t;
 
 static void s_fail(s_upload_t *u, at_status_t st, Atrium__Reply *rep, const char *fallback)
@@ -131,9 +132,11 @@ static int s_field_found(const char *key, const char *filename, char *path, size
     (void) path;
     (void) pathlen;
     s_upload_t *u = user;
+    u->in_file = false;
     if (strcmp(key, "file") != 0 || u->file_seen)
         return MG_FORM_FIELD_STORAGE_SKIP;
     u->file_seen = true;
+    u->in_file = true;
     if (!u->name && filename && *filename)
         u->name = at_arena_strdup(u->r->arena, filename);
     if (s_begin(u) != 0)
@@ -143,8 +146,11 @@ static int s_field_found(const char *key, const char *filename, char *path, size
 
 static int s_field_get(const char *key, const char *value, size_t len, void *user)
 {
+    /* civetweb names the part only with its first block; later blocks of the
+     * same part come with an empty key, so the open part is tracked here. */
+    (void) key;
     s_upload_t *u = user;
-    if (strcmp(key, "file") != 0)
+    if (!u->in_file)
         return MG_FORM_FIELD_HANDLE_NEXT;
     if (s_append(u, value, len) != 0)
         return MG_FORM_FIELD_HANDLE_ABORT;
