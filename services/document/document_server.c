@@ -75,6 +75,44 @@ static const char *s_role(at_ctx_t *ctx, const char *firm_id, const char *client
     return role;
 }
 
+/* The caller's role on client_id of their own firm, for requests that name a
+ * client rather than a row of ours; NULL with a 404 status in *st when it is
+ * not theirs. Grants in the principal answer at once; owners and admins
+ * (all_clients) carry no list, so auth is asked whether the client is of
+ * their firm; otherwise a foreign client id would answer an empty list
+ * rather than 404. */
+static const char *s_client_role(at_ctx_t *ctx, const char *client_id, at_status_t *st)
+{
+    const Atrium__Principal *p = ctx->principal;
+    *st = AT_OK;
+    if (!doc_is_uuid(client_id)) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    for (size_t i = 0; i < p->n_clients; i++)
+        if (p->clients[i]->client_id && strcmp(p->clients[i]->client_id, client_id) == 0)
+            return s_role(ctx, p->firm_id, client_id, false);
+    const char *role = s_role(ctx, p->firm_id, client_id, false);
+    if (!role) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    Atrium__Document__ClientRef ref = ATRIUM__DOCUMENT__CLIENT_REF__INIT;
+    ref.client_id = (char *) client_id;
+    ProtobufCMessage *ignored = NULL;
+    at_status_t cs = at_call(ctx, "auth.client_get", &ref.base, NULL, &ignored);
+    if (cs == AT_NOT_FOUND || cs == AT_FORBIDDEN) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    if (!at_status_is_success(cs)) {
+        *st = at_fail(ctx, cs == AT_TIMEOUT ? AT_TIMEOUT : AT_UNAVAILABLE, NULL,
+                      "cannot check the client");
+        return NULL;
+    }
+    return role;
+}
+
 static bool s_viewer(const char *role)
 {
     return role && strcmp(role, "viewer") == 0;
@@ -147,12 +185,13 @@ static at_status_t s_folders_list(at_ctx_t *ctx, const ProtobufCMessage *req,
                                   ProtobufCMessage **reply)
 {
     const Atrium__Document__ListFoldersRequest *rq = (const void *) req;
-    if (!s_role(ctx, ctx->principal->firm_id, rq->client_id, false))
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
     Atrium__Document__FolderList *out =
         at_msg_new(ctx, &atrium__document__folder_list__descriptor);
-    at_status_t st = doc_store_folder_list(ctx, ctx->principal->firm_id, rq->client_id,
-                                           at_is_staff(ctx), out);
+    st = doc_store_folder_list(ctx, ctx->principal->firm_id, rq->client_id, at_is_staff(ctx),
+                               out);
     if (st != AT_OK)
         return st;
     *reply = &out->base;
@@ -164,9 +203,10 @@ static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
 {
     const Atrium__Document__CreateFolderRequest *rq = (const void *) req;
     const char *firm_id = ctx->principal->firm_id, *why = NULL;
-    const char *role = s_role(ctx, firm_id, rq->client_id, false);
+    at_status_t st;
+    const char *role = s_client_role(ctx, rq->client_id, &st);
     if (!role)
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return st;
     if (s_viewer(role))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot create folders");
     if (!doc_name_valid(rq->name, &why))
@@ -175,7 +215,7 @@ static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
     if (internal && !at_is_staff(ctx))
         return at_fail(ctx, AT_FORBIDDEN, "visibility", "only staff can create internal folders");
     const char *parent_id = s_set(rq->parent_id) ? rq->parent_id : NULL;
-    at_status_t st = s_begin(ctx);
+    st = s_begin(ctx);
     if (st != AT_OK)
         return st;
     if (parent_id) {
@@ -208,15 +248,15 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
 {
     const Atrium__Document__ListDocumentsRequest *rq = (const void *) req;
     const char *firm_id = ctx->principal->firm_id;
-    if (!s_role(ctx, firm_id, rq->client_id, false))
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
     const char *folder = NULL;
     if (rq->folder_id && (!*rq->folder_id || strcmp(rq->folder_id, "root") == 0)) {
         folder = "";
     } else if (rq->folder_id) {
         doc_folder_row_t f;
-        at_status_t st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f);
-        if (st != AT_OK)
+        if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
             return st;
         folder = f.folder->id;
     }
@@ -235,9 +275,8 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
     Atrium__Document__DocumentList *out =
         at_msg_new(ctx, &atrium__document__document_list__descriptor);
-    at_status_t st = doc_store_list(ctx, firm_id, rq->client_id, folder, pattern,
-                                    at_is_staff(ctx), at_page_limit(rq->has_limit ? rq->limit : 0),
-                                    key, id, out);
+    st = doc_store_list(ctx, firm_id, rq->client_id, folder, pattern, at_is_staff(ctx),
+                        at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
     if (st != AT_OK)
         return st;
     *reply = &out->base;
@@ -396,8 +435,8 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
     } else {
         if (!s_set(rq->client_id))
             return at_fail(ctx, AT_VALIDATION_FAILED, "client_id", "client_id is required");
-        if (!(role = s_role(ctx, p->firm_id, rq->client_id, false)))
-            return at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        if (!(role = s_client_role(ctx, rq->client_id, &st)))
+            return st;
         if (!doc_name_valid(rq->name, &why))
             return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
         up.client_id = rq->client_id;
