@@ -1,0 +1,38 @@
+/* routes_document: the document service's JSON endpoints (api.md
+ * "Documents"). Upload (POST .../documents, POST .../versions) and
+ * content download stream through gw_stream.c, not this table; restore,
+ * preview, activity, signatures, tus and document requests are not served
+ * yet. */
+#include "document.pb-c.h"
+#include "gw_route.h"
+#include <stddef.h>
+
+/* A document at the top level has "folder_id": null, a top-level folder
+ * "parent_id": null, as api.md's shapes list them. */
+static const char *const s_doc_nulls[] = {"folder_id", "next_cursor", NULL};
+static const char *const s_folder_nulls[] = {"parent_id", "next_cursor", NULL};
+
+const gw_route_t gw_routes_document[] = {
+    {"GET", "/api/v1/clients/{client_id}/folders", GW_AUTH_REQUIRED, "document.folders_list",
+     &atrium__document__list_folders_request__descriptor,
+     &atrium__document__folder_list__descriptor, 200, GW_NO_BODY, s_folder_nulls},
+    {"POST", "/api/v1/clients/{client_id}/folders", GW_AUTH_REQUIRED, "document.folders_create",
+     &atrium__document__create_folder_request__descriptor, &atrium__document__folder__descriptor,
+     201, 0, s_folder_nulls},
+    {"GET", "/api/v1/clients/{client_id}/documents", GW_AUTH_REQUIRED, "document.list",
+     &atrium__document__list_documents_request__descriptor,
+     &atrium__document__document_list__descriptor, 200, GW_NO_BODY, s_doc_nulls},
+    {"GET", "/api/v1/documents/{id}", GW_AUTH_REQUIRED, "document.get",
+     &atrium__document__get_document_request__descriptor, &atrium__document__document__descriptor,
+     200, GW_NO_BODY, s_doc_nulls},
+    {"PATCH", "/api/v1/documents/{id}", GW_AUTH_REQUIRED, "document.update",
+     &atrium__document__update_document_request__descriptor,
+     &atrium__document__document__descriptor, 200, 0, s_doc_nulls},
+    /* deleting twice: the second answers 404, nothing is lost by a retry */
+    {"DELETE", "/api/v1/documents/{id}", GW_AUTH_REQUIRED, "document.delete",
+     &atrium__document__delete_document_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
+    {"GET", "/api/v1/documents/{id}/versions", GW_AUTH_REQUIRED, "document.versions",
+     &atrium__document__list_versions_request__descriptor,
+     &atrium__document__version_list__descriptor, 200, GW_NO_BODY, NULL},
+    {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,263 @@
+/* document_blob: files of the blob folder; POSIX I/O only, no SQL. */
+#include "document_blob.h"
+#include "document_digest.h"
+#include "document_names.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int s_fit(char *out, size_t cap, int n)
+{
+    if (n < 0 || (size_t) n >= cap) {
+        if (cap)
+            out[0] = 0;
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int s_mkdir(const char *path, bool *created)
+{
+    if (mkdir(path, 0750) == 0) {
+        if (created)
+            *created = true;
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -1;
+}
+
+/* fsync of a directory makes the entries made or removed in it durable. */
+static int s_sync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int doc_blob_init(const char *dir)
+{
+    char p[DOC_PATH_MAX];
+    if (!dir || !*dir) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* mkdir -p of dir itself, then the two subfolders */
+    if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s", dir)) != 0)
+        return -1;
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (s_mkdir(p, NULL) != 0)
+                return -1;
+            *s = '/';
+        }
+    if (s_mkdir(p, NULL) != 0)
+        return -1;
+    const char *subs[] = {"tmp", "sha256"};
+    for (int i = 0; i < 2; i++) {
+        if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s/%s", dir, subs[i])) != 0 ||
+            s_mkdir(p, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int doc_blob_path(char *out, size_t cap, const char *dir, const char *hex)
+{
+    if (!doc_digest_hex_valid(hex)) {
+        if (cap)
+            out[0] = 0;
+        errno = EINVAL;
+        return -1;
+    }
+    return s_fit(out, cap,
+                 snprintf(out, cap, "%s/sha256/%.2s/%.2s/%s", dir, hex, hex + 2, hex));
+}
+
+int doc_blob_tmp_path(char *out, size_t cap, const char *dir, const char *upload_id)
+{
+    if (!doc_is_uuid(upload_id)) {
+        if (cap)
+            out[0] = 0;
+        errno = EINVAL;
+        return -1;
+    }
+    return s_fit(out, cap, snprintf(out, cap, "%s/tmp/%s", dir, upload_id));
+}
+
+int doc_blob_tmp_create(const char *dir, const char *upload_id)
+{
+    char p[DOC_PATH_MAX];
+    if (doc_blob_tmp_path(p, sizeof p, dir, upload_id) != 0)
+        return -1;
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    return close(fd);
+}
+
+int doc_blob_tmp_write(const char *dir, const char *upload_id, int64_t offset, const void *data,
+                       size_t len)
+{
+    char p[DOC_PATH_MAX];
+    if (offset < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (doc_blob_tmp_path(p, sizeof p, dir, upload_id) != 0)
+        return -1;
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const unsigned char *d = data;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(fd, d + done, len - done, (off_t) offset + (off_t) done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        done += (size_t) n;
+    }
+    /* close() may report a deferred write error (NFS): it counts */
+    return close(fd);
+}
+
+int doc_blob_tmp_remove(const char *dir, const char *upload_id)
+{
+    char p[DOC_PATH_MAX];
+    if (doc_blob_tmp_path(p, sizeof p, dir, upload_id) != 0)
+        return -1;
+    if (unlink(p) != 0 && errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+/* Moves src to dst unless dst exists: renameat2(RENAME_NOREPLACE) where the
+ * file system has it, else link + unlink (also atomic against a racing
+ * twin). Returns 0 moved, 1 dst existed (src left), -1 error. */
+static int s_move_noreplace(const char *src, const char *dst)
+{
+    if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return 1;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (link(src, dst) != 0)
+        return errno == EEXIST ? 1 : -1;
+    unlink(src);
+    return 0;
+}
+
+int doc_blob_commit(const char *dir, const char *upload_id, int64_t size, const char *hex,
+                    bool *dedup)
+{
+    char tmp[DOC_PATH_MAX], dst[DOC_PATH_MAX], d1[DOC_PATH_MAX], d2[DOC_PATH_MAX];
+    char tmpdir[DOC_PATH_MAX], shadir[DOC_PATH_MAX];
+    *dedup = false;
+    if (size < 0 || doc_blob_tmp_path(tmp, sizeof tmp, dir, upload_id) != 0 ||
+        doc_blob_path(dst, sizeof dst, dir, hex) != 0 ||
+        s_fit(d1, sizeof d1, snprintf(d1, sizeof d1, "%s/sha256/%.2s", dir, hex)) != 0 ||
+        s_fit(d2, sizeof d2, snprintf(d2, sizeof d2, "%s/sha256/%.2s/%.2s", dir, hex, hex + 2)) !=
+            0 ||
+        s_fit(tmpdir, sizeof tmpdir, snprintf(tmpdir, sizeof tmpdir, "%s/tmp", dir)) != 0 ||
+        s_fit(shadir, sizeof shadir, snprintf(shadir, sizeof shadir, "%s/sha256", dir)) != 0)
+        return -1;
+    int fd = open(tmp, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int e = 0;
+    if (fstat(fd, &st) != 0)
+        e = errno;
+    else if (st.st_size < size)
+        e = EIO; /* bytes the database counts are missing */
+    else if (st.st_size > size && ftruncate(fd, (off_t) size) != 0)
+        e = errno;
+    if (e) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (fsync(fd) != 0) {
+        /* Never fsync this fd again and call it done: the error may have
+         * cost us the pages. The upload fails; its file goes. */
+        close(fd);
+        unlink(tmp);
+        errno = EIO;
+        return -1;
+    }
+    if (close(fd) != 0) {
+        unlink(tmp);
+        errno = EIO;
+        return -1;
+    }
+    bool made1 = false, made2 = false;
+    if (s_mkdir(d1, &made1) != 0 || s_mkdir(d2, &made2) != 0)
+        return -1;
+    if ((made1 && s_sync_dir(shadir) != 0) || (made2 && s_sync_dir(d1) != 0))
+        return -1;
+    int mv = s_move_noreplace(tmp, dst);
+    if (mv < 0)
+        return -1;
+    if (mv == 1) {
+        *dedup = true;
+        unlink(tmp);
+    }
+    if (s_sync_dir(d2) != 0 || s_sync_dir(tmpdir) != 0)
+        return -1;
+    return 0;
+}
+
+bool doc_blob_exists(const char *dir, const char *hex)
+{
+    char p[DOC_PATH_MAX];
+    struct stat st;
+    return doc_blob_path(p, sizeof p, dir, hex) == 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+ssize_t doc_blob_read(const char *dir, const char *hex, int64_t offset, void *buf, size_t len)
+{
+    char p[DOC_PATH_MAX];
+    if (offset < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (doc_blob_path(p, sizeof p, dir, hex) != 0)
+        return -1;
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    unsigned char *b = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, b + done, len - done, (off_t) offset + (off_t) done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        done += (size_t) n;
+    }
+    close(fd);
+    return (ssize_t) done;
+}

@@ -1,0 +1,886 @@
+/* document_server: the document service's method table and thin handlers:
+ * folders, documents and versions (JSON routes), and the chunked byte
+ * transfer with the gateway (upload begin/chunk/finish/abort, content info
+ * and read). Every handler validates, checks the principal against the row,
+ * calls the store and returns a status.
+ *
+ * It holds no upload state in memory: an upload is a row in uploads (with
+ * the running SHA-256 state) and a file in the blob folder, so each chunk may
+ * land on any thread of any instance. It never writes SQL (document_store)
+ * and never names a file after a client's file name (document_blob).
+ */
+#include "at_cursor.h"
+#include "at_log.h"
+#include "at_mdp.h"
+#include "at_service.h"
+#include "document_blob.h"
+#include "document_digest.h"
+#include "document_names.h"
+#include "document_sniff.h"
+#include "document_store.h"
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const at_embedded_t document_migrations[];
+
+typedef struct {
+    char *blob_dir;
+    int64_t max_upload; /* bytes */
+    int64_t idle_s;     /* an upload without a chunk for this long is dropped */
+} doc_state_t;
+
+static const at_config_key_t s_config[] = {
+    {"ATRIUM_BLOB_DIR", "${ATRIUM_DATA_DIR}/blobs", AT_CFG_STRING, 0, 0, true, false,
+     "folder of stored files (shared by every document instance)"},
+    {"ATRIUM_MAX_UPLOAD_BYTES", "10737418240", AT_CFG_INT, 1, INT64_MAX, true, false,
+     "largest file an upload may store, in bytes (default 10 GiB)"},
+    {"ATRIUM_UPLOAD_IDLE_S", "86400", AT_CFG_INT, 60, 30 * 86400, true, false,
+     "an upload that received nothing for this many seconds is dropped with its bytes"},
+    {NULL, NULL, 0, 0, 0, false, false, NULL},
+};
+
+typedef Atrium__Document__UploadBeginRequest begin_rq_t;
+typedef Atrium__Document__UploadChunkRequest chunk_rq_t;
+typedef Atrium__Document__UploadFinishRequest finish_rq_t;
+typedef Atrium__Document__UploadAbortRequest abort_rq_t;
+typedef Atrium__Document__ContentInfoRequest info_rq_t;
+typedef Atrium__Document__ReadRequest read_rq_t;
+
+static const doc_state_t *s_state(const at_ctx_t *ctx)
+{
+    return ctx->state;
+}
+
+static bool s_set(const char *s)
+{
+    return s && *s;
+}
+
+/* The caller's role on something of client_id in firm_id, or NULL when they
+ * may not see it (then it answers 404 as if it did not exist): another firm,
+ * a client they are not a member of, or an internal folder for a client
+ * user. */
+static const char *s_role(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                          bool internal)
+{
+    const char *role = at_can_see_client(ctx, firm_id, client_id);
+    if (!role || (internal && !at_is_staff(ctx)))
+        return NULL;
+    return role;
+}
+
+/* The caller's role on client_id of their own firm, for requests that name a
+ * client rather than a row of ours; NULL with a 404 status in *st when it is
+ * not theirs. Grants in the principal answer at once; owners and admins
+ * (all_clients) carry no list, so auth is asked whether the client is of
+ * their firm; otherwise a foreign client id would answer an empty list
+ * rather than 404. */
+static const char *s_client_role(at_ctx_t *ctx, const char *client_id, at_status_t *st)
+{
+    const Atrium__Principal *p = ctx->principal;
+    *st = AT_OK;
+    if (!doc_is_uuid(client_id)) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    for (size_t i = 0; i < p->n_clients; i++)
+        if (p->clients[i]->client_id && strcmp(p->clients[i]->client_id, client_id) == 0)
+            return s_role(ctx, p->firm_id, client_id, false);
+    const char *role = s_role(ctx, p->firm_id, client_id, false);
+    if (!role) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    Atrium__Document__ClientRef ref = ATRIUM__DOCUMENT__CLIENT_REF__INIT;
+    ref.client_id = (char *) client_id;
+    ProtobufCMessage *ignored = NULL;
+    at_status_t cs = at_call(ctx, "auth.client_get", &ref.base, NULL, &ignored);
+    if (cs == AT_NOT_FOUND || cs == AT_FORBIDDEN) {
+        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
+        return NULL;
+    }
+    if (!at_status_is_success(cs)) {
+        *st = at_fail(ctx, cs == AT_TIMEOUT ? AT_TIMEOUT : AT_UNAVAILABLE, NULL,
+                      "cannot check the client");
+        return NULL;
+    }
+    return role;
+}
+
+static bool s_viewer(const char *role)
+{
+    return role && strcmp(role, "viewer") == 0;
+}
+
+/* Loads the live document id that the caller may see (lock: FOR UPDATE,
+ * inside the caller's transaction). A missing one and someone else's answer
+ * alike. */
+static at_status_t s_document(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *row,
+                              const char **role)
+{
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    at_status_t st = doc_store_get(ctx, id, lock, row);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    if (st != AT_OK)
+        return st;
+    *role = s_role(ctx, row->firm_id, row->doc->client_id, row->internal);
+    if (!*role)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    return AT_OK;
+}
+
+/* Loads folder id as a place for things of client_id; field names the
+ * request field for the 404. */
+static at_status_t s_folder(at_ctx_t *ctx, const char *id, const char *client_id,
+                            const char *field, doc_folder_row_t *row)
+{
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, field, "folder not found");
+    at_status_t st = doc_store_folder_get(ctx, id, row);
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && (strcmp(row->folder->client_id, client_id) != 0 ||
+                         !s_role(ctx, row->firm_id, client_id, row->internal))))
+        return at_fail(ctx, AT_NOT_FOUND, field, "folder not found");
+    return st;
+}
+
+static at_status_t s_begin(at_ctx_t *ctx)
+{
+    return at_db_begin(ctx->db) == 0 ? AT_OK
+                                     : at_fail(ctx, AT_UNAVAILABLE, NULL, "database unavailable");
+}
+
+static at_status_t s_commit(at_ctx_t *ctx)
+{
+    return at_db_commit(ctx->db) == 0 ? AT_OK
+                                      : at_fail(ctx, AT_UNAVAILABLE, NULL, "database unavailable");
+}
+
+/* Records one audit event about a document in the open transaction. */
+static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_id,
+                           const char *client_id, const char *resource_type, const char *id,
+                           json_t *details)
+{
+    at_status_t st = at_audit(ctx, &(at_audit_event_t){.action = action,
+                                                       .resource_type = resource_type,
+                                                       .resource_id = id,
+                                                       .client_id = client_id,
+                                                       .firm_id = firm_id,
+                                                       .details = details});
+    json_decref(details);
+    return st;
+}
+
+/* -- folders ---------------------------------------------------------------- */
+
+static at_status_t s_folders_list(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage **reply)
+{
+    const Atrium__Document__ListFoldersRequest *rq = (const void *) req;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    Atrium__Document__FolderList *out =
+        at_msg_new(ctx, &atrium__document__folder_list__descriptor);
+    st = doc_store_folder_list(ctx, ctx->principal->firm_id, rq->client_id, at_is_staff(ctx),
+                               out);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage **reply)
+{
+    const Atrium__Document__CreateFolderRequest *rq = (const void *) req;
+    const char *firm_id = ctx->principal->firm_id, *why = NULL;
+    at_status_t st;
+    const char *role = s_client_role(ctx, rq->client_id, &st);
+    if (!role)
+        return st;
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot create folders");
+    if (!doc_name_valid(rq->name, &why))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
+    bool internal = rq->has_visibility && rq->visibility == ATRIUM__DOCUMENT__VISIBILITY__INTERNAL;
+    if (internal && !at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, "visibility", "only staff can create internal folders");
+    const char *parent_id = s_set(rq->parent_id) ? rq->parent_id : NULL;
+    st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    if (parent_id) {
+        doc_folder_row_t parent;
+        if ((st = s_folder(ctx, parent_id, rq->client_id, "parent_id", &parent)) != AT_OK)
+            return st;
+        internal = internal || parent.internal; /* nothing shared inside an internal folder */
+    }
+    doc_folder_msg_t *folder = NULL;
+    st = doc_store_folder_create(ctx, firm_id, rq->client_id, parent_id, rq->name,
+                                 internal ? "internal" : "shared", ctx->principal->user_id, &folder);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "name", "a folder named \"%s\" exists there already",
+                       rq->name);
+    if (st != AT_OK)
+        return st;
+    st = s_audit(ctx, "folder.created", firm_id, rq->client_id, "folder", folder->id,
+                 json_pack("{s:s, s:s, s:s?}", "name", folder->name, "visibility",
+                           internal ? "internal" : "shared", "parent_id", parent_id));
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &folder->base;
+    return AT_CREATED;
+}
+
+/* -- documents -------------------------------------------------------------- */
+
+static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage **reply)
+{
+    const Atrium__Document__ListDocumentsRequest *rq = (const void *) req;
+    const char *firm_id = ctx->principal->firm_id;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    const char *folder = NULL;
+    if (rq->folder_id && (!*rq->folder_id || strcmp(rq->folder_id, "root") == 0)) {
+        folder = "";
+    } else if (rq->folder_id) {
+        doc_folder_row_t f;
+        if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+            return st;
+        folder = f.folder->id;
+    }
+    char *pattern = NULL;
+    if (s_set(rq->q)) {
+        size_t qlen = strlen(rq->q);
+        if (qlen > 200)
+            return at_fail(ctx, AT_VALIDATION_FAILED, "q", "q must be at most 200 bytes");
+        pattern = at_arena_alloc(ctx->arena, 2 * qlen + 3);
+        if (doc_like_pattern(rq->q, pattern, 2 * qlen + 3) < 0)
+            return at_fail(ctx, AT_INTERNAL, NULL, "search pattern does not fit");
+    }
+    char *key = NULL, *id = NULL;
+    if (s_set(rq->cursor) &&
+        (at_cursor_decode(ctx->arena, rq->cursor, &key, &id) != 0 || !doc_is_uuid(id)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
+    Atrium__Document__DocumentList *out =
+        at_msg_new(ctx, &atrium__document__document_list__descriptor);
+    st = doc_store_list(ctx, firm_id, rq->client_id, folder, pattern, at_is_staff(ctx),
+                        at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+static at_status_t s_documents_get(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const Atrium__Document__GetDocumentRequest *rq = (const void *) req;
+    doc_row_t row;
+    const char *role;
+    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    if (st != AT_OK || (st = s_begin(ctx)) != AT_OK)
+        return st;
+    st = s_audit(ctx, "document.viewed", row.firm_id, row.doc->client_id, "document", row.doc->id,
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &row.doc->base;
+    return AT_OK;
+}
+
+static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                      ProtobufCMessage **reply)
+{
+    const Atrium__Document__UpdateDocumentRequest *rq = (const void *) req;
+    const char *why = NULL;
+    if (rq->name && !doc_name_valid(rq->name, &why))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot change documents");
+    const char *to_folder = NULL; /* NULL: stays; "": top level */
+    if (rq->folder_id && (!*rq->folder_id || strcmp(rq->folder_id, "root") == 0)) {
+        to_folder = "";
+    } else if (rq->folder_id) {
+        doc_folder_row_t f;
+        if ((st = s_folder(ctx, rq->folder_id, row.doc->client_id, "folder_id", &f)) != AT_OK)
+            return st;
+        to_folder = f.folder->id;
+    }
+    const char *old_folder = row.doc->folder_id ? row.doc->folder_id : "";
+    bool renamed = rq->name && strcmp(rq->name, row.doc->name) != 0;
+    bool moved = to_folder && strcmp(to_folder, old_folder) != 0;
+    if (!renamed && !moved) {
+        at_db_rollback(ctx->db);
+        *reply = &row.doc->base;
+        return AT_OK;
+    }
+    st = doc_store_update(ctx, row.doc->id, renamed ? rq->name : NULL, moved ? to_folder : NULL);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "name", "a document named \"%s\" exists there already",
+                       renamed ? rq->name : row.doc->name);
+    if (st != AT_OK)
+        return st;
+    if (renamed &&
+        (st = s_audit(ctx, "document.renamed", row.firm_id, row.doc->client_id, "document",
+                      row.doc->id,
+                      json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name))) != AT_OK)
+        return st;
+    if (moved &&
+        (st = s_audit(ctx, "document.moved", row.firm_id, row.doc->client_id, "document",
+                      row.doc->id,
+                      json_pack("{s:s, s:s?, s:s?}", "name", renamed ? rq->name : row.doc->name,
+                                "from_folder_id", *old_folder ? old_folder : NULL,
+                                "to_folder_id", *to_folder ? to_folder : NULL))) != AT_OK)
+        return st;
+    doc_row_t now;
+    if ((st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &now.doc->base;
+    return AT_OK;
+}
+
+static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                      ProtobufCMessage **reply)
+{
+    (void) reply;
+    const Atrium__Document__DeleteDocumentRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot delete documents");
+    if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
+        return st;
+    st = s_audit(ctx, "document.deleted", row.firm_id, row.doc->client_id, "document", row.doc->id,
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+static at_status_t s_versions_list(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const Atrium__Document__ListVersionsRequest *rq = (const void *) req;
+    doc_row_t row;
+    const char *role;
+    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    if (st != AT_OK)
+        return st;
+    Atrium__Document__VersionList *out =
+        at_msg_new(ctx, &atrium__document__version_list__descriptor);
+    if ((st = doc_store_version_list(ctx, row.doc->id, out)) != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* -- upload ------------------------------------------------------------------ */
+
+static at_status_t s_too_large(at_ctx_t *ctx)
+{
+    return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL, "the file is larger than the %" PRId64
+                   " bytes allowed", s_state(ctx)->max_upload);
+}
+
+static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage **reply)
+{
+    const begin_rq_t *rq = (const void *) req;
+    const doc_state_t *S = s_state(ctx);
+    const Atrium__Principal *p = ctx->principal;
+    if (rq->has_declared_size && rq->declared_size < 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "declared_size", "declared_size is negative");
+    if (rq->has_declared_size && rq->declared_size > S->max_upload)
+        return s_too_large(ctx);
+    doc_upload_t up = {.firm_id = p->firm_id,
+                       .created_by = p->user_id,
+                       .declared = rq->has_declared_size ? rq->declared_size : -1};
+    const char *role = NULL, *why = NULL;
+    at_status_t st;
+    if (s_set(rq->document_id)) {
+        /* a new version: where and what name come from the document */
+        doc_row_t row;
+        if ((st = s_document(ctx, rq->document_id, false, &row, &role)) != AT_OK)
+            return st;
+        up.firm_id = row.firm_id;
+        up.client_id = row.doc->client_id;
+        up.folder_id = row.doc->folder_id;
+        up.name = row.doc->name;
+        up.document_id = row.doc->id;
+    } else {
+        if (!s_set(rq->client_id))
+            return at_fail(ctx, AT_VALIDATION_FAILED, "client_id", "client_id is required");
+        if (!(role = s_client_role(ctx, rq->client_id, &st)))
+            return st;
+        if (!doc_name_valid(rq->name, &why))
+            return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
+        up.client_id = rq->client_id;
+        up.name = rq->name;
+        if (s_set(rq->folder_id)) {
+            doc_folder_row_t f;
+            if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+                return st;
+            up.folder_id = f.folder->id;
+            if (!(role = s_role(ctx, f.firm_id, rq->client_id, f.internal)))
+                return at_fail(ctx, AT_NOT_FOUND, "folder_id", "folder not found");
+        }
+    }
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot upload");
+    doc_digest_init(up.state);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    const char *id = NULL;
+    if ((st = doc_store_upload_create(ctx, &up, rq->content_type, &id)) != AT_OK)
+        return st;
+    if (doc_blob_tmp_create(S->blob_dir, id) != 0) {
+        at_error("cannot create the temporary file of upload %s: %s", id, strerror(errno));
+        return at_fail(ctx, errno == ENOSPC || errno == EDQUOT ? AT_UNAVAILABLE : AT_INTERNAL,
+                       NULL, "the upload could not be started");
+    }
+    if ((st = s_commit(ctx)) != AT_OK) {
+        doc_blob_tmp_remove(S->blob_dir, id);
+        return st;
+    }
+    Atrium__Document__UploadBeginReply *out =
+        at_msg_new(ctx, &atrium__document__upload_begin_reply__descriptor);
+    out->upload_id = (char *) id;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* Opens a transaction and locks the caller's upload id. Only its starter
+ * may go on with it, and only while they still see its client. */
+static at_status_t s_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *up)
+{
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, "upload_id", "upload not found");
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    st = doc_store_upload_lock(ctx, id, up);
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && (strcmp(up->created_by, ctx->principal->user_id) != 0 ||
+                         !at_can_see_client(ctx, up->firm_id, up->client_id))))
+        return at_fail(ctx, AT_NOT_FOUND, "upload_id", "upload not found");
+    return st;
+}
+
+static at_status_t s_io_fail(at_ctx_t *ctx, const char *what, const char *id)
+{
+    int e = errno;
+    at_error("%s of upload %s failed: %s", what, id, strerror(e));
+    if (e == ENOSPC || e == EDQUOT)
+        return at_fail(ctx, AT_UNAVAILABLE, NULL, "no space left to store the file");
+    return at_fail(ctx, AT_INTERNAL, NULL, "the file could not be stored");
+}
+
+static at_status_t s_upload_chunk(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage **reply)
+{
+    const chunk_rq_t *rq = (const void *) req;
+    const doc_state_t *S = s_state(ctx);
+    if (!rq->has_offset || rq->offset < 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "offset", "offset is required");
+    size_t len = rq->has_data ? rq->data.len : 0;
+    if (len > AT_BUS_CHUNK)
+        return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, "data", "a chunk holds at most %d bytes",
+                       AT_BUS_CHUNK);
+    doc_upload_t up;
+    at_status_t st = s_upload_lock(ctx, rq->upload_id, &up);
+    if (st != AT_OK)
+        return st;
+    if (rq->offset != up.received)
+        return at_fail(ctx, AT_CONFLICT, "offset",
+                       "offset %" PRId64 " does not match the %" PRId64 " bytes received",
+                       rq->offset, up.received);
+    if ((int64_t) len > S->max_upload - up.received)
+        return s_too_large(ctx);
+    if (up.declared >= 0 && (int64_t) len > up.declared - up.received)
+        return at_fail(ctx, AT_BAD_REQUEST, "data", "more bytes than the %" PRId64 " declared",
+                       up.declared);
+    if (len > 0) {
+        if (doc_blob_tmp_write(S->blob_dir, up.id, up.received, rq->data.data, len) != 0) {
+            if (errno == ENOENT)
+                return at_fail(ctx, AT_NOT_FOUND, "upload_id", "upload not found");
+            return s_io_fail(ctx, "write", up.id);
+        }
+        if (doc_digest_update(up.state, rq->data.data, len) != 0)
+            return at_fail(ctx, AT_INTERNAL, NULL, "upload state is unreadable");
+    }
+    int64_t received = up.received + (int64_t) len;
+    if ((st = doc_store_upload_advance(ctx, up.id, received, up.state)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    Atrium__Document__UploadChunkReply *out =
+        at_msg_new(ctx, &atrium__document__upload_chunk_reply__descriptor);
+    out->has_offset = 1;
+    out->offset = received;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* Drops a failed upload for good (row and temporary file) and answers st. */
+static at_status_t s_upload_drop(at_ctx_t *ctx, const doc_upload_t *up, at_status_t st)
+{
+    const char *msg = ctx->err_message, *field = ctx->err_field;
+    if (!at_db_in_transaction(ctx->db))
+        at_db_begin(ctx->db);
+    if (doc_store_upload_delete(ctx, up->id) == AT_OK && at_db_commit(ctx->db) == 0)
+        doc_blob_tmp_remove(s_state(ctx)->blob_dir, up->id);
+    ctx->err_message = msg;
+    ctx->err_field = field;
+    return st;
+}
+
+/* The document the finished upload becomes: a new version of up->document_id,
+ * else a new document, else (the name is taken in that folder, perhaps by a
+ * racing upload that committed first) a new version of the one holding it. */
+static at_status_t s_upload_target(at_ctx_t *ctx, const doc_upload_t *up, const char **doc_id,
+                                   int32_t *version, bool *new_version)
+{
+    at_status_t st;
+    *new_version = true;
+    if (up->document_id) {
+        doc_row_t row;
+        if ((st = doc_store_get(ctx, up->document_id, true, &row)) != AT_OK)
+            return st == AT_NOT_FOUND ? at_fail(ctx, AT_NOT_FOUND, NULL, "document not found")
+                                      : st;
+        *doc_id = row.doc->id;
+        return doc_store_bump_version(ctx, *doc_id, version);
+    }
+    for (int tries = 0; tries < 5; tries++) {
+        st = doc_store_insert(ctx, up->firm_id, up->client_id, up->folder_id, up->name,
+                              up->created_by, doc_id);
+        if (st == AT_OK) {
+            *version = 1;
+            *new_version = false;
+            return AT_OK;
+        }
+        if (st != AT_CONFLICT)
+            return st;
+        doc_row_t row;
+        st = doc_store_find_by_name(ctx, up->client_id, up->folder_id, up->name, &row);
+        if (st == AT_OK) {
+            *doc_id = row.doc->id;
+            return doc_store_bump_version(ctx, *doc_id, version);
+        }
+        if (st != AT_NOT_FOUND)
+            return st;
+        /* renamed or deleted between the two statements: try again */
+    }
+    return at_fail(ctx, AT_CONFLICT, "name", "the name is in flux; try again");
+}
+
+static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const finish_rq_t *rq = (const void *) req;
+    const doc_state_t *S = s_state(ctx);
+    doc_upload_t up;
+    at_status_t st = s_upload_lock(ctx, rq->upload_id, &up);
+    if (st != AT_OK)
+        return st;
+    if (up.declared >= 0 && up.received != up.declared)
+        return at_fail(ctx, AT_BAD_REQUEST, NULL,
+                       "the upload has %" PRId64 " of %" PRId64 " declared bytes", up.received,
+                       up.declared);
+    char hex[65];
+    if (doc_digest_final(up.state, hex) != 0)
+        return at_fail(ctx, AT_INTERNAL, NULL, "upload state is unreadable");
+    bool dedup = false;
+    if (doc_blob_commit(S->blob_dir, up.id, up.received, hex, &dedup) != 0) {
+        if (errno == ENOENT && doc_blob_exists(S->blob_dir, hex)) {
+            /* an earlier finish stored the blob and then failed to commit */
+        } else if (errno == ENOENT) {
+            at_fail(ctx, AT_GONE, "upload_id", "the upload's bytes are gone");
+            return s_upload_drop(ctx, &up, AT_GONE);
+        } else {
+            st = s_io_fail(ctx, "storing", up.id);
+            return s_upload_drop(ctx, &up, st);
+        }
+    }
+    unsigned char *head = at_arena_alloc(ctx->arena, DOC_SNIFF_BYTES);
+    ssize_t n = doc_blob_read(S->blob_dir, hex, 0, head, DOC_SNIFF_BYTES);
+    if (n < 0)
+        return s_io_fail(ctx, "reading back", up.id);
+    const char *ctype = doc_sniff(head, (size_t) n, up.received > n, up.name);
+
+    const char *doc_id = NULL;
+    int32_t version = 0;
+    bool new_version = false;
+    if ((st = s_upload_target(ctx, &up, &doc_id, &version, &new_version)) != AT_OK) {
+        if (st == AT_NOT_FOUND) /* the document went away meanwhile */
+            return s_upload_drop(ctx, &up, st);
+        return st;
+    }
+    if ((st = doc_store_version_insert(ctx, up.firm_id, doc_id, version, hex, up.received, ctype,
+                                       up.created_by)) != AT_OK)
+        return st;
+    doc_row_t row;
+    if ((st = doc_store_get(ctx, doc_id, false, &row)) != AT_OK)
+        return st;
+    st = s_audit(ctx, "document.uploaded", up.firm_id, up.client_id, "document", doc_id,
+                 json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
+                           (json_int_t) up.received, "sha256", hex, "version", version,
+                           "content_type", ctype));
+    if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    at_info("upload %s stored as %s v%d, %" PRId64 " bytes%s", up.id, doc_id, version,
+            up.received, dedup ? " (bytes already stored)" : "");
+    row.doc->has_new_version = 1;
+    row.doc->new_version = new_version;
+    *reply = &row.doc->base;
+    return AT_CREATED;
+}
+
+static at_status_t s_upload_abort(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage **reply)
+{
+    (void) reply;
+    const abort_rq_t *rq = (const void *) req;
+    doc_upload_t up;
+    at_status_t st = s_upload_lock(ctx, rq->upload_id, &up);
+    if (st != AT_OK)
+        return st;
+    if ((st = doc_store_upload_delete(ctx, up.id)) != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    if (doc_blob_tmp_remove(s_state(ctx)->blob_dir, up.id) != 0)
+        at_warn("cannot remove the temporary file of upload %s: %s", up.id, strerror(errno));
+    return AT_NO_CONTENT;
+}
+
+/* -- download ---------------------------------------------------------------- */
+
+/* The document and version a download names, if the caller may see them. */
+static at_status_t s_content(at_ctx_t *ctx, const char *document_id, bool has_version,
+                             int32_t version, doc_row_t *row, doc_version_t **v)
+{
+    const char *role;
+    at_status_t st = s_document(ctx, document_id, false, row, &role);
+    if (st != AT_OK)
+        return st;
+    if (has_version && version <= 0)
+        return at_fail(ctx, AT_NOT_FOUND, "version", "version %d not found", version);
+    st = doc_store_version_get(ctx, row->doc->id, has_version ? version : 0, v);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "version", "version %d not found", version);
+    return st;
+}
+
+static at_status_t s_content_info(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                  ProtobufCMessage **reply)
+{
+    const info_rq_t *rq = (const void *) req;
+    doc_row_t row;
+    doc_version_t *v = NULL;
+    at_status_t st = s_content(ctx, rq->document_id, rq->has_version, rq->version, &row, &v);
+    if (st != AT_OK)
+        return st;
+    if (rq->has_record && rq->record) {
+        if ((st = s_begin(ctx)) != AT_OK)
+            return st;
+        st = s_audit(ctx, "document.downloaded", row.firm_id, row.doc->client_id, "document",
+                     row.doc->id,
+                     json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version",
+                               v->version, "size", (json_int_t) v->size, "sha256", v->sha256));
+        if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+            return st;
+    }
+    Atrium__Document__ContentInfo *out =
+        at_msg_new(ctx, &atrium__document__content_info__descriptor);
+    out->document_id = row.doc->id;
+    out->has_version = 1;
+    out->version = v->version;
+    out->name = row.doc->name;
+    out->has_size = 1;
+    out->size = v->size;
+    out->sha256 = v->sha256;
+    out->content_type = v->content_type;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+static at_status_t s_read(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply)
+{
+    const read_rq_t *rq = (const void *) req;
+    if (rq->has_offset && rq->offset < 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "offset", "offset is negative");
+    if (rq->has_length && rq->length < 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "length", "length is negative");
+    doc_row_t row;
+    doc_version_t *v = NULL;
+    at_status_t st = s_content(ctx, rq->document_id, rq->has_version, rq->version, &row, &v);
+    if (st != AT_OK)
+        return st;
+    int64_t offset = rq->has_offset ? rq->offset : 0;
+    if (offset > v->size)
+        return at_fail(ctx, AT_RANGE_NOT_SATISFIABLE, "offset",
+                       "offset %" PRId64 " is past the %" PRId64 " bytes of the file", offset,
+                       v->size);
+    int64_t want = rq->has_length ? rq->length : AT_BUS_CHUNK;
+    if (want > AT_BUS_CHUNK)
+        want = AT_BUS_CHUNK; /* a longer read is answered in part; the caller goes on */
+    if (want > v->size - offset)
+        want = v->size - offset;
+    unsigned char *buf = at_arena_alloc(ctx->arena, (size_t) want);
+    ssize_t n = want ? doc_blob_read(s_state(ctx)->blob_dir, v->sha256, offset, buf, (size_t) want)
+                     : 0;
+    if (n != want) {
+        at_error("blob %s of document %s: read %zd of %" PRId64 " bytes at %" PRId64 ": %s",
+                 v->sha256, row.doc->id, n, want, offset, n < 0 ? strerror(errno) : "short file");
+        return at_fail(ctx, AT_INTERNAL, NULL, "the stored file cannot be read");
+    }
+    Atrium__Document__ReadReply *out = at_msg_new(ctx, &atrium__document__read_reply__descriptor);
+    out->has_data = 1;
+    out->data.data = buf;
+    out->data.len = (size_t) n;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* -- process ----------------------------------------------------------------- */
+
+/* Drops uploads idle past ATRIUM_UPLOAD_IDLE_S with their files, and
+ * temporary files that no upload owns any more (a crash between creating the
+ * file and committing the row) once they are older than that too. */
+static void s_reap(at_ctx_t *ctx)
+{
+    const doc_state_t *S = s_state(ctx);
+    int total = 0;
+    for (;;) {
+        at_arena_reset(ctx->arena);
+        const char **ids = NULL;
+        int n = 0;
+        if (doc_store_upload_reap(ctx, S->idle_s, 100, &ids, &n) != AT_OK)
+            return;
+        for (int i = 0; i < n; i++)
+            doc_blob_tmp_remove(S->blob_dir, ids[i]);
+        total += n;
+        if (n < 100)
+            break;
+    }
+    char path[DOC_PATH_MAX];
+    snprintf(path, sizeof path, "%s/tmp", S->blob_dir);
+    DIR *d = opendir(path);
+    if (d) {
+        time_t cutoff = time(NULL) - (time_t) S->idle_s - 3600;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            struct stat st;
+            if (!doc_is_uuid(e->d_name) ||
+                fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                st.st_mtime >= cutoff)
+                continue;
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                total++;
+        }
+        closedir(d);
+    }
+    if (total)
+        at_info("dropped %d stale uploads", total);
+}
+
+static void s_background(at_ctx_t *ctx, volatile int *stop)
+{
+    while (!*stop) {
+        s_reap(ctx);
+        for (int i = 0; i < 120 && !*stop; i++) /* every minute, stoppable within 0.5 s */
+            usleep(500 * 1000);
+    }
+}
+
+static int s_init(const at_config_t *config, at_db_t *db, void **state)
+{
+    (void) db;
+    doc_state_t *S = calloc(1, sizeof *S);
+    if (!S)
+        abort();
+    S->blob_dir = strdup(at_config_get(config, "ATRIUM_BLOB_DIR"));
+    if (!S->blob_dir)
+        abort();
+    S->max_upload = at_config_int(config, "ATRIUM_MAX_UPLOAD_BYTES");
+    S->idle_s = at_config_int(config, "ATRIUM_UPLOAD_IDLE_S");
+    if (strlen(S->blob_dir) > 3000 || doc_blob_init(S->blob_dir) != 0) {
+        at_error("cannot use ATRIUM_BLOB_DIR %s: %s", S->blob_dir, strerror(errno));
+        free(S->blob_dir);
+        free(S);
+        return -1;
+    }
+    *state = S;
+    return 0;
+}
+
+static void s_fini(void *state)
+{
+    doc_state_t *S = state;
+    if (S)
+        free(S->blob_dir);
+    free(S);
+}
+
+#define M(name, fn, rq, rp) {name, fn, &rq##__descriptor, rp, 0}
+static const at_method_t s_methods[] = {
+    M("document.folders_list", s_folders_list, atrium__document__list_folders_request,
+      &atrium__document__folder_list__descriptor),
+    M("document.folders_create", s_folders_create, atrium__document__create_folder_request,
+      &atrium__document__folder__descriptor),
+    M("document.list", s_documents_list, atrium__document__list_documents_request,
+      &atrium__document__document_list__descriptor),
+    M("document.get", s_documents_get, atrium__document__get_document_request,
+      &atrium__document__document__descriptor),
+    M("document.update", s_documents_update, atrium__document__update_document_request,
+      &atrium__document__document__descriptor),
+    M("document.delete", s_documents_delete, atrium__document__delete_document_request, NULL),
+    M("document.versions", s_versions_list, atrium__document__list_versions_request,
+      &atrium__document__version_list__descriptor),
+    M("document.upload_begin", s_upload_begin, atrium__document__upload_begin_request,
+      &atrium__document__upload_begin_reply__descriptor),
+    M("document.upload_chunk", s_upload_chunk, atrium__document__upload_chunk_request,
+      &atrium__document__upload_chunk_reply__descriptor),
+    M("document.upload_finish", s_upload_finish, atrium__document__upload_finish_request,
+      &atrium__document__document__descriptor),
+    M("document.upload_abort", s_upload_abort, atrium__document__upload_abort_request, NULL),
+    M("document.content_info", s_content_info, atrium__document__content_info_request,
+      &atrium__document__content_info__descriptor),
+    M("document.read", s_read, atrium__document__read_request,
+      &atrium__document__read_reply__descriptor),
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+const at_service_def_t document_service = {
+    .name = "document",
+    .schema = "document",
+    .methods = s_methods,
+    .migrations = document_migrations,
+    .config = s_config,
+    .init = s_init,
+    .fini = s_fini,
+    .background = s_background,
+};

@@ -1,0 +1,523 @@
+/* document_store: the document schema's SQL (libpq through at_db). Only this
+ * file of the service knows SQL; each function has one exit that clears its
+ * result. */
+#include "document_store.h"
+#include "at_cursor.h"
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The document columns s_doc_row reads, in this order. */
+#define DOC_COLS                                                                            \
+    "d.id, d.firm_id, d.client_id, d.folder_id, d.name, v.size, v.sha256, v.content_type," \
+    " d.current_version, d.created_by, " TS("d.created_at") ", " TS("d.updated_at")       \
+    ", f.visibility, d.created_at::text"
+#define DOC_FROM                                                                     \
+    " FROM documents d JOIN versions v ON v.document_id = d.id"                      \
+    " AND v.version = d.current_version LEFT JOIN folders f ON f.id = d.folder_id"
+
+#define FOLDER_COLS                                                              \
+    "id, firm_id, client_id, parent_id, name, visibility, created_by, " TS("created_at")
+
+static char *s_val(at_ctx_t *ctx, PGresult *res, int r, int c)
+{
+    return at_str(ctx, at_db_value(res, r, c));
+}
+
+static int64_t s_i64(PGresult *res, int r, int c)
+{
+    const char *v = at_db_value(res, r, c);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static void s_doc_row(at_ctx_t *ctx, PGresult *res, int r, doc_row_t *out)
+{
+    doc_document_t *d = at_msg_new(ctx, &atrium__document__document__descriptor);
+    d->id = s_val(ctx, res, r, 0);
+    out->firm_id = s_val(ctx, res, r, 1);
+    d->client_id = s_val(ctx, res, r, 2);
+    d->folder_id = s_val(ctx, res, r, 3);
+    d->name = s_val(ctx, res, r, 4);
+    d->has_size = 1;
+    d->size = s_i64(res, r, 5);
+    d->sha256 = s_val(ctx, res, r, 6);
+    d->content_type = s_val(ctx, res, r, 7);
+    d->has_version = 1;
+    d->version = (int32_t) s_i64(res, r, 8);
+    d->created_by = s_val(ctx, res, r, 9);
+    d->created_at = s_val(ctx, res, r, 10);
+    d->updated_at = s_val(ctx, res, r, 11);
+    const char *vis = at_db_value(res, r, 12);
+    out->internal = vis && strcmp(vis, "internal") == 0;
+    out->doc = d;
+}
+
+static void s_folder_row(at_ctx_t *ctx, PGresult *res, int r, doc_folder_row_t *out)
+{
+    doc_folder_msg_t *f = at_msg_new(ctx, &atrium__document__folder__descriptor);
+    f->id = s_val(ctx, res, r, 0);
+    out->firm_id = s_val(ctx, res, r, 1);
+    f->client_id = s_val(ctx, res, r, 2);
+    f->parent_id = s_val(ctx, res, r, 3);
+    f->name = s_val(ctx, res, r, 4);
+    const char *vis = at_db_value(res, r, 5);
+    out->internal = vis && strcmp(vis, "internal") == 0;
+    f->has_visibility = 1;
+    f->visibility = out->internal ? ATRIUM__DOCUMENT__VISIBILITY__INTERNAL
+                                  : ATRIUM__DOCUMENT__VISIBILITY__SHARED;
+    f->created_by = s_val(ctx, res, r, 6);
+    f->created_at = s_val(ctx, res, r, 7);
+    out->folder = f;
+}
+
+/* -- folders --------------------------------------------------------------- */
+
+at_status_t doc_store_folder_get(at_ctx_t *ctx, const char *id, doc_folder_row_t *out)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT " FOLDER_COLS " FROM folders"
+                                " WHERE id = $1 AND deleted_at IS NULL",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    s_folder_row(ctx, res, 0, out);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_folder_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                  bool staff, Atrium__Document__FolderList *out)
+{
+    const char *p[] = {firm_id, client_id, staff ? "true" : "false"};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT " FOLDER_COLS " FROM folders"
+                                " WHERE firm_id = $1 AND client_id = $2 AND deleted_at IS NULL"
+                                " AND ($3::bool OR visibility = 'shared')"
+                                " ORDER BY lower(name), id LIMIT 10000",
+                                3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        doc_folder_row_t row;
+        s_folder_row(ctx, res, i, &row);
+        out->items[i] = row.folder;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                    const char *parent_id, const char *name,
+                                    const char *visibility, const char *created_by,
+                                    doc_folder_msg_t **out)
+{
+    const char *p[] = {firm_id, client_id, parent_id, name, visibility, created_by};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO folders (firm_id, client_id, parent_id, name,"
+                                " visibility, created_by)"
+                                " VALUES ($1, $2, $3, normalize($4, NFC), $5, $6)"
+                                " RETURNING " FOLDER_COLS,
+                                6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    doc_folder_row_t row;
+    s_folder_row(ctx, res, 0, &row);
+    *out = row.folder;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- documents ------------------------------------------------------------- */
+
+at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                lock ? "SELECT " DOC_COLS DOC_FROM
+                                       " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
+                                     : "SELECT " DOC_COLS DOC_FROM
+                                       " WHERE d.id = $1 AND d.deleted_at IS NULL",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    s_doc_row(ctx, res, 0, out);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const char *folder_id,
+                                   const char *name, doc_row_t *out)
+{
+    const char *p[] = {client_id, folder_id, name};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT " DOC_COLS DOC_FROM
+        " WHERE d.client_id = $1 AND d.deleted_at IS NULL"
+        " AND coalesce(d.folder_id, '00000000-0000-0000-0000-000000000000'::uuid)"
+        "   = coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid)"
+        " AND lower(normalize(d.name, NFC)) = lower(normalize($3, NFC))"
+        " FOR UPDATE OF d",
+        3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    s_doc_row(ctx, res, 0, out);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                           const char *folder, const char *pattern, bool staff, int limit,
+                           const char *after_key, const char *after_id,
+                           Atrium__Document__DocumentList *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, client_id, folder, staff ? "true" : "false",
+                       pattern, after_key,  after_id, lim};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT " DOC_COLS DOC_FROM
+        " WHERE d.firm_id = $1 AND d.client_id = $2 AND d.deleted_at IS NULL"
+        " AND ($3::text IS NULL OR ($3 = '' AND d.folder_id IS NULL) OR d.folder_id::text = $3)"
+        " AND ($4::bool OR f.visibility IS DISTINCT FROM 'internal')"
+        " AND ($5::text IS NULL OR d.name ILIKE $5 ESCAPE '\\')"
+        " AND ($6::text IS NULL OR (d.created_at, d.id) < ($6::timestamptz, $7::uuid))"
+        " ORDER BY d.created_at DESC, d.id DESC LIMIT $8",
+        8, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        doc_row_t row;
+        s_doc_row(ctx, res, i, &row);
+        out->items[i] = row.doc;
+    }
+    if (more && n > 0)
+        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 13),
+                                            at_db_value(res, n - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                             const char *folder_id, const char *name, const char *created_by,
+                             const char **id)
+{
+    const char *p[] = {firm_id, client_id, folder_id, name, created_by};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "INSERT INTO documents (firm_id, client_id, folder_id, name, created_by)"
+        " VALUES ($1, $2, $3, normalize($4, NFC), $5)"
+        " ON CONFLICT (client_id,"
+        "   coalesce(folder_id, '00000000-0000-0000-0000-000000000000'::uuid),"
+        "   lower(normalize(name, NFC))) WHERE deleted_at IS NULL DO NOTHING"
+        " RETURNING id",
+        5, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_CONFLICT;
+        goto cleanup;
+    }
+    *id = s_val(ctx, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_bump_version(at_ctx_t *ctx, const char *id, int32_t *version)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET current_version = current_version + 1,"
+                                " updated_at = now() WHERE id = $1 AND deleted_at IS NULL"
+                                " RETURNING current_version",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *version = (int32_t) s_i64(res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const char *document_id,
+                                     int32_t version, const char *sha256, int64_t size,
+                                     const char *content_type, const char *created_by)
+{
+    char ver[16], sz[24];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    snprintf(sz, sizeof sz, "%" PRId64, size);
+    const char *p[] = {document_id, ver, firm_id, sha256, sz, content_type, created_by};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO versions (document_id, version, firm_id, sha256,"
+                                " size, content_type, created_by)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                7, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+static doc_version_t *s_version_row(at_ctx_t *ctx, PGresult *res, int r)
+{
+    doc_version_t *v = at_msg_new(ctx, &atrium__document__version__descriptor);
+    v->has_version = 1;
+    v->version = (int32_t) s_i64(res, r, 0);
+    v->has_size = 1;
+    v->size = s_i64(res, r, 1);
+    v->sha256 = s_val(ctx, res, r, 2);
+    v->content_type = s_val(ctx, res, r, 3);
+    v->created_by = s_val(ctx, res, r, 4);
+    v->created_at = s_val(ctx, res, r, 5);
+    return v;
+}
+
+#define VERSION_COLS "version, size, sha256, content_type, created_by, " TS("created_at")
+
+at_status_t doc_store_version_get(at_ctx_t *ctx, const char *document_id, int32_t version,
+                                  doc_version_t **out)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    const char *p[] = {document_id, version > 0 ? ver : NULL};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
+        " AND version = coalesce($2::int,"
+        "   (SELECT current_version FROM documents WHERE id = $1))",
+        2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *out = s_version_row(ctx, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_version_list(at_ctx_t *ctx, const char *document_id,
+                                   Atrium__Document__VersionList *out)
+{
+    const char *p[] = {document_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
+                                " ORDER BY version DESC",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++)
+        out->items[i] = s_version_row(ctx, res, i);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
+                             const char *folder_id)
+{
+    const char *p[] = {id, name, folder_id};
+    /* NULLIF rather than CASE: a custom plan may fold ''::uuid and fail */
+    PGresult *res = at_db_query(
+        ctx->db,
+        "UPDATE documents SET name = coalesce(normalize($2, NFC), name),"
+        " folder_id = CASE WHEN $3::text IS NULL THEN folder_id ELSE NULLIF($3, '')::uuid END,"
+        " updated_at = now()"
+        " WHERE id = $1 AND deleted_at IS NULL",
+        3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_by)
+{
+    const char *p[] = {id, deleted_by};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET deleted_at = now(), deleted_by = $2,"
+                                " updated_at = now() WHERE id = $1 AND deleted_at IS NULL",
+                                2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+/* -- uploads --------------------------------------------------------------- */
+
+/* bytea in text form: "\x" and two hex digits a byte */
+static void s_bytea_hex(const unsigned char *b, size_t len, char *out, size_t cap)
+{
+    out[0] = '\\', out[1] = 'x';
+    sodium_bin2hex(out + 2, cap - 2, b, len);
+}
+
+at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const char *hint,
+                                    const char **id)
+{
+    char declared[24], state[2 + 2 * DOC_DIGEST_STATE_BYTES + 1];
+    snprintf(declared, sizeof declared, "%" PRId64, up->declared);
+    s_bytea_hex(up->state, DOC_DIGEST_STATE_BYTES, state, sizeof state);
+    const char *p[] = {up->firm_id,    up->client_id, up->folder_id,
+                       up->document_id, up->name,     hint,
+                       up->created_by, up->declared >= 0 ? declared : NULL, state};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO uploads (firm_id, client_id, folder_id, document_id,"
+                                " name, content_type_hint, created_by, declared_size, sha_state)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                                9, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    *id = s_val(ctx, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *out)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT id, firm_id, client_id, folder_id, document_id, name,"
+                                " created_by, coalesce(declared_size, -1), received, sha_state"
+                                " FROM uploads WHERE id = $1 FOR UPDATE",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    out->id = s_val(ctx, res, 0, 0);
+    out->firm_id = s_val(ctx, res, 0, 1);
+    out->client_id = s_val(ctx, res, 0, 2);
+    out->folder_id = s_val(ctx, res, 0, 3);
+    out->document_id = s_val(ctx, res, 0, 4);
+    out->name = s_val(ctx, res, 0, 5);
+    out->created_by = s_val(ctx, res, 0, 6);
+    out->declared = s_i64(res, 0, 7);
+    out->received = s_i64(res, 0, 8);
+    const char *hex = at_db_value(res, 0, 9);
+    size_t bin_len = 0;
+    if (!hex || strlen(hex) != 2 + 2 * DOC_DIGEST_STATE_BYTES || hex[0] != '\\' ||
+        hex[1] != 'x' ||
+        sodium_hex2bin(out->state, sizeof out->state, hex + 2, strlen(hex) - 2, NULL, &bin_len,
+                       NULL) != 0 ||
+        bin_len != DOC_DIGEST_STATE_BYTES)
+        st = AT_INTERNAL;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_upload_advance(at_ctx_t *ctx, const char *id, int64_t received,
+                                     const unsigned char state[DOC_DIGEST_STATE_BYTES])
+{
+    char rec[24], hex[2 + 2 * DOC_DIGEST_STATE_BYTES + 1];
+    snprintf(rec, sizeof rec, "%" PRId64, received);
+    s_bytea_hex(state, DOC_DIGEST_STATE_BYTES, hex, sizeof hex);
+    const char *p[] = {id, rec, hex};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE uploads SET received = $2, sha_state = $3,"
+                                " updated_at = now() WHERE id = $1",
+                                3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_upload_delete(at_ctx_t *ctx, const char *id)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db, "DELETE FROM uploads WHERE id = $1", 1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids,
+                                  int *n)
+{
+    char idle[24], lim[16];
+    snprintf(idle, sizeof idle, "%" PRId64, idle_s);
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {idle, lim};
+    *ids = NULL;
+    *n = 0;
+    PGresult *res = at_db_query(
+        ctx->db,
+        "DELETE FROM uploads WHERE id IN (SELECT id FROM uploads"
+        " WHERE updated_at < now() - make_interval(secs => $1::double precision)"
+        " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
+        2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    *n = PQntuples(res);
+    *ids = at_arena_alloc(ctx->arena, sizeof **ids * (size_t) (*n ? *n : 1));
+    for (int i = 0; i < *n; i++)
+        (*ids)[i] = s_val(ctx, res, i, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}

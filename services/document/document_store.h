@@ -1,0 +1,139 @@
+/* document_store: every SQL statement of the document service. Strings of
+ * the rows it returns are copied into the request's arena (ctx->arena);
+ * messages it fills are built there too. A PGresult never leaves a function.
+ *
+ * It does not check permissions (the server compares firm_id/client_id of
+ * what it returns with the principal) and does not open transactions: the
+ * server brackets the statements that belong together. The statements that
+ * lock (FOR UPDATE) only make sense inside such a transaction.
+ */
+#ifndef DOCUMENT_STORE_H
+#define DOCUMENT_STORE_H
+
+#include "at_service.h"
+#include "document.pb-c.h"
+#include "document_digest.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef Atrium__Document__Document doc_document_t;
+typedef Atrium__Document__Folder doc_folder_msg_t;
+typedef Atrium__Document__Version doc_version_t;
+
+/* A document with what access checks need beside the message. */
+typedef struct {
+    doc_document_t *doc; /* in the arena */
+    const char *firm_id;
+    bool internal;       /* in an internal folder: staff only */
+} doc_row_t;
+
+typedef struct {
+    doc_folder_msg_t *folder; /* in the arena */
+    const char *firm_id;
+    bool internal;
+} doc_folder_row_t;
+
+/* An upload in progress (strings in the arena). */
+typedef struct {
+    const char *id, *firm_id, *client_id, *folder_id, *document_id, *name, *created_by;
+    int64_t declared; /* -1: not declared */
+    int64_t received;
+    unsigned char state[DOC_DIGEST_STATE_BYTES];
+} doc_upload_t;
+
+/* -- folders -- */
+
+/* The live folder id. AT_OK, AT_NOT_FOUND, or a db status. */
+at_status_t doc_store_folder_get(at_ctx_t *ctx, const char *id, doc_folder_row_t *out);
+
+/* Every live folder of client_id in firm_id (internal ones only when staff),
+ * ordered by name, appended to out->items. */
+at_status_t doc_store_folder_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                  bool staff, Atrium__Document__FolderList *out);
+
+/* Creates a folder; visibility "shared"|"internal"; parent_id may be NULL.
+ * AT_CONFLICT when the parent has a live folder of that name. *out in arena. */
+at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                    const char *parent_id, const char *name,
+                                    const char *visibility, const char *created_by,
+                                    doc_folder_msg_t **out);
+
+/* -- documents -- */
+
+/* The live (not deleted) document id with its current version; lock takes a
+ * row lock on it (FOR UPDATE). AT_OK, AT_NOT_FOUND or a db status. */
+at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out);
+
+/* The live document named name (case-insensitively, NFC) in folder_id (NULL:
+ * top level) of client_id, locked (FOR UPDATE). AT_NOT_FOUND if none. */
+at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const char *folder_id,
+                                   const char *name, doc_row_t *out);
+
+/* A page of live documents of client_id, newest first.
+ * folder: NULL every folder, "" the top level, else that folder id.
+ * pattern: an ILIKE pattern (ESCAPE '\') or NULL. staff: include internal
+ * folders. after_key/after_id: the keyset cursor position or NULL.
+ * Fills out->items and out->next_cursor. */
+at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                           const char *folder, const char *pattern, bool staff, int limit,
+                           const char *after_key, const char *after_id,
+                           Atrium__Document__DocumentList *out);
+
+/* Inserts a new live document at version 1 (NFC-normalising its name) unless
+ * the folder has a live document of that name: then AT_CONFLICT, and nothing
+ * was written (ON CONFLICT DO NOTHING, so the transaction goes on).
+ * folder_id may be NULL. *id in the arena. */
+at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                             const char *folder_id, const char *name, const char *created_by,
+                             const char **id);
+
+/* Advances the document's current_version by one; *version is the new one. */
+at_status_t doc_store_bump_version(at_ctx_t *ctx, const char *id, int32_t *version);
+
+/* Inserts version row (document_id, version). */
+at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const char *document_id,
+                                     int32_t version, const char *sha256, int64_t size,
+                                     const char *content_type, const char *created_by);
+
+/* One version of a document (version 0: the current one). AT_NOT_FOUND if
+ * that version does not exist. */
+at_status_t doc_store_version_get(at_ctx_t *ctx, const char *document_id, int32_t version,
+                                  doc_version_t **out);
+
+/* Every version of a document, newest first, appended to out->items. */
+at_status_t doc_store_version_list(at_ctx_t *ctx, const char *document_id,
+                                   Atrium__Document__VersionList *out);
+
+/* Renames (name not NULL) and/or moves (folder_id not NULL; "" = top level).
+ * AT_CONFLICT when the target folder has a live document of the name. */
+at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
+                             const char *folder_id);
+
+/* Soft-deletes the live document id. AT_NOT_FOUND if it is not live. */
+at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_by);
+
+/* -- uploads -- */
+
+/* Records a new upload (declared -1: unknown) with the empty hash state.
+ * *id in the arena. */
+at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const char *hint,
+                                    const char **id);
+
+/* The upload id, locked FOR UPDATE (so chunks of one upload never run at
+ * once, on whatever instance). AT_NOT_FOUND if it does not exist; AT_INTERNAL
+ * if its stored hash state is unreadable. */
+at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *out);
+
+/* Stores the upload's new received count and hash state. */
+at_status_t doc_store_upload_advance(at_ctx_t *ctx, const char *id, int64_t received,
+                                     const unsigned char state[DOC_DIGEST_STATE_BYTES]);
+
+/* Deletes the upload row. AT_NOT_FOUND if there was none. */
+at_status_t doc_store_upload_delete(at_ctx_t *ctx, const char *id);
+
+/* Deletes up to max uploads idle for more than idle_s seconds and returns
+ * their ids (arena) in *ids, count in *n, so their files can go too. */
+at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids,
+                                  int *n);
+
+#endif

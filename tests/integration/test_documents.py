@@ -1,0 +1,288 @@
+"""Documents end to end through the gateway: streaming upload (raw body and
+multipart) hashed on the way in, listing and search, byte-identical download
+with Range and ETag, versions on a name collision, name rules, folders,
+rename/move, soft delete, and another firm seeing nothing (404 everywhere,
+exactly like a missing document)."""
+import hashlib
+import os
+import secrets
+import sys
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Client, Stack  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+def q(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class Documents(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack.from_env()
+        cls.owner = Client(cls.stack.url)
+        r = cls.owner.signup()
+        assert r.status == 201, r
+        r = cls.owner.post("/api/v1/clients", {"name": "Acme " + secrets.token_hex(3)})
+        assert r.status == 201, r
+        cls.client_id = r.json()["id"]
+        cls.other = Client(cls.stack.url)
+        assert cls.other.signup().status == 201
+        r = cls.other.post("/api/v1/clients", {"name": "Other " + secrets.token_hex(3)})
+        assert r.status == 201, r
+        cls.other_client_id = r.json()["id"]
+        cls.data = os.urandom(5 * MiB)
+        cls.sha = hashlib.sha256(cls.data).hexdigest()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    # -- helpers --
+    def upload_raw(self, name, data, client=None, client_id=None, folder_id=None,
+                   content_type="application/octet-stream"):
+        path = "/api/v1/clients/%s/documents?name=%s" % (client_id or self.client_id, q(name))
+        if folder_id:
+            path += "&folder_id=" + folder_id
+        return (client or self.owner).post(path, data=data,
+                                           headers={"Content-Type": content_type})
+
+    def upload_multipart(self, filename, data):
+        boundary = "atrium-" + secrets.token_hex(8)
+        body = (("--%s\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+                 "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+                 "Content-Type: application/octet-stream\r\n\r\n")
+                % (boundary, boundary, filename)).encode() + data + \
+            ("\r\n--%s--\r\n" % boundary).encode()
+        return self.owner.post("/api/v1/clients/%s/documents" % self.client_id, data=body,
+                               headers={"Content-Type":
+                                        "multipart/form-data; boundary=" + boundary})
+
+    def list_docs(self, query="", client=None, client_id=None):
+        return (client or self.owner).get("/api/v1/clients/%s/documents%s"
+                                          % (client_id or self.client_id, query))
+
+    def ids(self, r):
+        self.assertEqual(r.status, 200, r)
+        return [d["id"] for d in r.json()["items"]]
+
+    # -- tests --
+    def test_raw_upload_download_range_etag(self):
+        name = "raw-%s.bin" % secrets.token_hex(4)
+        r = self.upload_raw(name, self.data)
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertEqual(doc["sha256"], self.sha)
+        self.assertEqual(doc["size"], len(self.data))
+        self.assertEqual(doc["name"], name)
+        self.assertEqual(doc["version"], 1)
+        self.assertEqual(doc["content_type"], "application/octet-stream")
+        self.assertIsNone(doc.get("folder_id"))
+        for k in ("id", "created_by", "created_at"):
+            self.assertTrue(doc.get(k), k)
+
+        self.assertIn(doc["id"], self.ids(self.list_docs()))
+        r = self.owner.get("/api/v1/documents/" + doc["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["sha256"], self.sha)
+
+        r = self.owner.get("/api/v1/documents/%s/content" % doc["id"])
+        self.assertEqual(r.status, 200, r.status)
+        self.assertEqual(len(r.body), len(self.data))
+        self.assertTrue(r.body == self.data, "downloaded bytes differ")
+        etag = r.header("ETag")
+        self.assertIn(self.sha, etag or "")
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+        self.assertIn("attachment", r.header("Content-Disposition") or "")
+
+        r = self.owner.get("/api/v1/documents/%s/content" % doc["id"],
+                           headers={"Range": "bytes=10-19"})
+        self.assertEqual(r.status, 206, r.status)
+        self.assertEqual(r.body, self.data[10:20])
+
+        r = self.owner.get("/api/v1/documents/%s/content" % doc["id"],
+                           headers={"If-None-Match": etag})
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.body, b"")
+
+    def test_multipart_upload(self):
+        name = "multi-%s.bin" % secrets.token_hex(4)
+        r = self.upload_multipart(name, self.data)
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertEqual(doc["sha256"], self.sha)
+        self.assertEqual(doc["size"], len(self.data))
+        self.assertEqual(doc["name"], name)
+        r = self.owner.get("/api/v1/documents/%s/content" % doc["id"])
+        self.assertTrue(r.status == 200 and r.body == self.data, "multipart bytes differ")
+
+    def test_content_type_from_bytes(self):
+        r = self.upload_raw("claims-%s.pdf" % secrets.token_hex(3), b"plain words, not a pdf\n",
+                            content_type="application/pdf")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["content_type"], "text/plain; charset=utf-8")
+        r = self.upload_raw("real-%s.pdf" % secrets.token_hex(3), b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["content_type"], "application/pdf")
+        r = self.upload_raw("page-%s.html" % secrets.token_hex(3), b"<script>alert(1)</script>",
+                            content_type="text/html")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["content_type"], "text/plain; charset=utf-8")
+
+    def test_name_collision_makes_a_version(self):
+        name = "report-%s.txt" % secrets.token_hex(4)
+        first = self.upload_raw(name, b"first version\n")
+        self.assertEqual(first.status, 201, first)
+        self.assertFalse(first.json().get("new_version"))
+        # same name, other case: the same document
+        second = self.upload_raw(name.upper().replace(".TXT", ".txt"), b"second version\n")
+        self.assertEqual(second.status, 201, second)
+        d2 = second.json()
+        self.assertEqual(d2["id"], first.json()["id"])
+        self.assertEqual(d2["version"], 2)
+        self.assertTrue(d2["new_version"])
+        self.assertEqual(d2["name"], name)
+        ids = self.ids(self.list_docs("?q=" + q(name)))
+        self.assertEqual(ids, [d2["id"]])
+        r = self.owner.get("/api/v1/documents/%s/versions" % d2["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([v["version"] for v in r.json()["items"]], [2, 1])
+        self.assertEqual(r.json()["items"][1]["sha256"],
+                         hashlib.sha256(b"first version\n").hexdigest())
+        r = self.owner.get("/api/v1/documents/%s/content" % d2["id"])
+        self.assertEqual(r.body, b"second version\n")
+        r = self.owner.get("/api/v1/documents/%s/content?version=1" % d2["id"])
+        self.assertEqual(r.body, b"first version\n")
+        # an explicit new version through /versions
+        r = self.owner.post("/api/v1/documents/%s/versions" % d2["id"], data=b"third\n",
+                            headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["version"], 3)
+
+    def test_invalid_names(self):
+        for name in [".", "..", "a/b", "ctl\x01char", "x" * 256, "del\x7f"]:
+            r = self.upload_raw(name, b"data")
+            self.assertEqual(r.status, 400, (name, r))
+            err = r.json()["error"]
+            self.assertEqual(err["code"], "validation_failed", name)
+            self.assertEqual(err.get("field"), "name", name)
+        r = self.owner.post("/api/v1/clients/%s/documents?name=" % self.client_id, data=b"x",
+                            headers={"Content-Type": "application/octet-stream"})
+        self.assertEqual(r.status, 400, r)
+        # the longest allowed name works
+        r = self.upload_raw("y" * 251 + ".txt", b"long name\n")
+        self.assertEqual(r.status, 201, r)
+
+    def test_search_escapes_wildcards(self):
+        tag = secrets.token_hex(4)
+        a = self.upload_raw("50%%_off-%s.txt" % tag, b"a\n").json()["id"]
+        b = self.upload_raw("50xxoff-%s.txt" % tag, b"b\n").json()["id"]
+        self.assertEqual(self.ids(self.list_docs("?q=" + q("50%_off-" + tag))), [a])
+        got = self.ids(self.list_docs("?q=" + q(tag.upper())))
+        self.assertEqual(sorted(got), sorted([a, b]))
+
+    def test_paging(self):
+        tag = secrets.token_hex(4)
+        made = [self.upload_raw("page-%s-%d.txt" % (tag, i), b"%d\n" % i).json()["id"]
+                for i in range(5)]
+        seen, cursor = [], None
+        for _ in range(10):
+            qs = "?q=%s&limit=2" % tag + ("&cursor=" + cursor if cursor else "")
+            r = self.list_docs(qs)
+            self.assertEqual(r.status, 200, r)
+            seen += [d["id"] for d in r.json()["items"]]
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(seen, list(reversed(made)))
+        r = self.list_docs("?cursor=not-a-cursor")
+        self.assertEqual(r.status, 400, r)
+
+    def test_other_firm_sees_nothing(self):
+        doc = self.upload_raw("secret-%s.txt" % secrets.token_hex(4), b"secret\n").json()
+        missing = "00000000-0000-4000-8000-000000000000"
+        for path in ["/api/v1/documents/" + doc["id"],
+                     "/api/v1/documents/%s/content" % doc["id"],
+                     "/api/v1/documents/%s/versions" % doc["id"],
+                     "/api/v1/clients/%s/documents" % self.client_id,
+                     "/api/v1/clients/%s/folders" % self.client_id]:
+            r = self.other.get(path)
+            self.assertEqual(r.status, 404, (path, r))
+            self.assertEqual(r.json()["error"]["code"], "not_found")
+        # exactly like a missing document
+        a = self.other.get("/api/v1/documents/" + doc["id"]).json()["error"]
+        b = self.other.get("/api/v1/documents/" + missing).json()["error"]
+        self.assertEqual((a["code"], a["message"]), (b["code"], b["message"]))
+        self.assertEqual(self.other.patch("/api/v1/documents/" + doc["id"],
+                                          {"name": "mine.txt"}).status, 404)
+        self.assertEqual(self.other.delete("/api/v1/documents/" + doc["id"]).status, 404)
+        r = self.upload_raw("intrude.txt", b"x", client=self.other, client_id=self.client_id)
+        self.assertEqual(r.status, 404, r)
+        r = self.other.post("/api/v1/documents/%s/versions" % doc["id"], data=b"x",
+                            headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 404, r)
+        # and the owner still has it, unchanged
+        r = self.owner.get("/api/v1/documents/" + doc["id"])
+        self.assertEqual(r.json()["name"], doc["name"])
+
+    def test_folders_rename_move_delete(self):
+        tag = secrets.token_hex(4)
+        r = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                            {"name": "Tax " + tag})
+        self.assertEqual(r.status, 201, r)
+        folder = r.json()
+        self.assertEqual(folder["visibility"], "shared")
+        self.assertIsNone(folder["parent_id"])
+        r = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                            {"name": "tax " + tag})
+        self.assertEqual(r.status, 409, r)
+        r = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                            {"name": "Staff notes " + tag, "visibility": "internal"})
+        self.assertEqual(r.status, 201, r)
+        internal = r.json()
+        r = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                            {"name": "sub", "parent_id": internal["id"]})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["visibility"], "internal")
+        r = self.owner.get("/api/v1/clients/%s/folders" % self.client_id)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue({folder["id"], internal["id"]} <= {f["id"] for f in r.json()["items"]})
+
+        doc = self.upload_raw("in-folder-%s.txt" % tag, b"x\n", folder_id=folder["id"]).json()
+        self.assertEqual(doc["folder_id"], folder["id"])
+        self.assertEqual(self.ids(self.list_docs("?folder_id=" + folder["id"])), [doc["id"]])
+        self.assertNotIn(doc["id"], self.ids(self.list_docs("?folder_id=root")))
+
+        r = self.owner.patch("/api/v1/documents/" + doc["id"], {"name": "renamed-%s.txt" % tag})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["name"], "renamed-%s.txt" % tag)
+        r = self.owner.patch("/api/v1/documents/" + doc["id"], {"name": "a/b"})
+        self.assertEqual(r.status, 400, r)
+        r = self.owner.patch("/api/v1/documents/" + doc["id"], {"folder_id": "root"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["folder_id"])
+        self.assertIn(doc["id"], self.ids(self.list_docs("?folder_id=root")))
+        # renaming onto a taken name is a conflict
+        taken = self.upload_raw("taken-%s.txt" % tag, b"t\n").json()
+        r = self.owner.patch("/api/v1/documents/" + doc["id"], {"name": taken["name"]})
+        self.assertEqual(r.status, 409, r)
+
+        r = self.owner.delete("/api/v1/documents/" + doc["id"])
+        self.assertEqual(r.status, 204, r)
+        self.assertNotIn(doc["id"], self.ids(self.list_docs()))
+        self.assertEqual(self.owner.get("/api/v1/documents/" + doc["id"]).status, 404)
+        self.assertEqual(self.owner.get("/api/v1/documents/%s/content" % doc["id"]).status, 404)
+        self.assertEqual(self.owner.delete("/api/v1/documents/" + doc["id"]).status, 404)
+        # the name is free again
+        r = self.upload_raw("renamed-%s.txt" % tag, b"new\n")
+        self.assertEqual(r.status, 201, r)
+        self.assertNotEqual(r.json()["id"], doc["id"])
+        self.assertEqual(r.json()["version"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
