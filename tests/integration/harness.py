@@ -42,6 +42,11 @@ class Stack:
         url = os.environ.get("ATRIUM_TEST_URL")
         if url:
             return cls(url, os.environ.get("ATRIUM_TEST_DATA", ""), False)
+        path = os.environ.get("ATRIUM_TEST_STACK_FILE")
+        if path and os.path.exists(path):
+            with open(path) as f:
+                info = json.load(f)
+            return cls(info["url"], info["data_dir"], False)
         return cls.start()
 
     @classmethod
@@ -56,6 +61,25 @@ class Stack:
         if out.returncode != 0:
             raise RuntimeError("stack did not start:\n" + out.stdout + out.stderr)
         return cls("http://127.0.0.1:%d" % port, data_dir, True)
+
+    def pids(self, comm):
+        """Pids of this stack's processes named comm (e.g. "atrium-document"),
+        found by the ATRIUM_RUN_TAG that atrium-run puts in their environment."""
+        tag = ("ATRIUM_RUN_TAG=" + os.path.realpath(self.data_dir)).encode()
+        out = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/comm" % d, "rb") as f:
+                    if f.read().strip().decode() != comm[:15]:
+                        continue
+                with open("/proc/%s/environ" % d, "rb") as f:
+                    if tag in f.read().split(b"\0"):
+                        out.append(int(d))
+            except OSError:
+                continue
+        return out
 
     def run_env(self):
         return dict(os.environ, ATRIUM_DATA_DIR=self.data_dir, ATRIUM_BIN_DIR=BIN_DIR)

@@ -1,0 +1,146 @@
+/* gw_auth: who is calling. The session cookie's token is hashed (SHA-256)
+ * and looked up in Redis with its idle expiry renewed in the same round
+ * trip; the user's current principal (role, memberships) is read from Redis
+ * on every request, so a membership change applies on the next request.
+ * CSRF: state-changing cookie requests must echo the session's token.
+ *
+ * It never creates sessions (the auth service does) and never lets a
+ * request through when Redis cannot be asked.
+ */
+#include "gw.h"
+#include "at_log.h"
+#include "at_pbjson.h"
+#include "at_time.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+static void s_sha256_hex(const char *text, char out[65])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = 0;
+}
+
+static bool s_unsafe(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "OPTIONS") != 0;
+}
+
+const char *gw_session_cookie(gw_req_t *r, const char *token)
+{
+    const char *secure = r->gw->behind_tls ? "; Secure" : "";
+    if (!token)
+        return at_arena_printf(r->arena,
+                               "Set-Cookie: atrium_session=; Path=/; Max-Age=0; HttpOnly; "
+                               "SameSite=Lax%s\r\n",
+                               secure);
+    return at_arena_printf(r->arena,
+                           "Set-Cookie: atrium_session=%s; Path=/; HttpOnly; SameSite=Lax%s\r\n",
+                           token, secure);
+}
+
+/* Loads the principal of user_id, asking auth to rebuild it when Redis has
+ * none. */
+static at_status_t s_principal(gw_req_t *r, const char *user_id, const char *firm_id,
+                               Atrium__Principal **out)
+{
+    *out = NULL;
+    char key[128];
+    snprintf(key, sizeof key, "atrium:principal:%s", user_id);
+    char *text = NULL;
+    int rc = at_cache_get(r->thread->cache, key, &text, NULL);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc == 0) {
+        json_t *j = json_loads(text, 0, NULL);
+        free(text);
+        ProtobufCMessage *m = NULL;
+        if (j && at_pbjson_decode(&atrium__principal__descriptor, j, at_arena_allocator(r->arena),
+                                  &m, NULL) == 0) {
+            json_decref(j);
+            *out = (Atrium__Principal *) m;
+            return AT_OK;
+        }
+        json_decref(j);
+        at_warn("gateway: unreadable principal for user %s; asking auth", user_id);
+    }
+    /* Rebuild: auth.principal answers the principal of the envelope's user. */
+    Atrium__Principal *who = at_arena_alloc(r->arena, sizeof *who);
+    atrium__principal__init(who);
+    who->user_id = at_arena_strdup(r->arena, user_id);
+    who->firm_id = at_arena_strdup(r->arena, firm_id);
+    r->id.principal = who;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *m = NULL;
+    at_status_t st = gw_call_msg(r, "auth.principal", true, NULL, &atrium__principal__descriptor,
+                                 &m, &rep);
+    r->id.principal = NULL;
+    if (st == AT_NOT_FOUND)
+        return AT_UNAUTHENTICATED; /* the user is gone */
+    if (!at_status_is_success(st))
+        return st == AT_TIMEOUT ? AT_UNAVAILABLE : st;
+    *out = (Atrium__Principal *) m;
+    return AT_OK;
+}
+
+at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
+{
+    memset(&r->id, 0, sizeof r->id);
+    const char *cookies = mg_get_header(r->conn, "Cookie");
+    char token[256] = "";
+    if (!cookies || mg_get_cookie(cookies, "atrium_session", token, sizeof token) <= 0)
+        token[0] = 0;
+    if (!token[0])
+        return required ? AT_UNAUTHENTICATED : AT_OK;
+
+    char hash[65], key[96];
+    s_sha256_hex(token, hash);
+    snprintf(key, sizeof key, "atrium:session:%s", hash);
+    int idle_s = (int) at_config_int(r->gw->config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
+    char *text = NULL;
+    int rc = at_cache_getex(r->thread->cache, key, idle_s, &text, NULL);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc > 0)
+        return required ? AT_UNAUTHENTICATED : AT_OK;
+    json_t *s = json_loads(text, 0, NULL);
+    free(text);
+    const char *user_id = json_string_value(json_object_get(s, "user_id"));
+    const char *firm_id = json_string_value(json_object_get(s, "firm_id"));
+    const char *csrf = json_string_value(json_object_get(s, "csrf_token"));
+    json_int_t expires = json_integer_value(json_object_get(s, "expires_ms"));
+    if (!user_id || !firm_id || !csrf || (expires && expires < at_time_now_ms())) {
+        if (s && expires && expires < at_time_now_ms())
+            at_cache_del(r->thread->cache, key);
+        json_decref(s);
+        return required ? AT_UNAUTHENTICATED : AT_OK;
+    }
+    r->id.csrf_token = at_arena_strdup(r->arena, csrf);
+    char *uid = at_arena_strdup(r->arena, user_id), *fid = at_arena_strdup(r->arena, firm_id);
+    json_decref(s);
+
+    if (s_unsafe(r->info->request_method) && !csrf_exempt) {
+        const char *h = mg_get_header(r->conn, "X-CSRF-Token");
+        size_t n = strlen(r->id.csrf_token);
+        if (!h || strlen(h) != n || CRYPTO_memcmp(h, r->id.csrf_token, n) != 0)
+            return AT_FORBIDDEN;
+    }
+    Atrium__Principal *p = NULL;
+    at_status_t st = s_principal(r, uid, fid, &p);
+    if (st != AT_OK)
+        return st;
+    if (!p->firm_id || strcmp(p->firm_id, fid) != 0)
+        return AT_UNAUTHENTICATED;
+    p->session_id = at_arena_strdup(r->arena, hash);
+    r->id.principal = p;
+    r->id.by_cookie = true;
+    return AT_OK;
+}

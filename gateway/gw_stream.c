@@ -1,0 +1,409 @@
+/* gw_stream: the streaming endpoints. Uploads (raw body or a multipart
+ * `file` part) go to the document service in chunks of at most 1 MiB as
+ * they arrive; downloads come back the same way. The gateway never holds
+ * more than one chunk of a file, whatever its size, and hashes nothing
+ * itself: the document service hashes while it stores.
+ *
+ * It does not do tus (resumable) uploads yet; those reuse the same
+ * document.upload_* calls.
+ */
+#include "gw.h"
+#include "at_log.h"
+#include "at_mdp.h"
+#include "at_pbjson.h"
+#include "at_time.h"
+#include "document.pb-c.h"
+#include <inttypes.h>
+#include <string.h>
+
+typedef struct {
+    gw_req_t *r;
+    const char *client_id;
+    const char *document_id;
+    const char *name;        /* from ?name= or the part's filename */
+    const char *folder_id;
+    const char *request_id;
+    const char *content_type;
+    int64_t declared;
+    char *upload_id;         /* arena */
+    uint8_t *buf;            /* one chunk */
+    size_t used;
+    int64_t offset;
+    at_status_t failed;      /* AT_OK while all is well */
+    const char *fail_message;
+    const char *fail_field;
+    bool file_seen;
+} s_upload_t;
+
+static void s_fail(s_upload_t *u, at_status_t st, Atrium__Reply *rep, const char *fallback)
+{
+    if (u->failed != AT_OK)
+        return;
+    u->failed = st;
+    u->fail_message = rep && rep->message ? rep->message : fallback;
+    u->fail_field = rep ? rep->field : NULL;
+}
+
+static int s_begin(s_upload_t *u)
+{
+    gw_req_t *r = u->r;
+    Atrium__Document__UploadBeginRequest req = ATRIUM__DOCUMENT__UPLOAD_BEGIN_REQUEST__INIT;
+    req.client_id = (char *) u->client_id;
+    req.document_id = (char *) u->document_id;
+    req.folder_id = (char *) u->folder_id;
+    req.name = (char *) u->name;
+    req.content_type = (char *) u->content_type;
+    req.request_id = (char *) u->request_id;
+    if (u->declared >= 0) {
+        req.has_declared_size = 1;
+        req.declared_size = u->declared;
+    }
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    at_status_t st = gw_call_msg(r, "document.upload_begin", false, &req.base,
+                                 &atrium__document__upload_begin_reply__descriptor, &out, &rep);
+    if (!at_status_is_success(st) || !((Atrium__Document__UploadBeginReply *) out)->upload_id) {
+        s_fail(u, at_status_is_success(st) ? AT_INTERNAL : st, rep, "the upload could not start");
+        return -1;
+    }
+    u->upload_id = at_arena_strdup(r->arena, ((Atrium__Document__UploadBeginReply *) out)->upload_id);
+    return 0;
+}
+
+static int s_flush(s_upload_t *u)
+{
+    if (u->failed != AT_OK)
+        return -1;
+    if (!u->used)
+        return 0;
+    gw_req_t *r = u->r;
+    Atrium__Document__UploadChunkRequest req = ATRIUM__DOCUMENT__UPLOAD_CHUNK_REQUEST__INIT;
+    req.upload_id = u->upload_id;
+    req.has_offset = 1;
+    req.offset = u->offset;
+    req.has_data = 1;
+    req.data.data = u->buf;
+    req.data.len = u->used;
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+    Atrium__Reply *rep = NULL;
+    at_status_t st = gw_call(r, "document.upload_chunk", false, &req.base, &rep);
+    if (!at_status_is_success(st)) {
+        s_fail(u, st, rep, "the upload could not be stored");
+        return -1;
+    }
+    u->offset += (int64_t) u->used;
+    u->used = 0;
+    return 0;
+}
+
+static int s_append(s_upload_t *u, const char *data, size_t len)
+{
+    while (len) {
+        size_t room = AT_BUS_CHUNK - u->used;
+        size_t n = len < room ? len : room;
+        memcpy(u->buf + u->used, data, n);
+        u->used += n;
+        data += n;
+        len -= n;
+        if (u->used == AT_BUS_CHUNK && s_flush(u) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void s_abort(s_upload_t *u)
+{
+    if (!u->upload_id)
+        return;
+    gw_req_t *r = u->r;
+    Atrium__Document__UploadAbortRequest req = ATRIUM__DOCUMENT__UPLOAD_ABORT_REQUEST__INIT;
+    req.upload_id = u->upload_id;
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+    Atrium__Reply *rep = NULL;
+    gw_call(r, "document.upload_abort", true, &req.base, &rep);
+}
+
+/* multipart callbacks (civetweb mg_handle_form_request) */
+static int s_field_found(const char *key, const char *filename, char *path, size_t pathlen,
+                         void *user)
+{
+    (void) path;
+    (void) pathlen;
+    s_upload_t *u = user;
+    if (strcmp(key, "file") != 0 || u->file_seen)
+        return MG_FORM_FIELD_STORAGE_SKIP;
+    u->file_seen = true;
+    if (!u->name && filename && *filename)
+        u->name = at_arena_strdup(u->r->arena, filename);
+    if (s_begin(u) != 0)
+        return MG_FORM_FIELD_STORAGE_ABORT;
+    return MG_FORM_FIELD_STORAGE_GET;
+}
+
+static int s_field_get(const char *key, const char *value, size_t len, void *user)
+{
+    s_upload_t *u = user;
+    if (strcmp(key, "file") != 0)
+        return MG_FORM_FIELD_HANDLE_NEXT;
+    if (s_append(u, value, len) != 0)
+        return MG_FORM_FIELD_HANDLE_ABORT;
+    return MG_FORM_FIELD_HANDLE_GET;
+}
+
+static int s_field_store(const char *path, long long size, void *user)
+{
+    (void) path;
+    (void) size;
+    (void) user;
+    return MG_FORM_FIELD_HANDLE_NEXT;
+}
+
+void gw_upload(gw_req_t *r, const char *client_id, const char *document_id)
+{
+    s_upload_t u = {
+        .r = r,
+        .client_id = client_id,
+        .document_id = document_id,
+        .name = gw_query(r, "name"),
+        .folder_id = gw_query(r, "folder_id"),
+        .request_id = gw_query(r, "request_id"),
+        .declared = r->info->content_length,
+        .failed = AT_OK,
+    };
+    const char *ct = mg_get_header(r->conn, "Content-Type");
+    bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+    u.content_type = multipart ? NULL : ct;
+    u.buf = malloc(AT_BUS_CHUNK);
+    if (!u.buf)
+        abort();
+    bool read_error = false;
+    if (multipart) {
+        u.declared = -1; /* the part is smaller than the body; the service checks as bytes come */
+        struct mg_form_data_handler fdh = {s_field_found, s_field_get, s_field_store, &u};
+        int fields = mg_handle_form_request(r->conn, &fdh);
+        if (fields < 0 && u.failed == AT_OK)
+            read_error = true;
+        if (!u.file_seen && u.failed == AT_OK) {
+            free(u.buf);
+            return gw_send_error(r, 400, "validation_failed", "the form has no file part", "file", 0);
+        }
+    } else {
+        if (!u.document_id && (!u.name || !*u.name)) {
+            free(u.buf);
+            return gw_send_error(r, 400, "validation_failed", "the name query parameter is required",
+                                 "name", 0);
+        }
+        if (s_begin(&u) == 0) {
+            while (u.failed == AT_OK) {
+                int n = mg_read(r->conn, u.buf + u.used, AT_BUS_CHUNK - u.used);
+                if (n < 0) {
+                    read_error = true;
+                    break;
+                }
+                if (n == 0)
+                    break;
+                u.used += (size_t) n;
+                if (u.used == AT_BUS_CHUNK)
+                    s_flush(&u);
+            }
+            if (u.declared >= 0 && !read_error && u.failed == AT_OK &&
+                u.offset + (int64_t) u.used != u.declared)
+                read_error = true; /* the client went away before sending it all */
+        }
+    }
+    if (read_error && u.failed == AT_OK)
+        s_fail(&u, AT_BAD_REQUEST, NULL, "the upload was interrupted");
+    if (u.failed == AT_OK)
+        s_flush(&u);
+    free(u.buf);
+    if (u.failed != AT_OK) {
+        s_abort(&u);
+        return gw_send_status(r, u.failed, u.fail_message, u.fail_field, 0);
+    }
+    Atrium__Document__UploadFinishRequest fin = ATRIUM__DOCUMENT__UPLOAD_FINISH_REQUEST__INIT;
+    fin.upload_id = u.upload_id;
+    /* Finishing fsyncs the whole file: give it a longer deadline. */
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms * 6;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *doc = NULL;
+    at_status_t st = gw_call_msg(r, "document.upload_finish", false, &fin.base,
+                                 &atrium__document__document__descriptor, &doc, &rep);
+    if (!at_status_is_success(st)) {
+        if (st == AT_UNAVAILABLE || st == AT_TIMEOUT)
+            s_abort(&u);
+        return gw_send_status(r, st, rep ? rep->message : NULL, rep ? rep->field : NULL,
+                              rep && rep->has_retry_after ? rep->retry_after : 0);
+    }
+    json_t *j = at_pbjson_encode(doc, NULL);
+    gw_send_json(r, 201, j, NULL);
+    json_decref(j);
+}
+
+/* RFC 7233 single byte range. Returns 1 with [*from, *to] for a satisfiable
+ * range, 0 when there is no usable Range header (serve it all), -1 when
+ * unsatisfiable (416). */
+static int s_range(const char *h, int64_t size, int64_t *from, int64_t *to)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') {
+        long long n = strtoll(p + 1, &end, 10);
+        if (end == p + 1 || *end || n < 0)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *from = n >= size ? 0 : size - n;
+        *to = size - 1;
+        return 1;
+    }
+    long long a = strtoll(p, &end, 10);
+    if (end == p || *end != '-' || a < 0)
+        return 0;
+    const char *q = end + 1;
+    long long b = size - 1;
+    if (*q) {
+        b = strtoll(q, &end, 10);
+        if (end == q || *end || b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}
+
+/* RFC 6266 / RFC 8187: an ASCII fallback and the exact UTF-8 name. */
+static const char *s_disposition(gw_req_t *r, const char *name)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(name);
+    char *ascii = at_arena_alloc(r->arena, n + 1);
+    char *pct = at_arena_alloc(r->arena, n * 3 + 1);
+    size_t a = 0, p = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) name[i];
+        bool attr = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    strchr("!#$&+-.^_`|~", c);
+        ascii[a++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%') ? (char) c : '_';
+        if (attr && c) {
+            pct[p++] = (char) c;
+        } else {
+            pct[p++] = '%';
+            pct[p++] = hex[c >> 4];
+            pct[p++] = hex[c & 15];
+        }
+    }
+    ascii[a] = pct[p] = 0;
+    return at_arena_printf(r->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, pct);
+}
+
+void gw_download(gw_req_t *r, const char *document_id)
+{
+    Atrium__Document__ContentInfoRequest req = ATRIUM__DOCUMENT__CONTENT_INFO_REQUEST__INIT;
+    req.document_id = (char *) document_id;
+    const char *v = gw_query(r, "version");
+    if (v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (end == v || *end || n < 1 || n > 1000000)
+            return gw_send_error(r, 400, "validation_failed", "version must be a positive number",
+                                 "version", 0);
+        req.has_version = 1;
+        req.version = (int32_t) n;
+    }
+    const char *range_h = mg_get_header(r->conn, "Range");
+    req.has_record = 1;
+    req.record = true;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    at_status_t st = gw_call_msg(r, "document.content_info", false, &req.base,
+                                 &atrium__document__content_info__descriptor, &out, &rep);
+    if (!at_status_is_success(st))
+        return gw_send_status(r, st, rep ? rep->message : NULL, rep ? rep->field : NULL,
+                              rep && rep->has_retry_after ? rep->retry_after : 0);
+    Atrium__Document__ContentInfo *info = (Atrium__Document__ContentInfo *) out;
+    if (!info->sha256 || !info->name)
+        return gw_send_error(r, 500, "internal", "incomplete content information", NULL, 0);
+    const char *etag = at_arena_printf(r->arena, "\"%s\"", info->sha256);
+    const char *inm = mg_get_header(r->conn, "If-None-Match");
+    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+        gw_send_json(r, 304, NULL, at_arena_printf(r->arena, "ETag: %s\r\n", etag));
+        return;
+    }
+    int64_t size = info->size, from = 0, to = size - 1;
+    int rr = s_range(range_h, size, &from, &to);
+    if (rr < 0)
+        return gw_send_json(r, 416, NULL,
+                            at_arena_printf(r->arena, "Content-Range: bytes */%" PRId64 "\r\n", size));
+    int status = rr > 0 ? 206 : 200;
+    int64_t length = size == 0 ? 0 : to - from + 1;
+    char head[4096];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\n"
+                      "X-Request-Id: %s\r\n"
+                      "Content-Type: %s\r\n"
+                      "Content-Length: %" PRId64 "\r\n"
+                      "%s"
+                      "ETag: %s\r\n"
+                      "Accept-Ranges: bytes\r\n"
+                      "Cache-Control: private, no-cache\r\n"
+                      "Content-Disposition: %s\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
+                      "Referrer-Policy: no-referrer\r\n"
+                      "Content-Security-Policy: default-src 'none'; sandbox\r\n"
+                      "\r\n",
+                      status, status == 206 ? "Partial Content" : "OK", r->request_id,
+                      info->content_type ? info->content_type : "application/octet-stream", length,
+                      status == 206 ? at_arena_printf(r->arena,
+                                                      "Content-Range: bytes %" PRId64 "-%" PRId64
+                                                      "/%" PRId64 "\r\n",
+                                                      from, to, size)
+                                    : "",
+                      etag, s_disposition(r, info->name));
+    if (hl < 0 || (size_t) hl >= sizeof head)
+        return gw_send_error(r, 500, "internal", "response headers too long", NULL, 0);
+    mg_write(r->conn, head, (size_t) hl);
+    r->status = status;
+    /* The loop reuses nothing from the arena: each chunk's reply is freed
+     * as soon as it is written, so memory stays at one chunk. */
+    int32_t version = info->version;
+    int64_t pos = from, left = length;
+    while (left > 0) {
+        Atrium__Document__ReadRequest rd = ATRIUM__DOCUMENT__READ_REQUEST__INIT;
+        rd.document_id = (char *) document_id;
+        rd.has_version = 1;
+        rd.version = version;
+        rd.has_offset = 1;
+        rd.offset = pos;
+        rd.has_length = 1;
+        rd.length = (int32_t) (left < AT_BUS_CHUNK ? left : AT_BUS_CHUNK);
+        r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+        zframe_t *frame = NULL;
+        st = gw_call_frame(r, "document.read", true, &rd.base, &frame);
+        Atrium__Reply *env = st == AT_OK ? atrium__reply__unpack(NULL, zframe_size(frame),
+                                                                 zframe_data(frame))
+                                         : NULL;
+        zframe_destroy(&frame);
+        Atrium__Document__ReadReply *data =
+            env && env->status == AT_OK && env->has_body
+                ? atrium__document__read_reply__unpack(NULL, env->body.len, env->body.data)
+                : NULL;
+        atrium__reply__free_unpacked(env, NULL);
+        if (!data || !data->has_data || data->data.len == 0 || (int64_t) data->data.len > left) {
+            at_warn("download of %s stopped at %" PRId64, document_id, pos);
+            atrium__document__read_reply__free_unpacked(data, NULL);
+            r->status = 500; /* headers are gone: the short body tells the client */
+            break;
+        }
+        int w = mg_write(r->conn, data->data.data, data->data.len);
+        pos += (int64_t) data->data.len;
+        left -= (int64_t) data->data.len;
+        atrium__document__read_reply__free_unpacked(data, NULL);
+        if (w <= 0)
+            break; /* the client went away */
+    }
+}

@@ -1,0 +1,47 @@
+// Atrium's minimal sign-in page: speaks only the public API (api.md). User
+// text is always inserted as text, never as HTML.
+const $ = (id) => document.getElementById(id);
+let csrf = null;
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(path, { method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = r.status === 204 ? null : await r.json().catch(() => null);
+  return { status: r.status, json };
+}
+
+async function showHome() {
+  const me = await api('GET', '/api/v1/me');
+  if (me.status !== 200) { $('login').hidden = false; $('home').hidden = true; $('logout').hidden = true; return; }
+  csrf = me.json.csrf_token;
+  $('login').hidden = true; $('home').hidden = false; $('logout').hidden = false;
+  $('who').textContent = `${me.json.user.name} (${me.json.user.email})`;
+  const list = await api('GET', '/api/v1/clients');
+  const ul = $('clients');
+  ul.replaceChildren();
+  for (const c of (list.json && list.json.items) || []) {
+    const li = document.createElement('li');
+    li.textContent = c.name;
+    li.dir = 'auto';
+    ul.append(li);
+  }
+}
+
+$('login').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const r = await api('POST', '/api/v1/auth/login', { email: f.get('email'), password: f.get('password') });
+  $('login-error').textContent = r.status === 200 ? '' : (r.json && r.json.error ? r.json.error.message : 'Sign-in failed');
+  if (r.status === 200) { csrf = r.json.csrf_token; showHome(); }
+});
+
+$('logout').addEventListener('click', async () => {
+  await api('POST', '/api/v1/auth/logout');
+  csrf = null;
+  showHome();
+});
+
+showHome();
