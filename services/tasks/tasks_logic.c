@@ -1,6 +1,6 @@
 /* tasks_logic: task rules without I/O (see tasks_logic.h). */
 #include "tasks_logic.h"
-#include <ctype.h>
+#include "at_text.h"
 #include <string.h>
 #include <strings.h>
 
@@ -36,69 +36,6 @@ bool tasks_priority_valid(const char *p)
         return false;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (strcmp(p, names[i]) == 0)
-            return true;
-    return false;
-}
-
-bool tasks_uuid_valid(const char *s)
-{
-    if (!s || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-        } else if (!isxdigit((unsigned char) s[i]))
-            return false;
-    }
-    return true;
-}
-
-long tasks_utf8_length(const char *s)
-{
-    if (!s)
-        return -1;
-    const unsigned char *p = (const unsigned char *) s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int more;
-        unsigned cp;
-        if (c < 0x80) {
-            p++;
-            n++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            more = 1;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3;
-            cp = c & 0x07;
-        } else
-            return -1;
-        p++;
-        for (int i = 0; i < more; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (*p & 0x3F);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return -1;
-        n++;
-    }
-    return n;
-}
-
-bool tasks_has_text(const char *s)
-{
-    if (!s)
-        return false;
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
             return true;
     return false;
 }
@@ -243,28 +180,28 @@ size_t tasks_dedupe(char **strs, size_t n, bool ci)
 int tasks_validate(const Atrium__Tasks__Task *t, const tasks_status_t *set, size_t n,
                    const char **field, const char **message)
 {
-    long len = tasks_utf8_length(t->title);
-    if (!t->title || !tasks_has_text(t->title))
+    long len = at_text_utf8_length(t->title);
+    if (!t->title || !at_text_has_text(t->title))
         S_FAIL("title", "title must not be empty");
     if (len < 0 || len > TASKS_TITLE_MAX)
         S_FAIL("title", "title must be at most 500 characters");
     if (t->description) {
-        len = tasks_utf8_length(t->description);
+        len = at_text_utf8_length(t->description);
         if (len < 0 || len > TASKS_DESCRIPTION_MAX)
             S_FAIL("description", "description must be at most 20000 characters");
     }
-    if (t->project_id && !tasks_uuid_valid(t->project_id))
+    if (t->project_id && !at_text_uuid(t->project_id))
         S_FAIL("project_id", "project_id is not a valid id");
     if (t->n_assignee_ids > TASKS_ASSIGNEES_MAX)
         S_FAIL("assignee_ids", "a task has at most 50 assignees");
     for (size_t i = 0; i < t->n_assignee_ids; i++)
-        if (!tasks_uuid_valid(t->assignee_ids[i]))
+        if (!at_text_uuid(t->assignee_ids[i]))
             S_FAIL("assignee_ids", "assignee_ids holds an id that is not valid");
     if (t->n_labels > TASKS_LABELS_MAX)
         S_FAIL("labels", "a task has at most 20 labels");
     for (size_t i = 0; i < t->n_labels; i++) {
-        len = tasks_utf8_length(t->labels[i]);
-        if (!tasks_has_text(t->labels[i]) || len < 0 || len > TASKS_LABEL_MAX)
+        len = at_text_utf8_length(t->labels[i]);
+        if (!at_text_has_text(t->labels[i]) || len < 0 || len > TASKS_LABEL_MAX)
             S_FAIL("labels", "a label must be 1 to 64 characters");
     }
     int64_t start = 0, due = 0;

@@ -41,16 +41,6 @@ const char *tasks_status_first(const tasks_status_t *set, size_t n, bool done);
 /* True for low, normal, high and urgent. */
 bool tasks_priority_valid(const char *priority);
 
-/* True when s is a UUID in its 8-4-4-4-12 hex text form (any case). */
-bool tasks_uuid_valid(const char *s);
-
-/* The number of code points of s, or -1 when s is not valid UTF-8 (RFC 3629:
- * no overlongs, surrogates or values above U+10FFFF) or is NULL. */
-long tasks_utf8_length(const char *s);
-
-/* True when s holds something other than blanks (space, tab, CR, LF). */
-bool tasks_has_text(const char *s);
-
 /* Parses an RFC 3339 date-time (§5.6: "2026-11-29T20:30:00Z",
  * "2026-11-29T21:30:00.5+01:00"; 't'/'z' and a space for 'T' are accepted as
  * §5.6 allows) with calendar checks (days per month, leap years), into

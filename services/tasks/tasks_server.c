@@ -8,6 +8,7 @@
 #include "at_log.h"
 #include "at_pbjson.h"
 #include "at_service.h"
+#include "at_text.h"
 #include "tasks.pb-c.h"
 #include "tasks_logic.h"
 #include "tasks_store.h"
@@ -64,7 +65,7 @@ static const char *s_role(at_ctx_t *ctx, const char *firm_id, const Atrium__Task
  * missing task) and may do op (else 403). */
 static at_status_t s_load(at_ctx_t *ctx, const char *id, tasks_op_t op, Atrium__Tasks__Task **t)
 {
-    if (!tasks_uuid_valid(id))
+    if (!at_text_uuid(id))
         return at_fail(ctx, AT_NOT_FOUND, NULL, "task does not exist");
     char *firm_id = NULL;
     at_status_t st = tasks_store_get(ctx->db, ctx->arena, id, op != TASKS_OP_READ, &firm_id, t);
@@ -147,15 +148,15 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request,
     const char *assignee = in->assignee && *in->assignee ? in->assignee : NULL;
     if (assignee && strcmp(assignee, "me") == 0)
         assignee = ctx->principal->user_id;
-    if (assignee && !tasks_uuid_valid(assignee))
+    if (assignee && !at_text_uuid(assignee))
         return at_fail(ctx, AT_VALIDATION_FAILED, "assignee", "assignee must be me or a user id");
     const char *project_id = in->project_id && *in->project_id ? in->project_id : NULL;
-    if (project_id && !tasks_uuid_valid(project_id))
+    if (project_id && !at_text_uuid(project_id))
         return at_fail(ctx, AT_VALIDATION_FAILED, "project_id", "project_id is not a valid id");
     char *key = NULL, *id = NULL;
     if (in->cursor && *in->cursor &&
         (at_cursor_decode(ctx->arena, in->cursor, &key, &id) != 0 ||
-         !tasks_cursor_key_valid(key) || !tasks_uuid_valid(id)))
+         !tasks_cursor_key_valid(key) || !at_text_uuid(id)))
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not one this list made");
     Atrium__Tasks__TaskPage *page = NULL;
     at_status_t st = tasks_store_list(ctx->db, ctx->arena, firm_id, in->client_id,

@@ -13,35 +13,6 @@
 #define U1 "0b7e3c1a-1f2d-4c5b-9a8e-7d6c5b4a3f21"
 #define U2 "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
-static void t_uuid(void **state)
-{
-    (void) state;
-    assert_true(tasks_uuid_valid(U1));
-    assert_true(tasks_uuid_valid("0B7E3C1A-1F2D-4C5B-9A8E-7D6C5B4A3F21"));
-    assert_false(tasks_uuid_valid(NULL));
-    assert_false(tasks_uuid_valid(""));
-    assert_false(tasks_uuid_valid("0b7e3c1a1f2d4c5b9a8e7d6c5b4a3f21"));
-    assert_false(tasks_uuid_valid("0b7e3c1a-1f2d-4c5b-9a8e-7d6c5b4a3f2g"));
-    assert_false(tasks_uuid_valid(U1 "0"));
-}
-
-static void t_utf8(void **state)
-{
-    (void) state;
-    assert_int_equal(tasks_utf8_length(""), 0);
-    assert_int_equal(tasks_utf8_length("abc"), 3);
-    assert_int_equal(tasks_utf8_length("Grüße — 東京 — مرحبا 👋"), 20);
-    assert_int_equal(tasks_utf8_length(NULL), -1);
-    assert_int_equal(tasks_utf8_length("\xC0\xAF"), -1);         /* overlong '/' */
-    assert_int_equal(tasks_utf8_length("\xED\xA0\x80"), -1);     /* surrogate */
-    assert_int_equal(tasks_utf8_length("\xF4\x90\x80\x80"), -1); /* > U+10FFFF */
-    assert_int_equal(tasks_utf8_length("a\xE6\x9D"), -1);        /* truncated */
-    assert_int_equal(tasks_utf8_length("\x80"), -1);
-    assert_true(tasks_has_text(" x "));
-    assert_false(tasks_has_text(" \t\r\n"));
-    assert_false(tasks_has_text(NULL));
-}
-
 static void t_time(void **state)
 {
     (void) state;
@@ -321,8 +292,7 @@ static void t_merge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_uuid),       cmocka_unit_test(t_utf8),
-        cmocka_unit_test(t_time),       cmocka_unit_test(t_cursor_key),
+                cmocka_unit_test(t_time),       cmocka_unit_test(t_cursor_key),
         cmocka_unit_test(t_priority_status), cmocka_unit_test(t_may),
         cmocka_unit_test(t_dedupe),     cmocka_unit_test(t_validate),
         cmocka_unit_test(t_merge),
