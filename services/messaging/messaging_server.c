@@ -9,6 +9,7 @@
 #include "at_log.h"
 #include "at_pbjson.h"
 #include "at_service.h"
+#include "at_tenancy.h"
 #include "at_text.h"
 #include "messaging.pb-c.h"
 #include "messaging_logic.h"
@@ -118,15 +119,16 @@ static at_status_t s_create_thread(at_ctx_t *ctx, const ProtobufCMessage *reques
 {
     const Atrium__Messaging__CreateThreadRequest *in = (const void *) request;
     const Atrium__Principal *me = ctx->principal;
-    const char *role = at_can_see_client(ctx, me->firm_id, in->client_id);
-    if (!role)
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    const char *role = NULL;
+    at_status_t st = at_client_visible(ctx, in->client_id, &role);
+    if (st != AT_OK)
+        return st;
     if (!messaging_may(MESSAGING_OP_WRITE, role, at_is_staff(ctx), false))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers may not start threads");
     const char *err = messaging_subject_error(in->subject);
     if (err)
         return at_fail(ctx, AT_VALIDATION_FAILED, "subject", "%s", err);
-    at_status_t st = s_check_body(ctx, in->body);
+    st = s_check_body(ctx, in->body);
     size_t n_mentions = in->n_mention_ids;
     if (st == AT_OK)
         st = s_check_mentions(ctx, in->mention_ids, &n_mentions);
@@ -192,13 +194,15 @@ static at_status_t s_list_threads(at_ctx_t *ctx, const ProtobufCMessage *request
 {
     const Atrium__Messaging__ListThreadsRequest *in = (const void *) request;
     const Atrium__Principal *me = ctx->principal;
-    if (!at_can_see_client(ctx, me->firm_id, in->client_id))
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    const char *role = NULL;
+    at_status_t st = at_client_visible(ctx, in->client_id, &role);
+    if (st != AT_OK)
+        return st;
     char *seq = NULL;
     if (!s_cursor(ctx, in->cursor, &seq))
         return AT_VALIDATION_FAILED;
     Atrium__Messaging__ThreadPage *page = NULL;
-    at_status_t st = messaging_store_thread_list(ctx->db, ctx->arena, me->firm_id, in->client_id,
+    st = messaging_store_thread_list(ctx->db, ctx->arena, me->firm_id, in->client_id,
                                                  me->user_id, seq,
                                                  at_page_limit(in->has_limit ? in->limit : 0),
                                                  &page);

@@ -8,6 +8,7 @@
 #include "at_log.h"
 #include "at_pbjson.h"
 #include "at_service.h"
+#include "at_tenancy.h"
 #include "at_text.h"
 #include "tasks.pb-c.h"
 #include "tasks_logic.h"
@@ -91,15 +92,16 @@ static at_status_t s_create(at_ctx_t *ctx, const ProtobufCMessage *request,
 {
     const Atrium__Tasks__CreateTaskRequest *in = (const void *) request;
     const char *firm_id = ctx->principal->firm_id;
-    const char *role = at_can_see_client(ctx, firm_id, in->client_id);
-    if (!role)
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    const char *role = NULL;
+    at_status_t st = at_client_visible(ctx, in->client_id, &role);
+    if (st != AT_OK)
+        return st;
     if (!tasks_may(TASKS_OP_CREATE, role, at_is_staff(ctx), false, false))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers may not create tasks");
 
     const tasks_status_t *set;
     size_t nset;
-    at_status_t st = tasks_store_statuses(ctx->db, ctx->arena, firm_id, &set, &nset);
+    st = tasks_store_statuses(ctx->db, ctx->arena, firm_id, &set, &nset);
     if (st != AT_OK)
         return st;
     Atrium__Tasks__Task t = ATRIUM__TASKS__TASK__INIT;
@@ -143,8 +145,10 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request,
 {
     const Atrium__Tasks__ListTasksRequest *in = (const void *) request;
     const char *firm_id = ctx->principal->firm_id;
-    if (!at_can_see_client(ctx, firm_id, in->client_id))
-        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    const char *role = NULL;
+    at_status_t st = at_client_visible(ctx, in->client_id, &role);
+    if (st != AT_OK)
+        return st;
     const char *assignee = in->assignee && *in->assignee ? in->assignee : NULL;
     if (assignee && strcmp(assignee, "me") == 0)
         assignee = ctx->principal->user_id;
@@ -159,7 +163,7 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request,
          !tasks_cursor_key_valid(key) || !at_text_uuid(id)))
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not one this list made");
     Atrium__Tasks__TaskPage *page = NULL;
-    at_status_t st = tasks_store_list(ctx->db, ctx->arena, firm_id, in->client_id,
+    st = tasks_store_list(ctx->db, ctx->arena, firm_id, in->client_id,
                                       in->status && *in->status ? in->status : NULL, assignee,
                                       project_id, key, id,
                                       at_page_limit(in->has_limit ? in->limit : 0), &page);
