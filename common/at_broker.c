@@ -423,6 +423,7 @@ void at_broker_actor(zsock_t *pipe, void *args_v)
     zsock_signal(pipe, 0);
 
     zpoller_t *poller = zpoller_new(pipe, b.router, NULL);
+    zpoller_set_nonstop(poller, true); /* end only on $TERM (see at_worker.c) */
     while (true) {
         int64_t wait = b.heartbeat_at - at_time_mono_ms();
         zsock_t *which = zpoller_wait(poller, (int) (wait < 0 ? 0 : wait));

@@ -62,6 +62,10 @@ static void s_actor(zsock_t *pipe, void *args_v)
     s_connect(&st);
     zsock_signal(pipe, 0);
     zpoller_t *poller = zpoller_new(pipe, NULL);
+    /* An actor ends only on $TERM from its owner, never on SIGINT/SIGTERM:
+     * otherwise the owner's zactor_destroy waits for a signal that already
+     * went. */
+    zpoller_set_nonstop(poller, true);
     zpoller_add(poller, st.dealer);
     while (true) {
         int64_t wait = st.heartbeat_at - at_time_mono_ms();

@@ -1,0 +1,659 @@
+/* auth_server: the auth service's method table and thin handlers: validate,
+ * check the principal, call the store, write sessions/principals, audit.
+ *
+ * SQL lives in auth_store.c, hashing in auth_password.c, Redis keys in
+ * auth_session.c; nothing here builds SQL, JSON text or crypto.
+ */
+#include "at_cursor.h"
+#include "at_log.h"
+#include "at_service.h"
+#include "auth.pb-c.h"
+#include "auth_password.h"
+#include "auth_session.h"
+#include "auth_store.h"
+#include <ctype.h>
+#include <string.h>
+#include <unistr.h>
+
+extern const at_embedded_t auth_migrations[];
+
+#define S_NAME_MAX_CHARS 200
+#define S_ME_CLIENTS_MAX 200
+
+/* Process state shared read-only by the workers (the hasher locks itself). */
+typedef struct {
+    auth_password_t *password;
+    bool signup_open;
+    int idle_s;
+    int64_t max_s;
+} s_state_t;
+
+static const at_config_key_t s_config[] = {
+    {"ATRIUM_SIGNUP", "closed", AT_CFG_STRING, 0, 0, true, false,
+     "open: anyone may create a firm with POST /api/v1/signup; closed: it answers 403"},
+    {"ATRIUM_SESSION_IDLE_MINUTES", "30", AT_CFG_INT, 1, 10080, true, false,
+     "a session ends after this many minutes without a request"},
+    {"ATRIUM_SESSION_MAX_HOURS", "12", AT_CFG_INT, 1, 8760, true, false,
+     "a session ends this many hours after login whatever its use"},
+    {NULL, NULL, 0, 0, 0, false, false, NULL},
+};
+
+/* -- validation helpers -------------------------------------------------- */
+
+/* s without leading/trailing white space, copied into the arena, or NULL
+ * when that is empty, over max_chars code points, or has control chars. */
+static char *s_clean_text(at_ctx_t *ctx, const char *s, size_t max_chars)
+{
+    if (!s)
+        return NULL;
+    while (*s && isspace((unsigned char) *s))
+        s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char) s[len - 1]))
+        len--;
+    if (!len)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+            return NULL;
+    if (u8_mbsnlen((const uint8_t *) s, len) > max_chars)
+        return NULL;
+    return at_arena_strndup(ctx->arena, s, len);
+}
+
+/* A deliberately loose shape check (RFC 5321 limits, one @, no blanks): the
+ * mailbox is proven by mail, not by a regex. */
+static bool s_email_ok(const char *e)
+{
+    if (!e)
+        return false;
+    size_t len = strlen(e);
+    const char *at = strchr(e, '@');
+    if (len < 3 || len > 254 || !at || at == e || !at[1] || strchr(at + 1, '@') ||
+        (size_t) (at - e) > 64)
+        return false;
+    for (const char *c = e; *c; c++)
+        if ((unsigned char) *c <= 0x20 || *c == 0x7f)
+            return false;
+    return true;
+}
+
+static bool s_uuid_ok(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* An IANA-shaped name ("Europe/Berlin", "UTC", "Etc/GMT+5"); the database
+ * then says whether it exists. */
+static bool s_time_zone_shape_ok(const char *tz)
+{
+    size_t len = tz ? strlen(tz) : 0;
+    if (len == 0 || len > 64 || tz[0] == '/' || strstr(tz, ".."))
+        return false;
+    for (const char *c = tz; *c; c++)
+        if (!isalnum((unsigned char) *c) && !strchr("/_+-", *c))
+            return false;
+    return true;
+}
+
+static at_status_t s_password_fail(at_ctx_t *ctx, auth_pw_rc_t rc, const char *field)
+{
+    switch (rc) {
+    case AUTH_PW_TOO_SHORT:
+        return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s must have at least %d characters",
+                       field, AUTH_PASSWORD_MIN_CHARS);
+    case AUTH_PW_TOO_LONG:
+        return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s must have at most %d bytes", field,
+                       AUTH_PASSWORD_MAX_BYTES);
+    case AUTH_PW_NOT_UTF8:
+        return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s is not valid UTF-8", field);
+    case AUTH_PW_BUSY:
+        ctx->retry_after = 1;
+        return at_fail(ctx, AT_UNAVAILABLE, NULL, "too many password checks at once");
+    default:
+        return at_fail(ctx, AT_INTERNAL, NULL, "password hashing failed");
+    }
+}
+
+/* Decodes ?cursor= into a keyset position. */
+static at_status_t s_cursor(at_ctx_t *ctx, const char *cursor, char **key, char **id)
+{
+    *key = *id = NULL;
+    if (!cursor || !*cursor)
+        return AT_OK;
+    if (at_cursor_decode(ctx->arena, cursor, key, id) != 0 || !s_uuid_ok(*id) ||
+        strlen(*key) != 27 || (*key)[26] != 'Z')
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not one this list made");
+    return AT_OK;
+}
+
+static bool s_firm_admin(const at_ctx_t *ctx)
+{
+    const char *r = ctx->principal ? ctx->principal->role : NULL;
+    return at_is_staff(ctx) && r && (strcmp(r, "owner") == 0 || strcmp(r, "admin") == 0);
+}
+
+static at_status_t s_db_fail(at_ctx_t *ctx, at_status_t st)
+{
+    if (st == AT_UNAVAILABLE)
+        return at_fail(ctx, st, NULL, "the database cannot be reached");
+    return at_fail(ctx, st, NULL, "database error");
+}
+
+static at_status_t s_begin(at_ctx_t *ctx)
+{
+    return at_db_begin(ctx->db) == 0 ? AT_OK : s_db_fail(ctx, AT_UNAVAILABLE);
+}
+
+static at_status_t s_commit(at_ctx_t *ctx)
+{
+    return at_db_commit(ctx->db) == 0 ? AT_OK : s_db_fail(ctx, AT_UNAVAILABLE);
+}
+
+static at_status_t s_redis_fail(at_ctx_t *ctx)
+{
+    ctx->retry_after = 1;
+    return at_fail(ctx, AT_UNAVAILABLE, NULL, "the session store cannot be reached");
+}
+
+/* Starts a session for user in Redis and writes its principal; both before
+ * the caller commits, so a Redis outage leaves nothing half-made. */
+static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user,
+                                   auth_session_t *session)
+{
+    s_state_t *state = ctx->state;
+    Atrium__Principal *principal = NULL;
+    at_status_t st = auth_store_principal(ctx->db, ctx->arena, user->id, &principal);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_session_spec_t spec = {
+        .user_id = user->id,
+        .firm_id = user->firm_id,
+        .ip = ctx->request ? ctx->request->ip : NULL,
+        .user_agent = ctx->request ? ctx->request->user_agent : NULL,
+        .idle_s = state->idle_s,
+        .max_s = state->max_s,
+    };
+    if (auth_principal_write(ctx->cache, principal) != AT_OK ||
+        auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
+        return s_redis_fail(ctx);
+    return AT_OK;
+}
+
+/* Rebuilds and writes user_id's principal after a change to its name, role
+ * or memberships; the gateway reads it on the user's next request. */
+static at_status_t s_refresh_principal(at_ctx_t *ctx, const char *user_id)
+{
+    Atrium__Principal *principal = NULL;
+    at_status_t st = auth_store_principal(ctx->db, ctx->arena, user_id, &principal);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (auth_principal_write(ctx->cache, principal) != AT_OK)
+        return s_redis_fail(ctx);
+    return AT_OK;
+}
+
+/* -- signup, login, logout ------------------------------------------------ */
+
+static at_status_t s_signup(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__SignupRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    if (!state->signup_open)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "signup is closed on this installation");
+    char *firm_name = s_clean_text(ctx, req->firm_name, S_NAME_MAX_CHARS);
+    if (!firm_name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "firm_name", "firm_name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
+    if (!name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    if (!s_email_ok(req->email))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "email", "email is not an email address");
+    char hash[AUTH_PASSWORD_HASH_MAX];
+    auth_pw_rc_t rc = auth_password_hash(state->password, req->password, hash);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "password");
+
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__Firm *firm = NULL;
+    Atrium__Auth__User *user = NULL;
+    st = auth_store_signup(ctx->db, ctx->arena, firm_name, name, req->email, hash, &firm, &user);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    at_audit_event_t ev = {.action = "firm.created", .resource_type = "firm",
+                           .resource_id = firm->id, .firm_id = firm->id, .actor_id = user->id,
+                           .actor_name = user->name, .actor_kind = user->kind,
+                           .details = json_pack("{s:s}", "name", firm->name)};
+    st = at_audit(ctx, &ev);
+    json_decref(ev.details);
+    if (st == AT_OK) {
+        ev = (at_audit_event_t){.action = "auth.login", .resource_type = "user",
+                                .resource_id = user->id, .firm_id = firm->id,
+                                .actor_id = user->id, .actor_name = user->name,
+                                .actor_kind = user->kind};
+        st = at_audit(ctx, &ev);
+    }
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_session_t session;
+    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__SignupReply *rep = at_msg_new(ctx, &atrium__auth__signup_reply__descriptor);
+    rep->firm = firm;
+    rep->user = user;
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
+    *out = &rep->base;
+    return AT_CREATED;
+}
+
+static at_status_t s_bad_login(at_ctx_t *ctx)
+{
+    /* one status and one message for every failure: never tell whether the
+     * email exists (api.md "Authentication") */
+    return at_fail(ctx, AT_INVALID_CREDENTIALS, NULL, "email or password is wrong");
+}
+
+static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__LoginRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    if (!req->email || !*req->email)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "email", "email is required");
+    if (!req->password || !*req->password)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "password", "password is required");
+    if (strnlen(req->password, AUTH_PASSWORD_MAX_BYTES + 1) > AUTH_PASSWORD_MAX_BYTES ||
+        strlen(req->email) > 254)
+        return s_bad_login(ctx); /* can never match: refused before any hashing */
+
+    auth_login_row_t row;
+    at_status_t st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
+    if (st != AT_OK && st != AT_NOT_FOUND)
+        return s_db_fail(ctx, st);
+    bool match = false;
+    auth_pw_rc_t rc = auth_password_verify(state->password, row.password_hash, req->password, &match);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "password");
+    if (!row.user) {
+        /* the audit trail is chained per firm and this attempt has none */
+        at_info("login failed for an unknown email");
+        return s_bad_login(ctx);
+    }
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    at_audit_event_t ev = {.resource_type = "user", .resource_id = row.user->id,
+                           .firm_id = row.user->firm_id, .actor_id = row.user->id,
+                           .actor_name = row.user->name, .actor_kind = row.user->kind};
+    if (!match) {
+        ev.action = "auth.login_failed";
+        ev.details = json_pack("{s:s}", "reason", "wrong_password");
+        st = at_audit(ctx, &ev);
+        json_decref(ev.details);
+        if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+            at_warn("cannot record a failed login: %s", at_status_code(st));
+        return s_bad_login(ctx);
+    }
+    if (auth_password_needs_rehash(state->password, row.password_hash)) {
+        char hash[AUTH_PASSWORD_HASH_MAX];
+        if (auth_password_hash(state->password, req->password, hash) == AUTH_PW_OK)
+            auth_store_set_password_hash(ctx->db, row.user->id, hash);
+    }
+    ev.action = "auth.login";
+    if ((st = at_audit(ctx, &ev)) != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_session_t session;
+    if ((st = s_start_session(ctx, row.user, &session)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__LoginReply *rep = at_msg_new(ctx, &atrium__auth__login_reply__descriptor);
+    rep->user = row.user;
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static at_status_t s_logout(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    (void) out;
+    const Atrium__Principal *p = ctx->principal;
+    if (p->session_id && auth_session_end(ctx->cache, p->user_id, p->session_id) != AT_OK)
+        return s_redis_fail(ctx);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.logout", .resource_type = "user",
+                                           .resource_id = p->user_id});
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+/* -- me ------------------------------------------------------------------- */
+
+static at_status_t s_me(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    const Atrium__Principal *p = ctx->principal;
+    Atrium__Auth__MeReply *rep = at_msg_new(ctx, &atrium__auth__me_reply__descriptor);
+    at_status_t st = auth_store_user_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &rep->user);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    st = auth_store_me_clients(ctx->db, ctx->arena, p->firm_id, p->user_id, s_firm_admin(ctx),
+                               S_ME_CLIENTS_MAX, &rep->clients, &rep->n_clients);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (p->session_id) {
+        st = auth_session_csrf(ctx->cache, ctx->arena, p->session_id, &rep->csrf_token);
+        if (st == AT_UNAVAILABLE)
+            return s_redis_fail(ctx);
+    }
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static at_status_t s_update_me(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__UpdateMeRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    char *name = NULL;
+    if (req->name && !(name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    if (req->time_zone) {
+        bool valid = false;
+        at_status_t st = AT_OK;
+        if (s_time_zone_shape_ok(req->time_zone))
+            st = auth_store_time_zone_valid(ctx->db, req->time_zone, &valid);
+        if (st != AT_OK)
+            return s_db_fail(ctx, st);
+        if (!valid)
+            return at_fail(ctx, AT_VALIDATION_FAILED, "time_zone",
+                           "time_zone is not an IANA time zone name");
+    }
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__User *old = NULL, *user = NULL;
+    st = auth_store_user_update(ctx->db, ctx->arena, p->firm_id, p->user_id, name, req->time_zone,
+                                &old, &user);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    bool renamed = strcmp(old->name, user->name) != 0;
+    bool moved = strcmp(old->time_zone, user->time_zone) != 0;
+    if (renamed || moved) {
+        json_t *changes = json_object();
+        if (renamed)
+            json_object_set_new(changes, "name",
+                                json_pack("{s:s, s:s}", "old", old->name, "new", user->name));
+        if (moved)
+            json_object_set_new(changes, "time_zone", json_pack("{s:s, s:s}", "old",
+                                                                old->time_zone, "new",
+                                                                user->time_zone));
+        json_t *details = json_pack("{s:s, s:o}", "name", user->name, "changes", changes);
+        st = at_audit(ctx, &(at_audit_event_t){.action = "user.updated", .resource_type = "user",
+                                               .resource_id = user->id, .details = details});
+        json_decref(details);
+        if (st != AT_OK)
+            return s_db_fail(ctx, st);
+    }
+    /* the principal carries the name (audit actor names): rewrite it first */
+    if (renamed && (st = s_refresh_principal(ctx, user->id)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = &user->base;
+    return AT_OK;
+}
+
+/* -- principal (the gateway, on a cache miss) ----------------------------- */
+
+static at_status_t s_principal(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__PrincipalRequest *req = (const void *) in;
+    if (!s_uuid_ok(req->user_id))
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    Atrium__Principal *principal = NULL;
+    at_status_t st = auth_store_principal(ctx->db, ctx->arena, req->user_id, &principal);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* the caller can go on without the cache; the next miss writes it */
+    auth_principal_write(ctx->cache, principal);
+    *out = &principal->base;
+    return AT_OK;
+}
+
+/* -- clients -------------------------------------------------------------- */
+
+static at_status_t s_clients_list(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__ClientsListRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    char *key = NULL, *id = NULL;
+    at_status_t st = s_cursor(ctx, req->cursor, &key, &id);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__ClientsListReply *rep =
+        at_msg_new(ctx, &atrium__auth__clients_list_reply__descriptor);
+    st = auth_store_clients_list(ctx->db, ctx->arena, p->firm_id, p->user_id, s_firm_admin(ctx),
+                                 at_page_limit(req->has_limit ? req->limit : 0), key, id,
+                                 &rep->items, &rep->n_items, &rep->next_cursor);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static at_status_t s_client_create(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__ClientCreateRequest *req = (const void *) in;
+    if (!s_firm_admin(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only the firm's owners and admins create clients");
+    char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
+    if (!name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__Client *client = NULL;
+    st = auth_store_client_create(ctx->db, ctx->arena, ctx->principal->firm_id, name,
+                                  req->external_refs, &client);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s}", "name", client->name);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "client.created", .resource_type = "client",
+                                           .resource_id = client->id, .client_id = client->id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* owners and admins see every client through all_clients: no principal
+     * changes when one is created */
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = &client->base;
+    return AT_CREATED;
+}
+
+/* The client client_id if the caller may see it, else 404 exactly as if it
+ * did not exist (api.md "Conventions"). */
+static at_status_t s_visible_client(at_ctx_t *ctx, const char *client_id,
+                                    Atrium__Auth__Client **client)
+{
+    *client = NULL;
+    const Atrium__Principal *p = ctx->principal;
+    if (!s_uuid_ok(client_id) || !at_can_see_client(ctx, p->firm_id, client_id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    at_status_t st = auth_store_client_get(ctx->db, ctx->arena, p->firm_id, client_id, client);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    return AT_OK;
+}
+
+static at_status_t s_client_get(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__ClientGetRequest *req = (const void *) in;
+    Atrium__Auth__Client *client = NULL;
+    at_status_t st = s_visible_client(ctx, req->client_id, &client);
+    if (st != AT_OK)
+        return st;
+    *out = &client->base;
+    return AT_OK;
+}
+
+static at_status_t s_client_update(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__ClientUpdateRequest *req = (const void *) in;
+    Atrium__Auth__Client *client = NULL;
+    at_status_t st = s_visible_client(ctx, req->client_id, &client);
+    if (st != AT_OK)
+        return st;
+    if (!s_firm_admin(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only the firm's owners and admins change clients");
+    char *name = NULL;
+    if (req->name && !(name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    char *old_name = NULL;
+    st = auth_store_client_update(ctx->db, ctx->arena, ctx->principal->firm_id, client->id, name,
+                                  req->external_refs, &client, &old_name);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s, s:{s:s, s:s}}", "name", client->name, "changes", "old_name",
+                                old_name, "new_name", client->name);
+    if (req->external_refs)
+        json_object_set_new(json_object_get(details, "changes"), "external_refs", json_true());
+    st = at_audit(ctx, &(at_audit_event_t){.action = "client.updated", .resource_type = "client",
+                                           .resource_id = client->id, .client_id = client->id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = &client->base;
+    return AT_OK;
+}
+
+static at_status_t s_members_list(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__MembersListRequest *req = (const void *) in;
+    Atrium__Auth__Client *client = NULL;
+    at_status_t st = s_visible_client(ctx, req->client_id, &client);
+    if (st != AT_OK)
+        return st;
+    char *key = NULL, *id = NULL;
+    if ((st = s_cursor(ctx, req->cursor, &key, &id)) != AT_OK)
+        return st;
+    Atrium__Auth__MembersListReply *rep =
+        at_msg_new(ctx, &atrium__auth__members_list_reply__descriptor);
+    st = auth_store_members_list(ctx->db, ctx->arena, ctx->principal->firm_id, client->id,
+                                 at_page_limit(req->has_limit ? req->limit : 0), key, id,
+                                 &rep->items, &rep->n_items, &rep->next_cursor);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* -- the service ---------------------------------------------------------- */
+
+static const at_method_t s_methods[] = {
+    {"auth.signup", s_signup, &atrium__auth__signup_request__descriptor,
+     &atrium__auth__signup_reply__descriptor, AT_METHOD_PUBLIC},
+    {"auth.login", s_login, &atrium__auth__login_request__descriptor,
+     &atrium__auth__login_reply__descriptor, AT_METHOD_PUBLIC},
+    {"auth.logout", s_logout, &atrium__auth__empty__descriptor, NULL, 0},
+    {"auth.me", s_me, &atrium__auth__empty__descriptor, &atrium__auth__me_reply__descriptor, 0},
+    {"auth.update_me", s_update_me, &atrium__auth__update_me_request__descriptor,
+     &atrium__auth__user__descriptor, 0},
+    /* internal: the gateway rebuilds a missing principal before it has one */
+    {"auth.principal", s_principal, &atrium__auth__principal_request__descriptor,
+     &atrium__principal__descriptor, AT_METHOD_PUBLIC},
+    {"auth.clients_list", s_clients_list, &atrium__auth__clients_list_request__descriptor,
+     &atrium__auth__clients_list_reply__descriptor, 0},
+    {"auth.client_create", s_client_create, &atrium__auth__client_create_request__descriptor,
+     &atrium__auth__client__descriptor, 0},
+    {"auth.client_get", s_client_get, &atrium__auth__client_get_request__descriptor,
+     &atrium__auth__client__descriptor, 0},
+    {"auth.client_update", s_client_update, &atrium__auth__client_update_request__descriptor,
+     &atrium__auth__client__descriptor, 0},
+    {"auth.members_list", s_members_list, &atrium__auth__members_list_request__descriptor,
+     &atrium__auth__members_list_reply__descriptor, 0},
+    {NULL, NULL, NULL, NULL, 0},
+};
+
+static int s_init(const at_config_t *config, at_db_t *db, void **state)
+{
+    (void) db;
+    const char *signup = at_config_get(config, "ATRIUM_SIGNUP");
+    if (strcmp(signup, "open") != 0 && strcmp(signup, "closed") != 0) {
+        at_error("ATRIUM_SIGNUP must be open or closed, not \"%s\"", signup);
+        return -1;
+    }
+    s_state_t *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->signup_open = strcmp(signup, "open") == 0;
+    s->idle_s = (int) at_config_int(config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
+    s->max_s = at_config_int(config, "ATRIUM_SESSION_MAX_HOURS") * 3600;
+    s->password = auth_password_new(0, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT);
+    if (!s->password) {
+        at_error("libsodium does not start");
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static void s_fini(void *state)
+{
+    s_state_t *s = state;
+    if (!s)
+        return;
+    auth_password_destroy(&s->password);
+    free(s);
+}
+
+const at_service_def_t auth_service = {
+    .name = "auth",
+    .schema = "auth",
+    .methods = s_methods,
+    .migrations = auth_migrations,
+    .config = s_config,
+    .init = s_init,
+    .fini = s_fini,
+};

@@ -1,0 +1,456 @@
+/* auth_store: the auth schema's SQL, parameterised, one cleanup path per
+ * function; no permission checks, no transactions, no Redis. */
+#include "auth_store.h"
+#include "at_cursor.h"
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* RFC 3339 UTC with milliseconds for replies; microseconds for cursor keys
+ * (they parse back as timestamptz exactly). */
+#define S_TS(col)  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define S_KEY(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+#define S_USER_COLS "u.id, u.email, u.name, u.kind, u.role, u.firm_id, u.mfa_enabled, u.time_zone"
+#define S_USER_NCOLS 8
+
+#define S_CLIENT_COLS                                                                             \
+    "c.id, c.name, " S_TS("c.created_at") ", c.external_refs->>'quickbooks',"                    \
+    " c.external_refs->>'hubspot'"
+#define S_CLIENT_NCOLS 5
+
+static void *s_new(at_arena_t *arena, const ProtobufCMessageDescriptor *desc)
+{
+    ProtobufCMessage *m = at_arena_alloc(arena, desc->sizeof_message);
+    protobuf_c_message_init(desc, m);
+    return m;
+}
+
+static char *s_val(at_arena_t *arena, PGresult *res, int r, int c)
+{
+    return at_arena_strdup(arena, at_db_value(res, r, c));
+}
+
+static Atrium__Auth__User *s_user(at_arena_t *arena, PGresult *res, int r, int c)
+{
+    Atrium__Auth__User *u = s_new(arena, &atrium__auth__user__descriptor);
+    u->id = s_val(arena, res, r, c);
+    u->email = s_val(arena, res, r, c + 1);
+    u->name = s_val(arena, res, r, c + 2);
+    u->kind = s_val(arena, res, r, c + 3);
+    u->role = s_val(arena, res, r, c + 4);
+    u->firm_id = s_val(arena, res, r, c + 5);
+    u->has_mfa_enabled = 1;
+    u->mfa_enabled = strcmp(PQgetvalue(res, r, c + 6), "t") == 0;
+    u->time_zone = s_val(arena, res, r, c + 7);
+    return u;
+}
+
+static Atrium__Auth__Client *s_client(at_arena_t *arena, PGresult *res, int r)
+{
+    Atrium__Auth__Client *c = s_new(arena, &atrium__auth__client__descriptor);
+    c->id = s_val(arena, res, r, 0);
+    c->name = s_val(arena, res, r, 1);
+    c->created_at = s_val(arena, res, r, 2);
+    /* always an object in JSON, {} when the client has no external ids */
+    c->external_refs = s_new(arena, &atrium__auth__external_refs__descriptor);
+    c->external_refs->quickbooks = s_val(arena, res, r, 3);
+    c->external_refs->hubspot = s_val(arena, res, r, 4);
+    return c;
+}
+
+/* The jsonb text to merge (present non-empty members) and the text[] of
+ * keys to remove ("" members), from refs; both malloc'd. */
+static void s_refs_params(const Atrium__Auth__ExternalRefs *refs, char **set, char **del)
+{
+    json_t *obj = json_object();
+    json_t *rm = json_array();
+    const char *names[] = {"quickbooks", "hubspot"};
+    const char *vals[] = {refs ? refs->quickbooks : NULL, refs ? refs->hubspot : NULL};
+    for (int i = 0; i < 2; i++) {
+        if (!vals[i])
+            continue;
+        if (*vals[i])
+            json_object_set_new(obj, names[i], json_string(vals[i]));
+        else
+            json_array_append_new(rm, json_string(names[i]));
+    }
+    *set = json_dumps(obj, JSON_COMPACT);
+    *del = json_dumps(rm, JSON_COMPACT);
+    json_decref(obj);
+    json_decref(rm);
+    if (!*set || !*del)
+        abort();
+}
+
+at_status_t auth_store_signup(at_db_t *db, at_arena_t *arena, const char *firm_name,
+                              const char *name, const char *email, const char *password_hash,
+                              Atrium__Auth__Firm **firm, Atrium__Auth__User **user)
+{
+    *firm = NULL;
+    *user = NULL;
+    PGresult *res = NULL;
+    const char *p[] = {firm_name, name, email, password_hash};
+    res = at_db_query(db,
+                      "WITH f AS (INSERT INTO firms (name) VALUES ($1) RETURNING id, name),"
+                      " u AS (INSERT INTO users (firm_id, email, name, password_hash, kind, role)"
+                      "  SELECT f.id, $3, $2, $4, 'staff', 'owner' FROM f RETURNING *)"
+                      " SELECT " S_USER_COLS ", f.name FROM u, f",
+                      4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+    *firm = s_new(arena, &atrium__auth__firm__descriptor);
+    (*firm)->id = (*user)->firm_id;
+    (*firm)->name = s_val(arena, res, 0, S_USER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_login_row(at_db_t *db, at_arena_t *arena, const char *email,
+                                 auth_login_row_t *out)
+{
+    out->user = NULL;
+    out->password_hash = NULL;
+    const char *p[] = {email};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_USER_COLS ", u.password_hash FROM users u"
+                                " WHERE lower(u.email) = lower($1)",
+                                1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    out->user = s_user(arena, res, 0, 0);
+    out->password_hash = s_val(arena, res, 0, S_USER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_set_password_hash(at_db_t *db, const char *user_id, const char *hash)
+{
+    const char *p[] = {user_id, hash};
+    PGresult *res = at_db_query(db, "UPDATE users SET password_hash = $2 WHERE id = $1", 2, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_user_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                const char *user_id, Atrium__Auth__User **user)
+{
+    *user = NULL;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_USER_COLS " FROM users u"
+                                " WHERE u.id = $1 AND u.firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_user_update(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, const char *name, const char *time_zone,
+                                   Atrium__Auth__User **old, Atrium__Auth__User **user)
+{
+    *old = *user = NULL;
+    const char *p[] = {user_id, firm_id, name, time_zone};
+    PGresult *res = at_db_query(
+        db,
+        "WITH o AS (SELECT " S_USER_COLS " FROM users u WHERE u.id = $1 AND u.firm_id = $2"
+        "  FOR UPDATE),"
+        " n AS (UPDATE users u SET name = coalesce($3, u.name),"
+        "  time_zone = coalesce($4, u.time_zone), updated_at = clock_timestamp()"
+        "  FROM o WHERE u.id = o.id RETURNING " S_USER_COLS ")"
+        " SELECT o.*, n.* FROM o, n",
+        4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *old = s_user(arena, res, 0, 0);
+    *user = s_user(arena, res, 0, S_USER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_time_zone_valid(at_db_t *db, const char *name, bool *valid)
+{
+    *valid = false;
+    const char *p[] = {name};
+    PGresult *res = at_db_query(db, "SELECT 1 FROM pg_timezone_names WHERE name = $1", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK)
+        *valid = PQntuples(res) > 0;
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_principal(at_db_t *db, at_arena_t *arena, const char *user_id,
+                                 Atrium__Principal **out)
+{
+    *out = NULL;
+    PGresult *res = NULL;
+    const char *p[] = {user_id};
+    res = at_db_query(db,
+                      "SELECT u.id, u.firm_id, u.kind, u.role, u.name,"
+                      " u.kind = 'staff' AND u.role IN ('owner', 'admin')"
+                      " FROM users u WHERE u.id = $1",
+                      1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    Atrium__Principal *pr = s_new(arena, &atrium__principal__descriptor);
+    pr->user_id = s_val(arena, res, 0, 0);
+    pr->firm_id = s_val(arena, res, 0, 1);
+    pr->kind = s_val(arena, res, 0, 2);
+    pr->role = s_val(arena, res, 0, 3);
+    pr->name = s_val(arena, res, 0, 4);
+    pr->has_all_clients = 1;
+    pr->all_clients = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    PQclear(res);
+    const char *q[] = {pr->user_id, pr->firm_id};
+    res = at_db_query(db,
+                      "SELECT client_id, role FROM memberships"
+                      " WHERE user_id = $1 AND firm_id = $2 ORDER BY client_id",
+                      2, q);
+    st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    pr->n_clients = (size_t) n;
+    pr->clients = at_arena_alloc(arena, sizeof *pr->clients * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__ClientGrant *g = s_new(arena, &atrium__client_grant__descriptor);
+        g->client_id = s_val(arena, res, i, 0);
+        g->role = s_val(arena, res, i, 1);
+        pr->clients[i] = g;
+    }
+    *out = pr;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_me_clients(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *user_id, bool all, int max,
+                                  Atrium__Auth__MeClient ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {firm_id, user_id, all ? "t" : "f", lim};
+    PGresult *res = at_db_query(db,
+                                "SELECT c.id, c.name, coalesce(m.role, 'staff') FROM clients c"
+                                " LEFT JOIN memberships m ON m.client_id = c.id AND m.user_id = $2"
+                                " WHERE c.firm_id = $1 AND ($3::boolean OR m.user_id IS NOT NULL)"
+                                " ORDER BY c.name, c.id LIMIT $4::int",
+                                4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        Atrium__Auth__MeClient *c = s_new(arena, &atrium__auth__me_client__descriptor);
+        c->id = s_val(arena, res, i, 0);
+        c->name = s_val(arena, res, i, 1);
+        c->role = s_val(arena, res, i, 2);
+        (*items)[i] = c;
+    }
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_clients_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, bool all, int limit, const char *key,
+                                    const char *id, Atrium__Auth__Client ***items, size_t *n,
+                                    char **next_cursor)
+{
+    *items = NULL;
+    *n = 0;
+    *next_cursor = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, user_id, all ? "t" : "f", key, id, lim};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT " S_CLIENT_COLS ", " S_KEY("c.created_at") " FROM clients c"
+        " WHERE c.firm_id = $1"
+        " AND ($3::boolean OR EXISTS (SELECT 1 FROM memberships m"
+        "      WHERE m.client_id = c.id AND m.user_id = $2))"
+        " AND ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4::timestamptz, $5::uuid))"
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT $6::int",
+        6, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    int take = rows > limit ? limit : rows;
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (take ? take : 1));
+    for (int i = 0; i < take; i++)
+        (*items)[i] = s_client(arena, res, i);
+    *n = (size_t) take;
+    if (rows > limit && take > 0)
+        *next_cursor = at_cursor_encode(arena, at_db_value(res, take - 1, S_CLIENT_NCOLS),
+                                        at_db_value(res, take - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_client_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *name, const Atrium__Auth__ExternalRefs *refs,
+                                     Atrium__Auth__Client **client)
+{
+    *client = NULL;
+    char *set = NULL, *del = NULL;
+    s_refs_params(refs, &set, &del);
+    const char *p[] = {firm_id, name, set};
+    PGresult *res = at_db_query(db,
+                                "INSERT INTO clients AS c (firm_id, name, external_refs)"
+                                " VALUES ($1, $2, $3::jsonb) RETURNING " S_CLIENT_COLS,
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    *client = s_client(arena, res, 0);
+cleanup:
+    PQclear(res);
+    free(set);
+    free(del);
+    return st;
+}
+
+at_status_t auth_store_client_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, Atrium__Auth__Client **client)
+{
+    *client = NULL;
+    const char *p[] = {client_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_CLIENT_COLS " FROM clients c"
+                                " WHERE c.id = $1 AND c.firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *client = s_client(arena, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_client_update(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *client_id, const char *name,
+                                     const Atrium__Auth__ExternalRefs *refs,
+                                     Atrium__Auth__Client **client, char **old_name)
+{
+    *client = NULL;
+    *old_name = NULL;
+    char *set = NULL, *del = NULL;
+    s_refs_params(refs, &set, &del);
+    const char *p[] = {client_id, firm_id, name, set, del};
+    PGresult *res = at_db_query(
+        db,
+        "WITH o AS (SELECT id, name FROM clients WHERE id = $1 AND firm_id = $2 FOR UPDATE)"
+        " UPDATE clients c SET name = coalesce($3, c.name),"
+        "  external_refs = (c.external_refs || $4::jsonb)"
+        "   - ARRAY(SELECT jsonb_array_elements_text($5::jsonb))"
+        " FROM o WHERE c.id = o.id RETURNING " S_CLIENT_COLS ", o.name",
+        5, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *client = s_client(arena, res, 0);
+    *old_name = s_val(arena, res, 0, S_CLIENT_NCOLS);
+cleanup:
+    PQclear(res);
+    free(set);
+    free(del);
+    return st;
+}
+
+at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *client_id, int limit, const char *key,
+                                    const char *id, Atrium__Auth__Member ***items, size_t *n,
+                                    char **next_cursor)
+{
+    *items = NULL;
+    *n = 0;
+    *next_cursor = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, client_id, key, id, lim};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT u.id, u.name, u.email, u.kind, m.role, " S_KEY("m.created_at")
+        " FROM memberships m JOIN users u ON u.id = m.user_id AND u.firm_id = m.firm_id"
+        " WHERE m.firm_id = $1 AND m.client_id = $2"
+        " AND ($3::timestamptz IS NULL OR (m.created_at, m.user_id) < ($3::timestamptz, $4::uuid))"
+        " ORDER BY m.created_at DESC, m.user_id DESC LIMIT $5::int",
+        5, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    int take = rows > limit ? limit : rows;
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (take ? take : 1));
+    for (int i = 0; i < take; i++) {
+        Atrium__Auth__Member *m = s_new(arena, &atrium__auth__member__descriptor);
+        m->user_id = s_val(arena, res, i, 0);
+        m->name = s_val(arena, res, i, 1);
+        m->email = s_val(arena, res, i, 2);
+        m->kind = s_val(arena, res, i, 3);
+        m->role = s_val(arena, res, i, 4);
+        (*items)[i] = m;
+    }
+    *n = (size_t) take;
+    if (rows > limit && take > 0)
+        *next_cursor = at_cursor_encode(arena, at_db_value(res, take - 1, 5),
+                                        at_db_value(res, take - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}

@@ -1,0 +1,97 @@
+/* auth_store: every SQL statement of the auth service (schema auth: firms,
+ * users, clients, memberships). Results come back as protobuf messages
+ * allocated in the caller's arena; a PGresult never leaves this file.
+ *
+ * It checks no permission and opens no transaction: handlers decide who may
+ * do what and wrap changes and their audit events in one transaction.
+ */
+#ifndef AUTH_STORE_H
+#define AUTH_STORE_H
+
+#include "at_arena.h"
+#include "at_db.h"
+#include "auth.pb-c.h"
+#include <stdbool.h>
+
+/* A user row as login needs it: the public user plus its password hash. */
+typedef struct {
+    Atrium__Auth__User *user;
+    char *password_hash;
+} auth_login_row_t;
+
+/* Inserts a firm named firm_name and its owner (kind staff, role owner).
+ * Sets *firm and *user (arena). AT_CONFLICT when the email is taken. */
+at_status_t auth_store_signup(at_db_t *db, at_arena_t *arena, const char *firm_name,
+                              const char *name, const char *email, const char *password_hash,
+                              Atrium__Auth__Firm **firm, Atrium__Auth__User **user);
+
+/* The user whose email equals email case-insensitively. AT_NOT_FOUND when
+ * there is none. */
+at_status_t auth_store_login_row(at_db_t *db, at_arena_t *arena, const char *email,
+                                 auth_login_row_t *out);
+
+/* Replaces the password hash of user_id (after a re-hash at higher cost). */
+at_status_t auth_store_set_password_hash(at_db_t *db, const char *user_id, const char *hash);
+
+/* The user user_id of firm firm_id. AT_NOT_FOUND when not there. */
+at_status_t auth_store_user_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                const char *user_id, Atrium__Auth__User **user);
+
+/* Sets name and/or time_zone (NULL: keep) of user_id in firm_id, locking the
+ * row. *old gets the values before, *user after. AT_NOT_FOUND when absent. */
+at_status_t auth_store_user_update(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, const char *name, const char *time_zone,
+                                   Atrium__Auth__User **old, Atrium__Auth__User **user);
+
+/* True in *valid when PostgreSQL knows name as a time zone
+ * (pg_timezone_names, i.e. the IANA database it was built with). */
+at_status_t auth_store_time_zone_valid(at_db_t *db, const char *name, bool *valid);
+
+/* Builds the principal of user_id from the database: firm, kind, role,
+ * name, all_clients (staff owner/admin) and every membership. AT_NOT_FOUND
+ * when the user does not exist. */
+at_status_t auth_store_principal(at_db_t *db, at_arena_t *arena, const char *user_id,
+                                 Atrium__Principal **out);
+
+/* Up to max clients of firm_id that user_id sees (all of them when all is
+ * true), by name, with the user's role in each ("staff" for owners/admins
+ * without a membership). */
+at_status_t auth_store_me_clients(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *user_id, bool all, int max,
+                                  Atrium__Auth__MeClient ***items, size_t *n);
+
+/* One page (newest first) of the clients of firm_id that user_id sees
+ * (every client when all is true): limit items after the cursor position
+ * (key, id; NULL for the first page). *next_cursor is set (arena) when more
+ * follow. */
+at_status_t auth_store_clients_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, bool all, int limit, const char *key,
+                                    const char *id, Atrium__Auth__Client ***items, size_t *n,
+                                    char **next_cursor);
+
+/* Inserts a client of firm_id. refs may be NULL. */
+at_status_t auth_store_client_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *name, const Atrium__Auth__ExternalRefs *refs,
+                                     Atrium__Auth__Client **client);
+
+/* The client client_id of firm_id. AT_NOT_FOUND when absent (or in another
+ * firm, or client_id is not a uuid). */
+at_status_t auth_store_client_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, Atrium__Auth__Client **client);
+
+/* Renames (name NULL: keep) and sets external ids (present members set, ""
+ * removes, absent keep) of client_id in firm_id, locking the row. *old_name
+ * gets the name before. */
+at_status_t auth_store_client_update(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *client_id, const char *name,
+                                     const Atrium__Auth__ExternalRefs *refs,
+                                     Atrium__Auth__Client **client, char **old_name);
+
+/* One page (newest membership first) of the members of client_id in
+ * firm_id, as list_clients pages. */
+at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *client_id, int limit, const char *key,
+                                    const char *id, Atrium__Auth__Member ***items, size_t *n,
+                                    char **next_cursor);
+
+#endif
