@@ -1,0 +1,245 @@
+/* tasks_store: the tasks schema's SQL (see tasks_store.h). Lists travel as
+ * one JSON-array text parameter made by jansson and unpacked by the SQL
+ * function json_text_array; no statement text is ever built from values. */
+#include "tasks_store.h"
+#include "at_cursor.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The columns every task query returns, in the order s_row reads them;
+ * the last is the keyset cursor key (created_at with microseconds). */
+#define S_COLS                                                                                     \
+    "id, title, description, status, array_to_json(assignee_ids)::text, " S_TS("start_at") ", "    \
+    S_TS("due_at") ", " S_TS("completed_at") ", priority, array_to_json(labels)::text, "           \
+    "project_id, client_id, created_by, " S_TS("created_at") ", " S_TS("updated_at") ", "          \
+    "firm_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+enum { C_ID, C_TITLE, C_DESC, C_STATUS, C_ASSIGNEES, C_START, C_DUE, C_COMPLETED, C_PRIORITY,
+       C_LABELS, C_PROJECT, C_CLIENT, C_CREATED_BY, C_CREATED, C_UPDATED, C_FIRM, C_KEY };
+
+static char *s_val(at_arena_t *arena, PGresult *res, int r, int c)
+{
+    return at_arena_strdup(arena, at_db_value(res, r, c));
+}
+
+/* A JSON array of strings (array_to_json output) into an arena array. */
+static void s_strings(at_arena_t *arena, const char *text, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *arr = text ? json_loads(text, 0, NULL) : NULL;
+    if (json_is_array(arr) && json_array_size(arr) > 0) {
+        *out = at_arena_alloc(arena, sizeof(char *) * json_array_size(arr));
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+            if (json_is_string(v))
+                (*out)[(*n)++] = at_arena_strdup(arena, json_string_value(v));
+        }
+    }
+    json_decref(arr);
+}
+
+/* strs as JSON array text, in arena. */
+static char *s_json_list(at_arena_t *arena, char **strs, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(strs[i]));
+    char *text = json_dumps(arr, JSON_COMPACT);
+    char *out = at_arena_strdup(arena, text);
+    free(text);
+    json_decref(arr);
+    return out;
+}
+
+static Atrium__Tasks__Task *s_row(at_arena_t *arena, PGresult *res, int r)
+{
+    Atrium__Tasks__Task *t = at_arena_alloc(arena, sizeof *t);
+    atrium__tasks__task__init(t);
+    t->id = s_val(arena, res, r, C_ID);
+    t->title = s_val(arena, res, r, C_TITLE);
+    t->description = s_val(arena, res, r, C_DESC);
+    t->status = s_val(arena, res, r, C_STATUS);
+    s_strings(arena, at_db_value(res, r, C_ASSIGNEES), &t->assignee_ids, &t->n_assignee_ids);
+    t->start_at = s_val(arena, res, r, C_START);
+    t->due_at = s_val(arena, res, r, C_DUE);
+    t->completed_at = s_val(arena, res, r, C_COMPLETED);
+    t->priority = s_val(arena, res, r, C_PRIORITY);
+    s_strings(arena, at_db_value(res, r, C_LABELS), &t->labels, &t->n_labels);
+    t->project_id = s_val(arena, res, r, C_PROJECT);
+    t->client_id = s_val(arena, res, r, C_CLIENT);
+    t->created_by = s_val(arena, res, r, C_CREATED_BY);
+    t->created_at = s_val(arena, res, r, C_CREATED);
+    t->updated_at = s_val(arena, res, r, C_UPDATED);
+    return t;
+}
+
+at_status_t tasks_store_statuses(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                 const tasks_status_t **set, size_t *n)
+{
+    const char *p[] = {firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT key, done FROM task_statuses WHERE firm_id = $1"
+                                " ORDER BY position, key",
+                                1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        *set = tasks_default_statuses;
+        *n = TASKS_DEFAULT_STATUSES;
+        goto cleanup;
+    }
+    tasks_status_t *s = at_arena_alloc(arena, sizeof *s * (size_t) rows);
+    for (int r = 0; r < rows; r++) {
+        s[r].key = s_val(arena, res, r, 0);
+        s[r].done = strcmp(PQgetvalue(res, r, 1), "t") == 0;
+    }
+    *set = s;
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* Runs a statement returning S_COLS rows and takes the first into *out;
+ * AT_NOT_FOUND when there is no row. */
+static at_status_t s_one(at_db_t *db, at_arena_t *arena, const char *sql, int n,
+                         const char *const *params, char **firm_id, Atrium__Tasks__Task **out)
+{
+    PGresult *res = at_db_query(db, sql, n, params);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *out = s_row(arena, res, 0);
+    if (firm_id)
+        *firm_id = s_val(arena, res, 0, C_FIRM);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t tasks_store_insert(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const Atrium__Tasks__Task *t, bool done, const char *created_by,
+                               Atrium__Tasks__Task **out)
+{
+    const char *p[] = {
+        firm_id,
+        t->client_id,
+        t->project_id,
+        t->title,
+        t->description,
+        t->status,
+        t->priority,
+        s_json_list(arena, t->assignee_ids, t->n_assignee_ids),
+        s_json_list(arena, t->labels, t->n_labels),
+        t->start_at,
+        t->due_at,
+        done ? "t" : "f",
+        created_by,
+    };
+    return s_one(db, arena,
+                 "INSERT INTO tasks (firm_id, client_id, project_id, title, description, status,"
+                 " priority, assignee_ids, labels, start_at, due_at, completed_at, created_by)"
+                 " VALUES ($1, $2, $3, $4, $5, $6, $7, json_text_array($8)::uuid[],"
+                 " json_text_array($9), $10::timestamptz, $11::timestamptz,"
+                 " CASE WHEN $12::boolean THEN clock_timestamp() END, $13)"
+                 " RETURNING " S_COLS,
+                 13, p, NULL, out);
+}
+
+at_status_t tasks_store_get(at_db_t *db, at_arena_t *arena, const char *id, bool lock,
+                            char **firm_id, Atrium__Tasks__Task **out)
+{
+    const char *p[] = {id};
+    return s_one(db, arena,
+                 lock ? "SELECT " S_COLS " FROM tasks WHERE id = $1 FOR UPDATE"
+                      : "SELECT " S_COLS " FROM tasks WHERE id = $1",
+                 1, p, firm_id, out);
+}
+
+at_status_t tasks_store_update(at_db_t *db, at_arena_t *arena, const Atrium__Tasks__Task *t,
+                               bool done, Atrium__Tasks__Task **out)
+{
+    const char *p[] = {
+        t->id,
+        t->project_id,
+        t->title,
+        t->description,
+        t->status,
+        t->priority,
+        s_json_list(arena, t->assignee_ids, t->n_assignee_ids),
+        s_json_list(arena, t->labels, t->n_labels),
+        t->start_at,
+        t->due_at,
+        done ? "t" : "f",
+    };
+    return s_one(db, arena,
+                 "UPDATE tasks SET project_id = $2, title = $3, description = $4, status = $5,"
+                 " priority = $6, assignee_ids = json_text_array($7)::uuid[],"
+                 " labels = json_text_array($8), start_at = $9::timestamptz,"
+                 " due_at = $10::timestamptz,"
+                 " completed_at = CASE WHEN $11::boolean"
+                 " THEN coalesce(completed_at, clock_timestamp()) END,"
+                 " updated_at = clock_timestamp()"
+                 " WHERE id = $1 RETURNING " S_COLS,
+                 11, p, NULL, out);
+}
+
+at_status_t tasks_store_delete(at_db_t *db, const char *id)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(db, "DELETE FROM tasks WHERE id = $1", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t tasks_store_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                             const char *client_id, const char *status, const char *assignee,
+                             const char *project_id, const char *after_key, const char *after_id,
+                             int limit, Atrium__Tasks__TaskPage **page)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, client_id, status, assignee, project_id, after_key, after_id, lim};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT " S_COLS " FROM tasks"
+        " WHERE firm_id = $1 AND client_id = $2"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::uuid IS NULL OR assignee_ids @> ARRAY[$4::uuid])"
+        " AND ($5::uuid IS NULL OR project_id = $5)"
+        " AND ($6::timestamptz IS NULL OR (created_at, id) < ($6::timestamptz, $7::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $8::int",
+        8, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    int n = rows > limit ? limit : rows;
+    Atrium__Tasks__TaskPage *pg = at_arena_alloc(arena, sizeof *pg);
+    atrium__tasks__task_page__init(pg);
+    pg->items = at_arena_alloc(arena, sizeof(void *) * (size_t) (n + 1));
+    for (int r = 0; r < n; r++)
+        pg->items[pg->n_items++] = s_row(arena, res, r);
+    if (rows > limit && n > 0)
+        pg->next_cursor = at_cursor_encode(arena, at_db_value(res, n - 1, C_KEY),
+                                           at_db_value(res, n - 1, C_ID));
+    *page = pg;
+cleanup:
+    PQclear(res);
+    return st;
+}
