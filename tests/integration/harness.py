@@ -64,7 +64,8 @@ class Stack:
 
     def pids(self, comm):
         """Pids of this stack's processes named comm (e.g. "atrium-document"),
-        found by the ATRIUM_RUN_TAG that atrium-run puts in their environment."""
+        found by the ATRIUM_RUN_TAG that atrium-run puts in their environment,
+        or by a working folder inside the stack's data folder."""
         tag = ("ATRIUM_RUN_TAG=" + os.path.realpath(self.data_dir)).encode()
         out = []
         for d in os.listdir("/proc"):
@@ -75,8 +76,12 @@ class Stack:
                     if f.read().strip().decode() != comm[:15]:
                         continue
                 with open("/proc/%s/environ" % d, "rb") as f:
-                    if tag in f.read().split(b"\0"):
-                        out.append(int(d))
+                    tagged = tag in f.read().split(b"\0")
+                # PostgreSQL and Redis are started with a clean environment:
+                # theirs is the working folder inside the data folder
+                cwd = os.readlink("/proc/%s/cwd" % d)
+                if tagged or cwd.startswith(os.path.realpath(self.data_dir) + "/"):
+                    out.append(int(d))
             except OSError:
                 continue
         return out

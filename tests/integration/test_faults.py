@@ -57,6 +57,29 @@ class KillDocumentService(unittest.TestCase):
         ready = wait_until(lambda: c.get("/readyz").status == 200, timeout=30)
         self.assertTrue(ready)
 
+    def test_redis_stalled_answers_503_fast_then_recovers(self):
+        c = Client(self.stack.url, timeout=20)
+        self.assertEqual(c.signup().status, 201)
+        self.assertEqual(c.get("/api/v1/me").status, 200)
+        pids = self.stack.pids("redis-server")
+        self.assertTrue(pids, "no redis-server of this stack")
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            r = c.get("/api/v1/me")
+            took = time.time() - t0
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.json()["error"]["code"], "service_unavailable")
+            self.assertTrue(r.header("Retry-After"))
+            self.assertLess(took, 3.0)
+            # nothing lets a request through unauthenticated meanwhile
+            self.assertNotEqual(Client(self.stack.url).get("/api/v1/me").status, 200)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        self.assertTrue(wait_until(lambda: c.get("/api/v1/me").status == 200, timeout=15))
+
 
 if __name__ == "__main__":
     unittest.main()
