@@ -99,6 +99,10 @@ void gw_send_json(gw_req_t *r, int status, json_t *body, const char *extra_heade
 void gw_send_error(gw_req_t *r, int status, const char *code, const char *message,
                    const char *field, int retry_after);
 
+/* Like gw_send_error with extra CRLF-terminated header lines (Allow, ...). */
+void gw_send_error_headers(gw_req_t *r, int status, const char *code, const char *message,
+                           const char *field, const char *extra_headers);
+
 /* Sends the envelope for a bus status. */
 void gw_send_status(gw_req_t *r, at_status_t st, const char *message, const char *field,
                     int retry_after);

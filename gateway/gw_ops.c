@@ -35,10 +35,24 @@ void gw_metrics_record(gw_compiled_route_t *route, int status, int64_t micros)
     atomic_fetch_add(&route->total, 1);
 }
 
+/* The operations endpoints answer GET (and HEAD) only. */
+static bool s_method_ok(gw_req_t *r)
+{
+    const char *m = r->info->request_method;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+        return true;
+    gw_send_error_headers(r, 405, "bad_request", "this method is not allowed on this resource",
+                          NULL, "Allow: GET, HEAD\r\n");
+    at_log_set_request_id(NULL);
+    return false;
+}
+
 int gw_livez_handler(struct mg_connection *conn, void *cbdata)
 {
     gw_req_t r;
     gw_req_begin(&r, cbdata, conn);
+    if (!s_method_ok(&r))
+        return r.status;
     json_t *body = json_pack("{s:s}", "status", "ok");
     gw_send_json(&r, 200, body, NULL);
     json_decref(body);
@@ -50,6 +64,8 @@ int gw_readyz_handler(struct mg_connection *conn, void *cbdata)
 {
     gw_req_t r;
     gw_req_begin(&r, cbdata, conn);
+    if (!s_method_ok(&r))
+        return r.status;
     r.deadline_ms = at_time_now_ms() + 2000;
     json_t *checks = json_object();
     bool ok = true;
@@ -124,6 +140,10 @@ static void s_put(s_text_t *t, const char *fmt, ...)
 int gw_metrics_handler(struct mg_connection *conn, void *cbdata)
 {
     gw_t *gw = cbdata;
+    gw_req_t r;
+    gw_req_begin(&r, gw, conn);
+    if (!s_method_ok(&r))
+        return r.status;
     s_text_t t = {0};
     s_put(&t, "# HELP atrium_http_requests_total HTTP requests answered, by route and status.\n"
               "# TYPE atrium_http_requests_total counter\n");
@@ -155,10 +175,12 @@ int gw_metrics_handler(struct mg_connection *conn, void *cbdata)
               total);
     }
     mg_printf(conn,
-              "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+              "HTTP/1.1 200 OK\r\nX-Request-Id: %s\r\n"
+              "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
               "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n",
-              t.len);
+              r.request_id, t.len);
     mg_write(conn, t.buf ? t.buf : "", t.len);
     free(t.buf);
+    at_log_set_request_id(NULL);
     return 200;
 }

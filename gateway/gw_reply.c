@@ -83,6 +83,15 @@ void gw_send_json(gw_req_t *r, int status, json_t *body, const char *extra_heade
 void gw_send_error(gw_req_t *r, int status, const char *code, const char *message,
                    const char *field, int retry_after)
 {
+    char extra[64] = "";
+    if (retry_after > 0)
+        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
+    gw_send_error_headers(r, status, code, message, field, retry_after > 0 ? extra : NULL);
+}
+
+void gw_send_error_headers(gw_req_t *r, int status, const char *code, const char *message,
+                           const char *field, const char *extra_headers)
+{
     json_t *err = json_object();
     json_object_set_new(err, "code", json_string(code));
     json_t *m = json_string(message ? message : code);
@@ -92,10 +101,7 @@ void gw_send_error(gw_req_t *r, int status, const char *code, const char *messag
     json_object_set_new(err, "request_id", json_string(r->request_id));
     json_t *body = json_object();
     json_object_set_new(body, "error", err);
-    char extra[64] = "";
-    if (retry_after > 0)
-        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
-    gw_send_json(r, status, body, retry_after > 0 ? extra : NULL);
+    gw_send_json(r, status, body, extra_headers);
     json_decref(body);
 }
 

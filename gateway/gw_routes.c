@@ -246,8 +246,7 @@ static void s_embed_raw(json_t *v)
 
 static bool s_has_body_method(const char *m)
 {
-    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 ||
-           strcmp(m, "DELETE") == 0;
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
 }
 
 static void s_generic(gw_req_t *r, const gw_route_t *row)
@@ -297,8 +296,10 @@ static void s_generic(gw_req_t *r, const gw_route_t *row)
         req = at_arena_alloc(r->arena, row->request->sizeof_message);
         protobuf_c_message_init(row->request, req);
     }
-    /* query parameters, then path parameters (which win) */
-    if (r->info->query_string) {
+    /* Query parameters fill fields only where there is no body (GET,
+     * DELETE): a POST's fields come from its body alone, so a password can
+     * never be sent in, and logged from, a URL. Path parameters win. */
+    if (r->info->query_string && !s_has_body_method(method)) {
         char *copy = at_arena_strdup(r->arena, r->info->query_string);
         struct mg_header q[32];
         int nq = mg_split_form_urlencoded(copy, q, 32);
@@ -365,21 +366,24 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
         segs[nsegs++] = tok;
     }
     gw_compiled_route_t *found = NULL;
-    bool path_known = false;
+    char allow[64] = "";
     for (size_t i = 0; !too_deep && i < gw->nroutes; i++) {
         if (!s_match(&r, &gw->routes[i], segs, nsegs))
             continue;
-        path_known = true;
         if (strcmp(gw->routes[i].row->method, r.info->request_method) == 0) {
             found = &gw->routes[i];
             break;
         }
+        size_t used = strlen(allow);
+        snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "",
+                 gw->routes[i].row->method);
     }
     if (!found) {
         r.nparams = 0;
-        if (path_known)
-            gw_send_error(&r, 405, "bad_request", "this method is not allowed on this resource",
-                          NULL, 0);
+        if (allow[0])
+            gw_send_error_headers(&r, 405, "bad_request",
+                                  "this method is not allowed on this resource", NULL,
+                                  at_arena_printf(r.arena, "Allow: %s\r\n", allow));
         else
             gw_send_error(&r, 404, "not_found", "no such endpoint", NULL, 0);
         gw_req_end(&r);

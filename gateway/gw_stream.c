@@ -241,7 +241,8 @@ void gw_upload(gw_req_t *r, const char *client_id, const char *document_id)
         return gw_send_status(r, st, rep ? rep->message : NULL, rep ? rep->field : NULL,
                               rep && rep->has_retry_after ? rep->retry_after : 0);
     }
-    json_t *j = at_pbjson_encode(doc, NULL);
+    static const char *const nulls[] = {"folder_id", NULL}; /* as GET /documents/{id} */
+    json_t *j = at_pbjson_encode(doc, nulls);
     gw_send_json(r, 201, j, NULL);
     json_decref(j);
 }
@@ -322,8 +323,10 @@ void gw_download(gw_req_t *r, const char *document_id)
         req.version = (int32_t) n;
     }
     const char *range_h = mg_get_header(r->conn, "Range");
+    /* Ask without recording: a revalidation (304) or a bad range (416) is
+     * not a download. The download is recorded once its status is known. */
     req.has_record = 1;
-    req.record = true;
+    req.record = false;
     Atrium__Reply *rep = NULL;
     ProtobufCMessage *out = NULL;
     at_status_t st = gw_call_msg(r, "document.content_info", false, &req.base,
@@ -346,6 +349,14 @@ void gw_download(gw_req_t *r, const char *document_id)
         return gw_send_json(r, 416, NULL,
                             at_arena_printf(r->arena, "Content-Range: bytes */%" PRId64 "\r\n", size));
     int status = rr > 0 ? 206 : 200;
+    req.record = true;
+    req.has_version = 1;
+    req.version = info->version;
+    st = gw_call_msg(r, "document.content_info", false, &req.base,
+                     &atrium__document__content_info__descriptor, &out, &rep);
+    if (!at_status_is_success(st))
+        return gw_send_status(r, st, rep ? rep->message : NULL, rep ? rep->field : NULL,
+                              rep && rep->has_retry_after ? rep->retry_after : 0);
     int64_t length = size == 0 ? 0 : to - from + 1;
     char head[4096];
     int hl = snprintf(head, sizeof head,

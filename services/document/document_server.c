@@ -62,6 +62,13 @@ static bool s_set(const char *s)
     return s && *s;
 }
 
+/* A folder reference that names a folder: "" and "root" mean the top level
+ * everywhere a folder is taken (list filter, PATCH, upload, parent). */
+static bool s_folder_given(const char *s)
+{
+    return s_set(s) && strcmp(s, "root") != 0;
+}
+
 /* The caller's role on something of client_id in firm_id, or NULL when they
  * may not see it (then it answers 404 as if it did not exist): another firm,
  * a client they are not a member of, or an internal folder for a client
@@ -214,7 +221,7 @@ static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
     bool internal = rq->has_visibility && rq->visibility == ATRIUM__DOCUMENT__VISIBILITY__INTERNAL;
     if (internal && !at_is_staff(ctx))
         return at_fail(ctx, AT_FORBIDDEN, "visibility", "only staff can create internal folders");
-    const char *parent_id = s_set(rq->parent_id) ? rq->parent_id : NULL;
+    const char *parent_id = s_folder_given(rq->parent_id) ? rq->parent_id : NULL;
     st = s_begin(ctx);
     if (st != AT_OK)
         return st;
@@ -441,7 +448,7 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
             return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
         up.client_id = rq->client_id;
         up.name = rq->name;
-        if (s_set(rq->folder_id)) {
+        if (s_folder_given(rq->folder_id)) {
             doc_folder_row_t f;
             if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
                 return st;
