@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define GW_MAX_PARAMS 8
-#define GW_NSTATUS 20
+#define GW_NSTATUS 21
 #define GW_NBUCKETS 12
 
 /* One compiled route: the table row plus its split path. */

@@ -27,6 +27,7 @@ static const char *s_reason(int status)
     case 202: return "Accepted";
     case 204: return "No Content";
     case 206: return "Partial Content";
+    case 302: return "Found";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";

@@ -24,6 +24,7 @@ enum {
     GW_IDEMPOTENT = 1u << 2,     /* the bus may retry it on another instance (GETs always are) */
     GW_NO_CSRF = 1u << 3,        /* state-changing but exempt from the CSRF header (login, signup) */
     GW_NO_BODY = 1u << 4,        /* ignore any request body */
+    GW_REDIRECT = 1u << 5,       /* reply field location becomes a 302 Location header */
 };
 
 typedef struct {

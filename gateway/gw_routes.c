@@ -340,6 +340,11 @@ static void s_generic(gw_req_t *r, const gw_route_t *row)
         if ((row->flags & GW_SETS_SESSION) && json_is_string(tok))
             extra = gw_session_cookie(r, json_string_value(tok));
         json_object_del(json, "session_token");
+        json_t *loc = json_object_get(json, "location");
+        if ((row->flags & GW_REDIRECT) && json_is_string(loc) && !strpbrk(json_string_value(loc), "\r\n")) {
+            status = 302;
+            extra = at_arena_printf(r->arena, "Location: %s\r\n", json_string_value(loc));
+        }
     }
     if (row->flags & GW_CLEARS_SESSION)
         extra = gw_session_cookie(r, NULL);
