@@ -160,6 +160,26 @@ static int s_money_sign(const char *money)
     return money[0] == '-' ? -1 : 1;
 }
 
+const char *billing_qbo_err_name(billing_qbo_err_t code)
+{
+    static const char *const names[] = {
+        [BILLING_QBO_OK] = "ok",
+        [BILLING_QBO_E_BAD_RESPONSE] = "bad response",
+        [BILLING_QBO_E_FAULT] = "fault",
+        [BILLING_QBO_E_AUTH] = "unauthorized",
+        [BILLING_QBO_E_REAUTH] = "reauthorization required",
+        [BILLING_QBO_E_THROTTLED] = "throttled",
+        [BILLING_QBO_E_UNAVAILABLE] = "unavailable",
+        [BILLING_QBO_E_TRANSPORT] = "transport",
+        [BILLING_QBO_E_CONFIG] = "configuration",
+        [BILLING_QBO_E_ABORTED] = "aborted",
+        [BILLING_QBO_E_PERSIST] = "token persistence failed",
+    };
+    if ((unsigned)code < sizeof names / sizeof names[0] && names[code])
+        return names[code];
+    return "unknown";
+}
+
 const char *billing_qbo_status_name(billing_qbo_status_t status)
 {
     switch (status) {

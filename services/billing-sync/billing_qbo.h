@@ -48,6 +48,9 @@ typedef struct {
     char message[256];    /* lower case, for logs; never holds a token */
 } billing_qbo_error_t;
 
+/* Short lower-case name of an error code for logs ("throttled"; static). */
+const char *billing_qbo_err_name(billing_qbo_err_t code);
+
 /* Portal status of an invoice (api.md "Billing"). */
 typedef enum {
     BILLING_QBO_OPEN = 0,
