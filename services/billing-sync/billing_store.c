@@ -2,6 +2,7 @@
  * array per page and go through jsonb_to_recordset, so a page of 1,000
  * invoices is one statement and an unchanged record is never rewritten. */
 #include "billing_store.h"
+#include "at_cursor.h"
 #include <stdio.h>
 #include <string.h>
 
