@@ -434,10 +434,13 @@ static at_status_t s_update_me(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
 static at_status_t s_principal(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Atrium__Auth__PrincipalRequest *req = (const void *) in;
-    if (!s_uuid_ok(req->user_id))
+    /* the gateway names the user in the envelope and sends no body */
+    const char *user_id = req->user_id ? req->user_id
+                                       : ctx->principal ? ctx->principal->user_id : NULL;
+    if (!s_uuid_ok(user_id))
         return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
     Atrium__Principal *principal = NULL;
-    at_status_t st = auth_store_principal(ctx->db, ctx->arena, req->user_id, &principal);
+    at_status_t st = auth_store_principal(ctx->db, ctx->arena, user_id, &principal);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
     if (st != AT_OK)
