@@ -11,10 +11,12 @@ import re
 import secrets
 import statistics
 import subprocess
+import sys
 import time
 import unittest
 
-from harness import Client, Stack
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Client, Stack  # noqa: E402
 
 
 def strip_request_id(body):
