@@ -172,6 +172,11 @@ void gw_download(gw_req_t *r, const char *document_id);
 
 /* gw_ops.c ---------------------------------------------------------------- */
 
+/* civetweb handlers (cbdata is the gw_t) for /livez and /healthz (200 while
+ * the process runs), /readyz (200 only when the bus, every service with its
+ * database, and Redis answer; else 503 naming what does not) and /metrics
+ * (Prometheus text exposition format 0.0.4). GET and HEAD only (else 405).
+ * Each returns the HTTP status it sent. */
 int gw_livez_handler(struct mg_connection *conn, void *cbdata);
 int gw_readyz_handler(struct mg_connection *conn, void *cbdata);
 int gw_metrics_handler(struct mg_connection *conn, void *cbdata);

@@ -120,6 +120,18 @@ int main(int argc, char **argv)
     snprintf(ports, sizeof ports, "%s:%lld", at_config_get(config, "ATRIUM_HTTP_BIND"),
              (long long) at_config_int(config, "ATRIUM_HTTP_PORT"));
     snprintf(threads, sizeof threads, "%lld", (long long) at_config_int(config, "ATRIUM_HTTP_THREADS"));
+    /* static files carry the same security headers as the API (HSTS only
+     * when a TLS proxy fronts us) */
+    const char *static_headers =
+        s_gw.behind_tls
+            ? "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+              "X-Frame-Options: DENY\r\nStrict-Transport-Security: max-age=31536000; "
+              "includeSubDomains\r\nContent-Security-Policy: default-src 'self'; img-src 'self' "
+              "data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+            : "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+              "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src 'self'; img-src "
+              "'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+              "frame-ancestors 'none'";
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", threads,
@@ -132,10 +144,7 @@ int main(int argc, char **argv)
         "request_timeout_ms", "60000",
         "max_request_size", "16384",
         "listen_backlog", "512",
-        "additional_header",
-        "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n"
-        "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+        "additional_header", static_headers,
         NULL, NULL,
     };
     struct mg_callbacks cb = {0};

@@ -89,11 +89,33 @@ class Stack:
     def run_env(self):
         return dict(os.environ, ATRIUM_DATA_DIR=self.data_dir, ATRIUM_BIN_DIR=BIN_DIR)
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: AddressSanitizer")
+
+    def sanitizer_reports(self):
+        """Lines of the stack's logs where a sanitizer reported (a build with
+        -DATRIUM_SANITIZE=ON writes them to each process's stderr)."""
+        found = []
+        logs = os.path.join(self.data_dir, "log")
+        for name in sorted(os.listdir(logs)) if os.path.isdir(logs) else []:
+            with open(os.path.join(logs, name), errors="replace") as f:
+                for line in f:
+                    if any(m in line for m in self.SANITIZER_MARKS):
+                        found.append("%s: %s" % (name, line.rstrip()))
+        return found
+
     def stop(self):
+        """Stops an owned stack and removes its data. Raises when a process
+        of the stack reported a sanitizer error, so such a run fails."""
         if not self.owned:
             return
         subprocess.run([os.path.join(ROOT, "scripts", "atrium-run"), "stop"],
                        env=self.run_env(), cwd=ROOT, capture_output=True, timeout=120)
+        reports = self.sanitizer_reports()
+        if reports:
+            keep = self.data_dir
+            raise AssertionError("sanitizer reports (logs kept in %s):\n%s"
+                                 % (keep, "\n".join(reports[:40])))
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
