@@ -6,9 +6,12 @@ function(at_embed out_var symbol)
   set(files ${ARGN})
   list(SORT files)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${symbol}.c)
+  # a ";" in a custom command argument would split it in the shell (paths with
+  # a comma are not supported)
+  string(REPLACE ";" "," files_arg "${files}")
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${files}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${files_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
     COMMENT "embedding ${symbol}")

@@ -1,4 +1,5 @@
 # Script half of at_embed(): writes OUT from FILES as hex byte arrays.
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "#include \"at_embed.h\"\n")
 set(table "")
 set(i 0)

@@ -143,6 +143,26 @@ int at_cache_set(at_cache_t *self, const char *key, const char *value, size_t le
     return 0;
 }
 
+int at_cache_replace(at_cache_t *self, const char *key, const char *value, size_t len)
+{
+    redisReply *r = s_command(self, "SET %s %b XX KEEPTTL", key, value, len);
+    if (!r)
+        return -1;
+    int rc = r->type == REDIS_REPLY_STATUS ? 0 : r->type == REDIS_REPLY_NIL ? 1 : -1;
+    freeReplyObject(r);
+    return rc;
+}
+
+int at_cache_ttl(at_cache_t *self, const char *key)
+{
+    redisReply *r = s_command(self, "TTL %s", key);
+    if (!r)
+        return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER && r->integer >= 0 ? (int) r->integer : -2;
+    freeReplyObject(r);
+    return rc;
+}
+
 static int s_integer(redisReply *r)
 {
     if (!r)

@@ -33,6 +33,15 @@ int at_cache_getex(at_cache_t *self, const char *key, int ttl_s, char **value, s
 /* SET key value [EX ttl_s] (ttl_s 0: no expiry). 0 or -1. */
 int at_cache_set(at_cache_t *self, const char *key, const char *value, size_t len, int ttl_s);
 
+/* SET key value XX KEEPTTL: replaces the value of an existing key without
+ * touching its expiry (and never re-creates a key deleted meanwhile).
+ * 0 when replaced, 1 when the key is absent, -1 unreachable. */
+int at_cache_replace(at_cache_t *self, const char *key, const char *value, size_t len);
+
+/* TTL key: seconds left before key expires (>= 0), -2 when the key is
+ * absent or has no expiry, -1 when Redis is unreachable. */
+int at_cache_ttl(at_cache_t *self, const char *key);
+
 /* DEL key. Returns the number deleted (0 or 1), or -1. */
 int at_cache_del(at_cache_t *self, const char *key);
 

@@ -3,6 +3,8 @@
  * trip; the user's current principal (role, memberships) is read from Redis
  * on every request, so a membership change applies on the next request.
  * CSRF: state-changing cookie requests must echo the session's token.
+ * A session whose generation differs from the principal's (the user has
+ * changed password since) is refused and deleted.
  *
  * It never creates sessions (the auth service does) and never lets a
  * request through when Redis cannot be asked.
@@ -123,6 +125,8 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
         json_decref(s);
         return required ? AT_UNAUTHENTICATED : AT_OK;
     }
+    /* sessions made before the generation existed count as generation 0 */
+    json_int_t generation = json_integer_value(json_object_get(s, "generation"));
     r->id.csrf_token = at_arena_strdup(r->arena, csrf);
     char *uid = at_arena_strdup(r->arena, user_id), *fid = at_arena_strdup(r->arena, firm_id);
     json_decref(s);
@@ -139,6 +143,14 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
         return st;
     if (!p->firm_id || strcmp(p->firm_id, fid) != 0)
         return AT_UNAUTHENTICATED;
+    /* A password change bumps the user's generation in PostgreSQL and in
+     * the principal and deletes the other sessions; should Redis bring one
+     * back (a restart from its append-only file), its generation gives it
+     * away. A principal rebuilt from PostgreSQL carries the current one. */
+    if (generation != (json_int_t) p->session_generation) {
+        at_cache_del(r->thread->cache, key);
+        return AT_UNAUTHENTICATED;
+    }
     p->session_id = at_arena_strdup(r->arena, hash);
     r->id.principal = p;
     r->id.by_cookie = true;

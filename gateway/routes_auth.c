@@ -1,11 +1,13 @@
 /* routes_auth: the gateway rows of the auth service (api.md "Authentication"
- * and "Firm, staff, clients, members"). Invitations, MFA, passwords, tokens
- * and member changes come with their own issues. */
+ * and "Firm, staff, clients, members"). MFA, password reset and API tokens
+ * come later (issue 3). */
 #include "auth.pb-c.h"
 #include "gw_route.h"
 
 /* A client user has no role: say so with null rather than leave it out. */
 static const char *const s_user_nulls[] = {"role", NULL};
+static const char *const s_invitation_nulls[] = {"client_id", NULL};
+static const char *const s_invitation_info_nulls[] = {"client_name", NULL};
 
 const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/signup", GW_AUTH_NONE, "auth.signup", &atrium__auth__signup_request__descriptor,
@@ -33,5 +35,31 @@ const gw_route_t gw_routes_auth[] = {
     {"GET", "/api/v1/clients/{client_id}/members", GW_AUTH_REQUIRED, "auth.members_list",
      &atrium__auth__members_list_request__descriptor, &atrium__auth__members_list_reply__descriptor,
      200, 0, NULL},
+    {"PUT", "/api/v1/clients/{client_id}/members/{user_id}", GW_AUTH_REQUIRED, "auth.member_set",
+     &atrium__auth__member_set_request__descriptor, &atrium__auth__member__descriptor, 200, 0,
+     NULL},
+    {"DELETE", "/api/v1/clients/{client_id}/members/{user_id}", GW_AUTH_REQUIRED,
+     "auth.member_delete", &atrium__auth__member_delete_request__descriptor, NULL, 204, GW_NO_BODY,
+     NULL},
+    {"GET", "/api/v1/staff", GW_AUTH_REQUIRED, "auth.staff_list",
+     &atrium__auth__staff_list_request__descriptor, &atrium__auth__staff_list_reply__descriptor, 200,
+     0, NULL},
+    {"POST", "/api/v1/invitations", GW_AUTH_REQUIRED, "auth.invitation_create",
+     &atrium__auth__invitation_create_request__descriptor, &atrium__auth__invitation__descriptor,
+     201, 0, s_invitation_nulls},
+    {"GET", "/api/v1/invitations/{token}", GW_AUTH_NONE, "auth.invitation_get",
+     &atrium__auth__invitation_get_request__descriptor, &atrium__auth__invitation_info__descriptor,
+     200, 0, s_invitation_info_nulls},
+    {"POST", "/api/v1/invitations/{token}/accept", GW_AUTH_NONE, "auth.invitation_accept",
+     &atrium__auth__invitation_accept_request__descriptor,
+     &atrium__auth__invitation_accept_reply__descriptor, 200, GW_SETS_SESSION | GW_NO_CSRF,
+     s_user_nulls},
+    {"GET", "/api/v1/me/sessions", GW_AUTH_REQUIRED, "auth.sessions_list",
+     &atrium__auth__sessions_list_request__descriptor, &atrium__auth__sessions_list_reply__descriptor,
+     200, 0, NULL},
+    {"DELETE", "/api/v1/me/sessions/{id}", GW_AUTH_REQUIRED, "auth.session_delete",
+     &atrium__auth__session_delete_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
+    {"POST", "/api/v1/me/password", GW_AUTH_REQUIRED, "auth.password_change",
+     &atrium__auth__password_change_request__descriptor, NULL, 204, 0, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -9,6 +9,7 @@
 #include "at_service.h"
 #include "auth.pb-c.h"
 #include "auth_password.h"
+#include "auth_rules.h"
 #include "auth_session.h"
 #include "auth_store.h"
 #include <ctype.h>
@@ -19,6 +20,7 @@ extern const at_embedded_t auth_migrations[];
 
 #define S_NAME_MAX_CHARS 200
 #define S_ME_CLIENTS_MAX 200
+#define S_INVITATION_TTL_S (7 * 24 * 3600) /* api.md: invitations expire in 7 days */
 
 /* Process state shared read-only by the workers (the hasher locks itself). */
 typedef struct {
@@ -26,6 +28,8 @@ typedef struct {
     bool signup_open;
     int idle_s;
     int64_t max_s;
+    const char *public_url; /* ATRIUM_PUBLIC_URL */
+    size_t public_url_len;  /* its length without trailing slashes */
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -35,6 +39,8 @@ static const at_config_key_t s_config[] = {
      "a session ends after this many minutes without a request"},
     {"ATRIUM_SESSION_MAX_HOURS", "12", AT_CFG_INT, 1, 8760, true, false,
      "a session ends this many hours after login whatever its use"},
+    {"ATRIUM_PUBLIC_URL", "http://localhost:8080", AT_CFG_STRING, 0, 0, true, false,
+     "the address users reach Atrium at: invitation links (accept_url) start with it"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -180,6 +186,7 @@ static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user
         .user_agent = ctx->request ? ctx->request->user_agent : NULL,
         .idle_s = state->idle_s,
         .max_s = state->max_s,
+        .generation = principal->session_generation,
     };
     if (auth_principal_write(ctx->cache, principal) != AT_OK ||
         auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
@@ -434,10 +441,13 @@ static at_status_t s_update_me(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
 static at_status_t s_principal(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Atrium__Auth__PrincipalRequest *req = (const void *) in;
-    if (!s_uuid_ok(req->user_id))
+    /* the gateway names the user in the envelope and sends no body */
+    const char *user_id = req->user_id ? req->user_id
+                                       : ctx->principal ? ctx->principal->user_id : NULL;
+    if (!s_uuid_ok(user_id))
         return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
     Atrium__Principal *principal = NULL;
-    at_status_t st = auth_store_principal(ctx->db, ctx->arena, req->user_id, &principal);
+    at_status_t st = auth_store_principal(ctx->db, ctx->arena, user_id, &principal);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
     if (st != AT_OK)
@@ -588,6 +598,439 @@ static at_status_t s_members_list(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
     return AT_OK;
 }
 
+/* -- members (changes) ----------------------------------------------------- */
+
+/* The caller as auth_rules sees it, for client_id (NULL: firm-wide). */
+static auth_caller_t s_caller(const at_ctx_t *ctx, const char *client_id)
+{
+    const Atrium__Principal *p = ctx->principal;
+    return (auth_caller_t){.kind = p->kind, .role = p->role,
+                           .client_role = client_id ? at_can_see_client(ctx, p->firm_id, client_id)
+                                                    : NULL};
+}
+
+/* Loads the visible client and the user_id of the same firm a membership
+ * change is about, and checks the caller may change it. A client admin
+ * manages only users already in its client (new ones come by invitation),
+ * so it can learn nothing of the firm's other users. */
+static at_status_t s_member_target(at_ctx_t *ctx, const char *client_id, const char *user_id,
+                                   Atrium__Auth__Client **client, Atrium__Auth__User **user,
+                                   Atrium__Auth__Member **current)
+{
+    const Atrium__Principal *p = ctx->principal;
+    *user = NULL;
+    *current = NULL;
+    at_status_t st = s_visible_client(ctx, client_id, client);
+    if (st != AT_OK)
+        return st;
+    auth_caller_t caller = s_caller(ctx, (*client)->id);
+    bool firm_admin = s_firm_admin(ctx);
+    if (!firm_admin && !auth_may_manage_member(&caller, "client"))
+        return at_fail(ctx, AT_FORBIDDEN, NULL,
+                       "only the firm's owners and admins and the client's admins manage members");
+    if (!s_uuid_ok(user_id))
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    st = auth_store_member_get(ctx->db, ctx->arena, p->firm_id, (*client)->id, user_id, current);
+    if (st != AT_OK && st != AT_NOT_FOUND)
+        return s_db_fail(ctx, st);
+    if (!firm_admin && !*current)
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user is not a member of this client");
+    st = auth_store_user_get(ctx->db, ctx->arena, p->firm_id, user_id, user);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (!auth_may_manage_member(&caller, (*user)->kind))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only the firm's owners and admins manage staff");
+    return AT_OK;
+}
+
+static at_status_t s_member_set(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__MemberSetRequest *req = (const void *) in;
+    Atrium__Auth__Client *client = NULL;
+    Atrium__Auth__User *user = NULL;
+    Atrium__Auth__Member *current = NULL;
+    at_status_t st = s_member_target(ctx, req->client_id, req->user_id, &client, &user, &current);
+    if (st != AT_OK)
+        return st;
+    if (!auth_member_role_ok(user->kind, req->role))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "role", "%s",
+                       strcmp(user->kind, "staff") == 0
+                           ? "role of a staff member must be staff"
+                           : "role must be admin, member or viewer");
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__Member *member = NULL;
+    char *old_role = NULL;
+    st = auth_store_member_set(ctx->db, ctx->arena, ctx->principal->firm_id, client->id, user->id,
+                               req->role, &member, &old_role);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (!old_role || strcmp(old_role, member->role) != 0) {
+        json_t *details = json_pack("{s:s, s:s, s:s}", "name", client->name, "user_name",
+                                    user->name, "role", member->role);
+        if (old_role)
+            json_object_set_new(details, "changes",
+                                json_pack("{s:{s:s, s:s}}", "role", "old", old_role, "new",
+                                          member->role));
+        st = at_audit(ctx, &(at_audit_event_t){
+                               .action = old_role ? "member.role_changed" : "member.added",
+                               .resource_type = "user", .resource_id = user->id,
+                               .client_id = client->id, .details = details});
+        json_decref(details);
+        if (st != AT_OK)
+            return s_db_fail(ctx, st);
+        /* the member's very next request sees the new grant */
+        if ((st = s_refresh_principal(ctx, user->id)) != AT_OK)
+            return st;
+    }
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = &member->base;
+    return AT_OK;
+}
+
+static at_status_t s_member_delete(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__MemberDeleteRequest *req = (const void *) in;
+    Atrium__Auth__Client *client = NULL;
+    Atrium__Auth__User *user = NULL;
+    Atrium__Auth__Member *current = NULL;
+    at_status_t st = s_member_target(ctx, req->client_id, req->user_id, &client, &user, &current);
+    if (st != AT_OK)
+        return st;
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__Member *removed = NULL;
+    st = auth_store_member_delete(ctx->db, ctx->arena, ctx->principal->firm_id, client->id,
+                                  user->id, &removed);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user is not a member of this client");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s, s:s, s:s}", "name", client->name, "user_name", user->name,
+                                "role", removed->role);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "member.removed", .resource_type = "user",
+                                           .resource_id = user->id, .client_id = client->id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_refresh_principal(ctx, user->id)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+/* -- staff ------------------------------------------------------------------- */
+
+static at_status_t s_staff_list(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__StaffListRequest *req = (const void *) in;
+    /* client users do not see the firm's staff list at all: 404, as for
+     * anything outside their reach (they see staff on their clients'
+     * member lists) */
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "staff list does not exist");
+    char *key = NULL, *id = NULL;
+    at_status_t st = s_cursor(ctx, req->cursor, &key, &id);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__StaffListReply *rep = at_msg_new(ctx, &atrium__auth__staff_list_reply__descriptor);
+    st = auth_store_staff_list(ctx->db, ctx->arena, ctx->principal->firm_id,
+                               at_page_limit(req->has_limit ? req->limit : 0), key, id, &rep->items,
+                               &rep->n_items, &rep->next_cursor);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* -- invitations -------------------------------------------------------------- */
+
+static at_status_t s_invitation_create(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                       ProtobufCMessage **out)
+{
+    const Atrium__Auth__InvitationCreateRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    const Atrium__Principal *p = ctx->principal;
+    if (!s_email_ok(req->email))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "email", "email is not an email address");
+    const char *kind = req->kind;
+    if (!kind || (strcmp(kind, "staff") != 0 && strcmp(kind, "client") != 0))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "kind", "kind must be staff or client");
+    if (!auth_invite_role_ok(kind, req->role))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "role", "%s",
+                       strcmp(kind, "staff") == 0 ? "role must be owner, admin or staff"
+                                                  : "role must be admin, member or viewer");
+    Atrium__Auth__Client *client = NULL;
+    bool has_client = req->client_id && *req->client_id;
+    if (!has_client && strcmp(kind, "client") == 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "client_id",
+                       "client_id is required to invite a client user");
+    at_status_t st;
+    if (has_client && (st = s_visible_client(ctx, req->client_id, &client)) != AT_OK)
+        return st;
+    auth_caller_t caller = s_caller(ctx, client ? client->id : NULL);
+    if (!auth_may_invite(&caller, kind, req->role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL,
+                       "only the firm's owners and admins, or a client's admin for client "
+                       "users of that client, invite");
+    bool taken = false;
+    if ((st = auth_store_email_taken(ctx->db, req->email, &taken)) != AT_OK)
+        return s_db_fail(ctx, st);
+    /* TODO(issue 3): invite an existing user to another client by adding a
+     * membership on accept; until then an email has one account, made here */
+    if (taken)
+        return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
+
+    char *token = auth_random_token(ctx->arena);
+    char hash[65];
+    auth_session_token_hash(token, hash);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__Invitation *inv = NULL;
+    st = auth_store_invitation_create(ctx->db, ctx->arena, p->firm_id, p->user_id, hash,
+                                      req->email, kind, req->role, client ? client->id : NULL,
+                                      S_INVITATION_TTL_S, &inv);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s, s:s, s:s, s:s?}", "email", inv->email, "kind", inv->kind,
+                                "role", inv->role, "client_name", client ? client->name : NULL);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "invitation.created",
+                                           .resource_type = "invitation", .resource_id = inv->id,
+                                           .client_id = inv->client_id, .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    inv->token = token;
+    inv->accept_url = at_arena_printf(ctx->arena, "%.*s/invite/%s", (int) state->public_url_len,
+                                      state->public_url, token);
+    *out = &inv->base;
+    return AT_CREATED;
+}
+
+/* Looks up the invitation of token: 404 when there is none (or the token
+ * is malformed), 410 once used or expired (api.md). */
+static at_status_t s_usable_invitation(at_ctx_t *ctx, const char *token, char hash[65],
+                                       Atrium__Auth__InvitationInfo **info)
+{
+    if (!auth_token_shape_ok(token))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "invitation does not exist");
+    auth_session_token_hash(token, hash);
+    bool usable = false;
+    at_status_t st = auth_store_invitation_info(ctx->db, ctx->arena, hash, info, &usable);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "invitation does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (!usable)
+        return at_fail(ctx, AT_GONE, NULL, "invitation has been used or has expired");
+    return AT_OK;
+}
+
+static at_status_t s_invitation_get(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                    ProtobufCMessage **out)
+{
+    const Atrium__Auth__InvitationGetRequest *req = (const void *) in;
+    char hash[65];
+    Atrium__Auth__InvitationInfo *info = NULL;
+    at_status_t st = s_usable_invitation(ctx, req->token, hash, &info);
+    if (st != AT_OK)
+        return st;
+    *out = &info->base;
+    return AT_OK;
+}
+
+static at_status_t s_invitation_accept(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                       ProtobufCMessage **out)
+{
+    const Atrium__Auth__InvitationAcceptRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    char hash[65];
+    Atrium__Auth__InvitationInfo *info = NULL;
+    /* a cheap look first, so a bad token never costs an Argon2id hash; the
+     * UPDATE below is what decides */
+    at_status_t st = s_usable_invitation(ctx, req->token, hash, &info);
+    if (st != AT_OK)
+        return st;
+    char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
+    if (!name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    char pw_hash[AUTH_PASSWORD_HASH_MAX];
+    auth_pw_rc_t rc = auth_password_hash(state->password, req->password, pw_hash);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "password");
+
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__User *user = NULL;
+    auth_accepted_t acc;
+    st = auth_store_invitation_accept(ctx->db, ctx->arena, hash, name, pw_hash, &user, &acc);
+    if (st == AT_GONE)
+        return at_fail(ctx, AT_GONE, NULL, "invitation has been used or has expired");
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    at_audit_event_t ev = {.action = "invitation.accepted", .resource_type = "invitation",
+                           .resource_id = acc.invitation_id, .client_id = acc.client_id,
+                           .firm_id = user->firm_id, .actor_id = user->id,
+                           .actor_name = user->name, .actor_kind = user->kind};
+    ev.details = json_pack("{s:s, s:s, s:s?, s:s?}", "email", user->email, "kind", user->kind,
+                           "role", user->role ? user->role : acc.client_role, "client_name",
+                           acc.client_name);
+    st = at_audit(ctx, &ev);
+    json_decref(ev.details);
+    if (st == AT_OK && acc.client_id) {
+        ev = (at_audit_event_t){.action = "member.added", .resource_type = "user",
+                                .resource_id = user->id, .client_id = acc.client_id,
+                                .firm_id = user->firm_id, .actor_id = user->id,
+                                .actor_name = user->name, .actor_kind = user->kind};
+        ev.details = json_pack("{s:s?, s:s, s:s}", "name", acc.client_name, "user_name",
+                               user->name, "role", acc.client_role);
+        st = at_audit(ctx, &ev);
+        json_decref(ev.details);
+    }
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_session_t session;
+    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__InvitationAcceptReply *rep =
+        at_msg_new(ctx, &atrium__auth__invitation_accept_reply__descriptor);
+    rep->user = user;
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* -- sessions and password ------------------------------------------------------ */
+
+static at_status_t s_sessions_list(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                   ProtobufCMessage **out)
+{
+    (void) in;
+    const Atrium__Principal *p = ctx->principal;
+    Atrium__Auth__SessionsListReply *rep =
+        at_msg_new(ctx, &atrium__auth__sessions_list_reply__descriptor);
+    if (auth_session_list(ctx->cache, ctx->arena, p->user_id, p->session_id, &rep->items,
+                          &rep->n_items) != AT_OK)
+        return s_redis_fail(ctx);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static bool s_hex64(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!isxdigit((unsigned char) *c) || isupper((unsigned char) *c))
+            return false;
+    return true;
+}
+
+static at_status_t s_session_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                    ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__SessionDeleteRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!s_hex64(req->id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "session does not exist");
+    at_status_t st = auth_session_owned(ctx->cache, p->user_id, req->id);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "session does not exist");
+    if (st != AT_OK || auth_session_end(ctx->cache, p->user_id, req->id) != AT_OK)
+        return s_redis_fail(ctx);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    bool current = p->session_id && strcmp(p->session_id, req->id) == 0;
+    json_t *details = json_pack("{s:b}", "current", current);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.session_revoked",
+                                           .resource_type = "user", .resource_id = p->user_id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                     ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__PasswordChangeRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    const Atrium__Principal *p = ctx->principal;
+    if (!req->current_password || !*req->current_password)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "current_password",
+                       "current_password is required");
+    if (!req->new_password || !*req->new_password)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "new_password", "new_password is required");
+    char *old_hash = NULL;
+    at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
+                                                  &old_hash);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    bool match = false;
+    auth_pw_rc_t rc = auth_password_verify(state->password, old_hash, req->current_password, &match);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "current_password");
+    if (!match)
+        /* 403, not 401: the session is fine, the proof is not */
+        return at_fail(ctx, AT_FORBIDDEN, "current_password", "current_password is wrong");
+    char new_hash[AUTH_PASSWORD_HASH_MAX];
+    if ((rc = auth_password_hash(state->password, req->new_password, new_hash)) != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "new_password");
+
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    int generation = 0;
+    st = auth_store_password_change(ctx->db, p->firm_id, p->user_id, new_hash, &generation);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* Redis before the commit, in this order: the caller's session moves to
+     * the new generation, then the principal (which the gateway compares
+     * every session with) does, then the other sessions are deleted. Should
+     * the commit fail, the principal names a generation PostgreSQL does not
+     * have and the next rebuild logs the user out: it fails closed. */
+    if (p->session_id) {
+        st = auth_session_set_generation(ctx->cache, p->session_id, generation);
+        if (st == AT_UNAVAILABLE)
+            return s_redis_fail(ctx);
+    }
+    if ((st = s_refresh_principal(ctx, p->user_id)) != AT_OK)
+        return st;
+    int ended = 0;
+    if (auth_session_end_others(ctx->cache, p->user_id, p->session_id, &ended) != AT_OK)
+        return s_redis_fail(ctx);
+    json_t *details = json_pack("{s:i}", "sessions_ended", ended);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_changed",
+                                           .resource_type = "user", .resource_id = p->user_id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
 /* -- the service ---------------------------------------------------------- */
 
 static const at_method_t s_methods[] = {
@@ -612,6 +1055,25 @@ static const at_method_t s_methods[] = {
      &atrium__auth__client__descriptor, 0},
     {"auth.members_list", s_members_list, &atrium__auth__members_list_request__descriptor,
      &atrium__auth__members_list_reply__descriptor, 0},
+    {"auth.member_set", s_member_set, &atrium__auth__member_set_request__descriptor,
+     &atrium__auth__member__descriptor, 0},
+    {"auth.member_delete", s_member_delete, &atrium__auth__member_delete_request__descriptor, NULL,
+     0},
+    {"auth.staff_list", s_staff_list, &atrium__auth__staff_list_request__descriptor,
+     &atrium__auth__staff_list_reply__descriptor, 0},
+    {"auth.invitation_create", s_invitation_create,
+     &atrium__auth__invitation_create_request__descriptor, &atrium__auth__invitation__descriptor, 0},
+    {"auth.invitation_get", s_invitation_get, &atrium__auth__invitation_get_request__descriptor,
+     &atrium__auth__invitation_info__descriptor, AT_METHOD_PUBLIC},
+    {"auth.invitation_accept", s_invitation_accept,
+     &atrium__auth__invitation_accept_request__descriptor,
+     &atrium__auth__invitation_accept_reply__descriptor, AT_METHOD_PUBLIC},
+    {"auth.sessions_list", s_sessions_list, &atrium__auth__sessions_list_request__descriptor,
+     &atrium__auth__sessions_list_reply__descriptor, 0},
+    {"auth.session_delete", s_session_delete, &atrium__auth__session_delete_request__descriptor,
+     NULL, 0},
+    {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
+     NULL, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -626,9 +1088,14 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     s_state_t *s = calloc(1, sizeof *s);
     if (!s)
         abort();
+    size_t ulen = strlen(at_config_get(config, "ATRIUM_PUBLIC_URL"));
+    while (ulen && at_config_get(config, "ATRIUM_PUBLIC_URL")[ulen - 1] == '/')
+        ulen--;
+    s->public_url_len = ulen;
     s->signup_open = strcmp(signup, "open") == 0;
     s->idle_s = (int) at_config_int(config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
     s->max_s = at_config_int(config, "ATRIUM_SESSION_MAX_HOURS") * 3600;
+    s->public_url = at_config_get(config, "ATRIUM_PUBLIC_URL");
     s->password = auth_password_new(0, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT);
     if (!s->password) {
         at_error("libsodium does not start");

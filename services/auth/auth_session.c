@@ -6,6 +6,7 @@
 #include "at_time.h"
 #include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_RANDOM_BYTES 32
@@ -19,6 +20,11 @@ static char *s_random_b64(at_arena_t *arena)
     sodium_bin2base64(out, cap, bin, sizeof bin, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(bin, sizeof bin);
     return out;
+}
+
+char *auth_random_token(at_arena_t *arena)
+{
+    return s_random_b64(arena);
 }
 
 void auth_session_token_hash(const char *token, char hex[65])
@@ -42,12 +48,12 @@ at_status_t auth_session_create(at_cache_t *cache, at_arena_t *arena,
     auth_session_token_hash(out->token, out->id);
 
     int64_t now = at_time_now_ms();
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:s?, s:I}",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:s?, s:I, s:i}",
                           "user_id", spec->user_id, "firm_id", spec->firm_id,
                           "csrf_token", out->csrf, "created_ms", (json_int_t) now,
                           "expires_ms", (json_int_t) (now + spec->max_s * 1000),
                           "idle_s", spec->idle_s, "ip", spec->ip, "user_agent", spec->user_agent,
-                          "last_ms", (json_int_t) now);
+                          "last_ms", (json_int_t) now, "generation", spec->generation);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)
@@ -111,4 +117,169 @@ at_status_t auth_principal_write(at_cache_t *cache, const Atrium__Principal *p)
         return AT_UNAVAILABLE;
     }
     return AT_OK;
+}
+
+Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id,
+                                             const char *text, size_t len, int ttl_s,
+                                             int64_t now_ms, const char *current_id)
+{
+    json_t *j = json_loadb(text, len, 0, NULL);
+    json_t *created = json_object_get(j, "created_ms");
+    if (!json_is_integer(created)) {
+        json_decref(j);
+        return NULL;
+    }
+    Atrium__Auth__Session *s = at_arena_alloc(arena, sizeof *s);
+    atrium__auth__session__init(s);
+    char buf[32];
+    s->id = at_arena_strdup(arena, id);
+    int64_t created_ms = json_integer_value(created);
+    s->created_at = at_arena_strdup(arena, at_time_format_ms(created_ms, buf, sizeof buf));
+    /* the gateway renews the TTL to idle_s on every use: what has run off
+     * since is the time since the last use */
+    int64_t last = json_integer_value(json_object_get(j, "last_ms"));
+    json_int_t idle_s = json_integer_value(json_object_get(j, "idle_s"));
+    if (ttl_s >= 0 && idle_s > 0 && ttl_s <= idle_s) {
+        int64_t since = now_ms - (int64_t) (idle_s - ttl_s) * 1000;
+        if (since > last)
+            last = since;
+    }
+    if (last < created_ms)
+        last = created_ms;
+    s->last_used_at = at_arena_strdup(arena, at_time_format_ms(last, buf, sizeof buf));
+    json_int_t expires = json_integer_value(json_object_get(j, "expires_ms"));
+    if (expires > 0)
+        s->expires_at = at_arena_strdup(arena, at_time_format_ms(expires, buf, sizeof buf));
+    s->ip = at_arena_strdup(arena, json_string_value(json_object_get(j, "ip")));
+    s->user_agent = at_arena_strdup(arena, json_string_value(json_object_get(j, "user_agent")));
+    s->has_current = 1;
+    s->current = current_id && strcmp(current_id, id) == 0;
+    json_decref(j);
+    return s;
+}
+
+static void s_free_members(char **members, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(members[i]);
+    free(members);
+}
+
+static int s_newest_first(const void *a, const void *b)
+{
+    const Atrium__Auth__Session *x = *(Atrium__Auth__Session *const *) a;
+    const Atrium__Auth__Session *y = *(Atrium__Auth__Session *const *) b;
+    int c = strcmp(y->created_at, x->created_at); /* RFC 3339 UTC sorts as text */
+    return c ? c : strcmp(y->id, x->id);
+}
+
+at_status_t auth_session_list(at_cache_t *cache, at_arena_t *arena, const char *user_id,
+                              const char *current_id, Atrium__Auth__Session ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    char set[128];
+    snprintf(set, sizeof set, "atrium:user_sessions:%s", user_id);
+    char **ids = NULL;
+    int count = at_cache_smembers(cache, set, &ids);
+    if (count < 0)
+        return AT_UNAVAILABLE;
+    at_status_t st = AT_OK;
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (count ? count : 1));
+    int64_t now = at_time_now_ms();
+    for (int i = 0; i < count; i++) {
+        char key[128];
+        snprintf(key, sizeof key, "atrium:session:%s", ids[i]);
+        char *text = NULL;
+        size_t len = 0;
+        int rc = at_cache_get(cache, key, &text, &len);
+        if (rc < 0) {
+            st = AT_UNAVAILABLE;
+            break;
+        }
+        if (rc > 0) {
+            at_cache_srem(cache, set, ids[i]); /* expired: tidy the set */
+            continue;
+        }
+        int ttl = at_cache_ttl(cache, key);
+        Atrium__Auth__Session *s =
+            auth_session_describe(arena, ids[i], text, len, ttl, now, current_id);
+        free(text);
+        if (s)
+            (*items)[(*n)++] = s;
+    }
+    s_free_members(ids, count);
+    if (st == AT_OK)
+        qsort(*items, *n, sizeof **items, s_newest_first);
+    else
+        *n = 0;
+    return st;
+}
+
+at_status_t auth_session_owned(at_cache_t *cache, const char *user_id, const char *id)
+{
+    char key[128];
+    snprintf(key, sizeof key, "atrium:session:%s", id);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = at_cache_get(cache, key, &text, &len);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc > 0)
+        return AT_NOT_FOUND;
+    json_t *j = json_loadb(text, len, 0, NULL);
+    free(text);
+    const char *owner = json_string_value(json_object_get(j, "user_id"));
+    at_status_t st = owner && strcmp(owner, user_id) == 0 ? AT_OK : AT_NOT_FOUND;
+    json_decref(j);
+    return st;
+}
+
+at_status_t auth_session_end_others(at_cache_t *cache, const char *user_id, const char *keep_id,
+                                    int *ended)
+{
+    *ended = 0;
+    char set[128];
+    snprintf(set, sizeof set, "atrium:user_sessions:%s", user_id);
+    char **ids = NULL;
+    int count = at_cache_smembers(cache, set, &ids);
+    if (count < 0)
+        return AT_UNAVAILABLE;
+    at_status_t st = AT_OK;
+    for (int i = 0; i < count && st == AT_OK; i++) {
+        if (keep_id && strcmp(ids[i], keep_id) == 0)
+            continue;
+        st = auth_session_end(cache, user_id, ids[i]);
+        if (st == AT_OK)
+            (*ended)++;
+    }
+    s_free_members(ids, count);
+    return st;
+}
+
+at_status_t auth_session_set_generation(at_cache_t *cache, const char *id, int generation)
+{
+    char key[128];
+    snprintf(key, sizeof key, "atrium:session:%s", id);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = at_cache_get(cache, key, &text, &len);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc > 0)
+        return AT_NOT_FOUND;
+    json_t *j = json_loadb(text, len, 0, NULL);
+    free(text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return AT_NOT_FOUND;
+    }
+    json_object_set_new(j, "generation", json_integer(generation));
+    char *out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!out)
+        abort();
+    rc = at_cache_replace(cache, key, out, strlen(out));
+    free(out);
+    return rc < 0 ? AT_UNAVAILABLE : rc > 0 ? AT_NOT_FOUND : AT_OK;
 }

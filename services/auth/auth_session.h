@@ -11,6 +11,7 @@
 #include "at_arena.h"
 #include "at_cache.h"
 #include "at_status.h"
+#include "auth.pb-c.h"
 #include <stdint.h>
 
 typedef struct {
@@ -20,6 +21,8 @@ typedef struct {
     const char *user_agent;  /* may be NULL */
     int idle_s;              /* sliding idle timeout: the key's TTL, renewed by the gateway */
     int64_t max_s;           /* absolute lifetime from now */
+    int generation;          /* the user's session generation (the gateway compares it
+                                with the principal's) */
 } auth_session_spec_t;
 
 /* A new session: token (the cookie value: 32 random bytes, unpadded
@@ -47,6 +50,38 @@ at_status_t auth_session_csrf(at_cache_t *cache, at_arena_t *arena, const char *
 /* Writes atrium:principal:<p->user_id> = at_pbjson_encode(p), no TTL.
  * AT_OK or AT_UNAVAILABLE. */
 at_status_t auth_principal_write(at_cache_t *cache, const Atrium__Principal *p);
+
+/* Describes session id from its stored JSON text (len bytes), the key's
+ * remaining ttl_s (seconds, < 0 unknown) and now_ms: created, last use
+ * (now - (idle_s - ttl_s), so to the second, without a write per request),
+ * absolute end, ip, user agent, and current = (id equals current_id).
+ * Returns a message in arena, or NULL when text is not a session. Pure. */
+Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id,
+                                             const char *text, size_t len, int ttl_s,
+                                             int64_t now_ms, const char *current_id);
+
+/* The live sessions of user_id, newest first, into *items / *n (arena);
+ * ids in the user's set whose key is gone are removed from it. AT_OK or
+ * AT_UNAVAILABLE. */
+at_status_t auth_session_list(at_cache_t *cache, at_arena_t *arena, const char *user_id,
+                              const char *current_id, Atrium__Auth__Session ***items, size_t *n);
+
+/* AT_OK when session id exists and belongs to user_id, AT_NOT_FOUND when
+ * not (also for another user's session), AT_UNAVAILABLE. */
+at_status_t auth_session_owned(at_cache_t *cache, const char *user_id, const char *id);
+
+/* Ends every session of user_id except keep_id (may be NULL: all). *ended
+ * gets the count. AT_OK or AT_UNAVAILABLE. */
+at_status_t auth_session_end_others(at_cache_t *cache, const char *user_id, const char *keep_id,
+                                    int *ended);
+
+/* Rewrites session id's generation, keeping its expiry. AT_OK, AT_NOT_FOUND
+ * (gone meanwhile) or AT_UNAVAILABLE. */
+at_status_t auth_session_set_generation(at_cache_t *cache, const char *id, int generation);
+
+/* A new single-use token: 32 random bytes (libsodium) as unpadded
+ * base64url, in arena (invitations, and sessions above). */
+char *auth_random_token(at_arena_t *arena);
 
 /* SHA-256 hex of token into hex (65 bytes). */
 void auth_session_token_hash(const char *token, char hex[65]);

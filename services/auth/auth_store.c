@@ -217,7 +217,7 @@ at_status_t auth_store_principal(at_db_t *db, at_arena_t *arena, const char *use
     const char *p[] = {user_id};
     res = at_db_query(db,
                       "SELECT u.id, u.firm_id, u.kind, u.role, u.name,"
-                      " u.kind = 'staff' AND u.role IN ('owner', 'admin')"
+                      " u.kind = 'staff' AND u.role IN ('owner', 'admin'), u.session_generation"
                       " FROM users u WHERE u.id = $1",
                       1, p);
     at_status_t st = at_db_status(db, res);
@@ -235,6 +235,8 @@ at_status_t auth_store_principal(at_db_t *db, at_arena_t *arena, const char *use
     pr->name = s_val(arena, res, 0, 4);
     pr->has_all_clients = 1;
     pr->all_clients = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    pr->has_session_generation = 1;
+    pr->session_generation = atoi(PQgetvalue(res, 0, 6));
     PQclear(res);
     const char *q[] = {pr->user_id, pr->firm_id};
     res = at_db_query(db,
@@ -450,6 +452,314 @@ at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *
     if (rows > limit && take > 0)
         *next_cursor = at_cursor_encode(arena, at_db_value(res, take - 1, 5),
                                         at_db_value(res, take - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- members ------------------------------------------------------------- */
+
+#define S_MEMBER_NCOLS 5
+
+static Atrium__Auth__Member *s_member(at_arena_t *arena, PGresult *res, int r)
+{
+    Atrium__Auth__Member *m = s_new(arena, &atrium__auth__member__descriptor);
+    m->user_id = s_val(arena, res, r, 0);
+    m->name = s_val(arena, res, r, 1);
+    m->email = s_val(arena, res, r, 2);
+    m->kind = s_val(arena, res, r, 3);
+    m->role = s_val(arena, res, r, 4);
+    return m;
+}
+
+at_status_t auth_store_member_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, const char *user_id,
+                                  Atrium__Auth__Member **member)
+{
+    *member = NULL;
+    const char *p[] = {firm_id, client_id, user_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT u.id, u.name, u.email, u.kind, m.role FROM memberships m"
+                                " JOIN users u ON u.id = m.user_id AND u.firm_id = m.firm_id"
+                                " WHERE m.firm_id = $1 AND m.client_id = $2 AND m.user_id = $3",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *member = s_member(arena, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_member_set(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, const char *user_id, const char *role,
+                                  Atrium__Auth__Member **member, char **old_role)
+{
+    *member = NULL;
+    *old_role = NULL;
+    const char *p[] = {firm_id, client_id, user_id, role};
+    PGresult *res = at_db_query(
+        db,
+        /* o reads the snapshot (no FOR UPDATE: o runs when the SELECT asks,
+         * after n, and a row this command changed is not lockable by it);
+         * ON CONFLICT DO UPDATE locks the row */
+        "WITH o AS (SELECT role FROM memberships"
+        "  WHERE firm_id = $1 AND client_id = $2 AND user_id = $3),"
+        " n AS (INSERT INTO memberships (client_id, user_id, firm_id, role)"
+        "  VALUES ($2, $3, $1, $4) ON CONFLICT (client_id, user_id)"
+        "  DO UPDATE SET role = EXCLUDED.role RETURNING user_id, role)"
+        " SELECT u.id, u.name, u.email, u.kind, n.role, (SELECT role FROM o)"
+        " FROM n JOIN users u ON u.id = n.user_id",
+        4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    *member = s_member(arena, res, 0);
+    *old_role = s_val(arena, res, 0, S_MEMBER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_member_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *client_id, const char *user_id,
+                                     Atrium__Auth__Member **removed)
+{
+    *removed = NULL;
+    const char *p[] = {firm_id, client_id, user_id};
+    PGresult *res = at_db_query(
+        db,
+        "WITH d AS (DELETE FROM memberships"
+        "  WHERE firm_id = $1 AND client_id = $2 AND user_id = $3 RETURNING user_id, role)"
+        " SELECT u.id, u.name, u.email, u.kind, d.role FROM d JOIN users u ON u.id = d.user_id",
+        3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *removed = s_member(arena, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_staff_list(at_db_t *db, at_arena_t *arena, const char *firm_id, int limit,
+                                  const char *key, const char *id, Atrium__Auth__User ***items,
+                                  size_t *n, char **next_cursor)
+{
+    *items = NULL;
+    *n = 0;
+    *next_cursor = NULL;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, key, id, lim};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT " S_USER_COLS ", " S_KEY("u.created_at") " FROM users u"
+        " WHERE u.firm_id = $1 AND u.kind = 'staff'"
+        " AND ($2::timestamptz IS NULL OR (u.created_at, u.id) < ($2::timestamptz, $3::uuid))"
+        " ORDER BY u.created_at DESC, u.id DESC LIMIT $4::int",
+        4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    int take = rows > limit ? limit : rows;
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (take ? take : 1));
+    for (int i = 0; i < take; i++)
+        (*items)[i] = s_user(arena, res, i, 0);
+    *n = (size_t) take;
+    if (rows > limit && take > 0)
+        *next_cursor = at_cursor_encode(arena, at_db_value(res, take - 1, S_USER_NCOLS),
+                                        at_db_value(res, take - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- invitations ----------------------------------------------------------- */
+
+at_status_t auth_store_email_taken(at_db_t *db, const char *email, bool *taken)
+{
+    *taken = false;
+    const char *p[] = {email};
+    PGresult *res = at_db_query(db, "SELECT 1 FROM users WHERE lower(email) = lower($1)", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK)
+        *taken = PQntuples(res) > 0;
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_invitation_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                         const char *invited_by, const char *token_hash,
+                                         const char *email, const char *kind, const char *role,
+                                         const char *client_id, int ttl_s,
+                                         Atrium__Auth__Invitation **out)
+{
+    *out = NULL;
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char *p[] = {firm_id, invited_by, token_hash, email, kind, role, client_id, ttl};
+    PGresult *res = at_db_query(
+        db,
+        "INSERT INTO invitations (firm_id, invited_by, token_hash, email, kind, role, client_id,"
+        "  expires_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7,"
+        "  clock_timestamp() + make_interval(secs => $8::int))"
+        " RETURNING id, email, kind, role, client_id, " S_TS("expires_at"),
+        8, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    Atrium__Auth__Invitation *inv = s_new(arena, &atrium__auth__invitation__descriptor);
+    inv->id = s_val(arena, res, 0, 0);
+    inv->email = s_val(arena, res, 0, 1);
+    inv->kind = s_val(arena, res, 0, 2);
+    inv->role = s_val(arena, res, 0, 3);
+    inv->client_id = s_val(arena, res, 0, 4);
+    inv->expires_at = s_val(arena, res, 0, 5);
+    *out = inv;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_invitation_info(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                       Atrium__Auth__InvitationInfo **info, bool *usable)
+{
+    *info = NULL;
+    *usable = false;
+    const char *p[] = {token_hash};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT i.email, f.name, c.name, i.kind, " S_TS("i.expires_at") ","
+        " i.accepted_at IS NULL AND i.expires_at > clock_timestamp()"
+        " FROM invitations i JOIN firms f ON f.id = i.firm_id"
+        " LEFT JOIN clients c ON c.id = i.client_id AND c.firm_id = i.firm_id"
+        " WHERE i.token_hash = $1",
+        1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    Atrium__Auth__InvitationInfo *in = s_new(arena, &atrium__auth__invitation_info__descriptor);
+    in->email = s_val(arena, res, 0, 0);
+    in->firm_name = s_val(arena, res, 0, 1);
+    in->client_name = s_val(arena, res, 0, 2);
+    in->kind = s_val(arena, res, 0, 3);
+    in->expires_at = s_val(arena, res, 0, 4);
+    *usable = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
+    *info = in;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_invitation_accept(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                         const char *name, const char *password_hash,
+                                         Atrium__Auth__User **user, auth_accepted_t *accepted)
+{
+    *user = NULL;
+    memset(accepted, 0, sizeof *accepted);
+    const char *p[] = {token_hash, name, password_hash};
+    PGresult *res = at_db_query(
+        db,
+        "WITH i AS (UPDATE invitations SET accepted_at = clock_timestamp()"
+        "  WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > clock_timestamp()"
+        "  RETURNING id, firm_id, email, kind, role, client_id),"
+        " u AS (INSERT INTO users (firm_id, email, name, password_hash, kind, role)"
+        "  SELECT i.firm_id, i.email, $2, $3, i.kind,"
+        "   CASE WHEN i.kind = 'staff' THEN i.role END FROM i RETURNING *),"
+        " m AS (INSERT INTO memberships (client_id, user_id, firm_id, role)"
+        "  SELECT i.client_id, u.id, u.firm_id,"
+        "   CASE WHEN i.kind = 'staff' THEN 'staff' ELSE i.role END"
+        "  FROM i, u WHERE i.client_id IS NOT NULL RETURNING role)"
+        " SELECT " S_USER_COLS ", i.id, i.client_id, (SELECT role FROM m), c.name"
+        " FROM u, i LEFT JOIN clients c ON c.id = i.client_id",
+        3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_GONE;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+    accepted->invitation_id = s_val(arena, res, 0, S_USER_NCOLS);
+    accepted->client_id = s_val(arena, res, 0, S_USER_NCOLS + 1);
+    accepted->client_role = s_val(arena, res, 0, S_USER_NCOLS + 2);
+    accepted->client_name = s_val(arena, res, 0, S_USER_NCOLS + 3);
+    PQclear(res);
+    const char *q[] = {accepted->invitation_id, (*user)->id};
+    res = at_db_query(db, "UPDATE invitations SET accepted_by = $2 WHERE id = $1", 2, q);
+    st = at_db_status(db, res);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- passwords and session generations -------------------------------------- */
+
+at_status_t auth_store_password_hash_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                         const char *user_id, char **hash)
+{
+    *hash = NULL;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT password_hash FROM users WHERE id = $1 AND firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *hash = s_val(arena, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const char *user_id,
+                                       const char *hash, int *generation)
+{
+    *generation = 0;
+    const char *p[] = {user_id, firm_id, hash};
+    PGresult *res = at_db_query(db,
+                                "UPDATE users SET password_hash = $3,"
+                                " session_generation = session_generation + 1,"
+                                " updated_at = clock_timestamp()"
+                                " WHERE id = $1 AND firm_id = $2 RETURNING session_generation",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *generation = atoi(PQgetvalue(res, 0, 0));
 cleanup:
     PQclear(res);
     return st;

@@ -94,4 +94,77 @@ at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *
                                     const char *id, Atrium__Auth__Member ***items, size_t *n,
                                     char **next_cursor);
 
+/* The membership of user_id in client_id (firm_id), with the user's name,
+ * email and kind. AT_NOT_FOUND when there is none. */
+at_status_t auth_store_member_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, const char *user_id,
+                                  Atrium__Auth__Member **member);
+
+/* Adds user_id to client_id with role, or changes its role (an upsert).
+ * *member gets the membership after; *old_role the role before (NULL when
+ * it is new). The caller checks that user and client are of firm_id (the
+ * composite foreign keys refuse a cross-firm row anyway). */
+at_status_t auth_store_member_set(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *client_id, const char *user_id, const char *role,
+                                  Atrium__Auth__Member **member, char **old_role);
+
+/* Removes user_id from client_id; *removed gets the membership as it was.
+ * AT_NOT_FOUND when it was not a member. */
+at_status_t auth_store_member_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *client_id, const char *user_id,
+                                     Atrium__Auth__Member **removed);
+
+/* One page (newest first) of the staff users of firm_id, as clients_list. */
+at_status_t auth_store_staff_list(at_db_t *db, at_arena_t *arena, const char *firm_id, int limit,
+                                  const char *key, const char *id, Atrium__Auth__User ***items,
+                                  size_t *n, char **next_cursor);
+
+/* True in *taken when a user (of any firm) has email, case-insensitively. */
+at_status_t auth_store_email_taken(at_db_t *db, const char *email, bool *taken);
+
+/* Inserts an invitation of firm_id by invited_by, stored by the SHA-256
+ * hex of its token, expiring ttl_s seconds from now. client_id may be NULL
+ * (staff). *out gets id, email, kind, role, client_id, expires_at (arena);
+ * the caller adds token and accept_url. */
+at_status_t auth_store_invitation_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                         const char *invited_by, const char *token_hash,
+                                         const char *email, const char *kind, const char *role,
+                                         const char *client_id, int ttl_s,
+                                         Atrium__Auth__Invitation **out);
+
+/* The public view of the invitation with token_hash; *usable is true when
+ * it is neither accepted nor expired. AT_NOT_FOUND when there is none. */
+at_status_t auth_store_invitation_info(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                       Atrium__Auth__InvitationInfo **info, bool *usable);
+
+/* What accepting an invitation made besides the user (arena strings; the
+ * client fields are NULL for a staff invitation without a client). */
+typedef struct {
+    char *invitation_id;
+    char *client_id;
+    char *client_role;
+    char *client_name;
+} auth_accepted_t;
+
+/* Consumes the invitation with token_hash and creates its user (name,
+ * password_hash) and membership, in one statement: the UPDATE ... RETURNING
+ * that marks it accepted is the single-use guard, so of concurrent accepts
+ * one gets the row and the others AT_GONE (also for used, expired or
+ * unknown tokens: check with auth_store_invitation_info first). AT_CONFLICT
+ * when the email has been registered since (the caller's rollback then
+ * leaves the invitation unused). */
+at_status_t auth_store_invitation_accept(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                         const char *name, const char *password_hash,
+                                         Atrium__Auth__User **user, auth_accepted_t *accepted);
+
+/* The password hash of user_id in firm_id. AT_NOT_FOUND when absent. */
+at_status_t auth_store_password_hash_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                         const char *user_id, char **hash);
+
+/* Sets the password hash of user_id and bumps its session generation,
+ * locking the row until the caller's transaction ends; *generation gets the
+ * new generation. AT_NOT_FOUND when absent. */
+at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const char *user_id,
+                                       const char *hash, int *generation);
+
 #endif

@@ -1,6 +1,6 @@
 """Helpers shared by the tasks and messaging integration tests: a firm
-with a client, the api.md error envelope check, and (when the auth service
-offers invitations) a second user of the same firm."""
+with a client, the api.md error envelope check, and a second user of the same
+firm through an invitation."""
 import secrets
 
 from harness import Client
@@ -21,13 +21,11 @@ def new_client(owner):
 
 
 def invite(test, url, owner, client_id, role, name):
-    """A client user of client_id with role, logged in; skips the test when
-    the auth service does not offer invitations yet."""
+    """A client user of client_id with role, logged in, through an
+    invitation."""
     r = owner.post("/api/v1/invitations", {
         "email": "u-%s@example.test" % secrets.token_hex(5), "kind": "client",
         "role": role, "client_id": client_id})
-    if r.status in (404, 405, 501):
-        test.skipTest("invitations are not served yet")
     test.assertEqual(r.status, 201, r)
     token = r.json()["token"]
     u = Client(url)

@@ -2,19 +2,22 @@
 "Authentication" and "Firm, staff, clients, members"): signup, login,
 logout, me, clients, tenant isolation, staff/client visibility and CSRF.
 
-Staff and client users are made by writing rows into the stack's database
-until the invitation endpoints exist (needs the stack's data folder:
-ATRIUM_TEST_DATA or the ctest fixture); those tests skip without it.
+test_staff_and_client_visibility makes its staff and client users by
+writing rows into the stack's database, independent of invitations (which
+test_identity.py covers); it needs the stack's data folder (ATRIUM_TEST_DATA
+or the ctest fixture) and skips without it.
 """
 import os
 import re
 import secrets
 import statistics
 import subprocess
+import sys
 import time
 import unittest
 
-from harness import Client, Stack
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Client, Stack  # noqa: E402
 
 
 def strip_request_id(body):
@@ -261,7 +264,7 @@ class AuthTest(unittest.TestCase):
         c1 = owner.post("/api/v1/clients", {"name": "Visible to staff"}).json()["id"]
         c2 = owner.post("/api/v1/clients", {"name": "Visible to client"}).json()["id"]
         firm = owner.user["firm_id"]
-        # users that share the owner's password (its hash), until invitations exist
+        # users that share the owner's password (its hash), made without invitations
         staff_email = "staff-%s@example.test" % secrets.token_hex(4)
         client_email = "client-%s@example.test" % secrets.token_hex(4)
         db.sql("""
