@@ -265,8 +265,10 @@ done:
     *out_len = atrium__reply__get_packed_size(&reply);
     *out = at_arena_alloc(ctx->arena, *out_len + 1);
     atrium__reply__pack(&reply, *out);
-    int lvl = at_log_level_parse(at_status_log_level(st));
-    at_log(lvl < AT_LOG_INFO ? AT_LOG_DEBUG : (at_log_level_t) lvl, "%s -> %s in %lld us%s%s",
+    /* the gateway's access line records every request; a service adds a
+     * line at info only when something went wrong */
+    int lvl = at_status_is_success(st) ? AT_LOG_DEBUG : at_log_level_parse(at_status_log_level(st));
+    at_log((at_log_level_t) lvl, "%s -> %s in %lld us%s%s",
            method_name, at_status_code(st), (long long) (at_time_mono_us() - started),
            ctx->err_message ? ": " : "", ctx->err_message ? ctx->err_message : "");
     at_log_set_request_id(NULL);

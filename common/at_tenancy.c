@@ -2,7 +2,46 @@
 #include "at_tenancy.h"
 #include "at_text.h"
 #include "tenancy.pb-c.h"
+#include "at_time.h"
+#include <stdio.h>
 #include <strings.h>
+
+/* Clients auth confirmed for a firm, per thread: a client never changes
+ * firm, so a positive answer stays true; entries still expire after
+ * S_TTL_MS so that a client deleted by a later feature stops resolving.
+ * Negative answers are never kept. */
+#define S_SLOTS 256
+#define S_TTL_MS 60000
+typedef struct {
+    char key[80]; /* firm_id '/' client_id, lower case */
+    int64_t until;
+} s_slot_t;
+static _Thread_local s_slot_t s_cache[S_SLOTS];
+static _Thread_local unsigned s_next;
+
+static void s_key(char *out, size_t n, const char *firm_id, const char *client_id)
+{
+    snprintf(out, n, "%s/%s", firm_id, client_id);
+    for (char *c = out; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char) (*c - 'A' + 'a');
+}
+
+static bool s_cached(const char *key)
+{
+    int64_t now = at_time_mono_ms();
+    for (unsigned i = 0; i < S_SLOTS; i++)
+        if (s_cache[i].until > now && strcmp(s_cache[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+static void s_remember(const char *key)
+{
+    s_slot_t *slot = &s_cache[s_next++ % S_SLOTS];
+    snprintf(slot->key, sizeof slot->key, "%s", key);
+    slot->until = at_time_mono_ms() + S_TTL_MS;
+}
 
 at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char **role)
 {
@@ -17,6 +56,12 @@ at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char *
             *role = r;
             return AT_OK;
         }
+    char key[80];
+    s_key(key, sizeof key, p->firm_id, client_id);
+    if (s_cached(key)) {
+        *role = r;
+        return AT_OK;
+    }
     Atrium__Tenancy__ClientRef req = ATRIUM__TENANCY__CLIENT_REF__INIT;
     req.client_id = (char *) client_id;
     ProtobufCMessage *reply = NULL;
@@ -25,6 +70,7 @@ at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char *
         return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
     if (!at_status_is_success(st))
         return st;
+    s_remember(key);
     *role = r;
     return AT_OK;
 }

@@ -7,6 +7,8 @@
  * service, which owns the client list. It does not cache: a deleted client
  * is gone on the next request.
  */
+/* Confirmed (firm, client) pairs are kept per thread for a minute, so a
+ * page of requests about one client costs one question to auth. */
 #ifndef AT_TENANCY_H
 #define AT_TENANCY_H
 

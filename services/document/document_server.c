@@ -13,6 +13,7 @@
 #include "at_log.h"
 #include "at_mdp.h"
 #include "at_service.h"
+#include "at_tenancy.h"
 #include "document_blob.h"
 #include "document_digest.h"
 #include "document_names.h"
@@ -84,40 +85,13 @@ static const char *s_role(at_ctx_t *ctx, const char *firm_id, const char *client
 
 /* The caller's role on client_id of their own firm, for requests that name a
  * client rather than a row of ours; NULL with a 404 status in *st when it is
- * not theirs. Grants in the principal answer at once; owners and admins
- * (all_clients) carry no list, so auth is asked whether the client is of
- * their firm; otherwise a foreign client id would answer an empty list
- * rather than 404. */
+ * not theirs (at_client_visible asks auth about clients the principal does
+ * not list). */
 static const char *s_client_role(at_ctx_t *ctx, const char *client_id, at_status_t *st)
 {
-    const Atrium__Principal *p = ctx->principal;
-    *st = AT_OK;
-    if (!doc_is_uuid(client_id)) {
-        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
-        return NULL;
-    }
-    for (size_t i = 0; i < p->n_clients; i++)
-        if (p->clients[i]->client_id && strcmp(p->clients[i]->client_id, client_id) == 0)
-            return s_role(ctx, p->firm_id, client_id, false);
-    const char *role = s_role(ctx, p->firm_id, client_id, false);
-    if (!role) {
-        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
-        return NULL;
-    }
-    Atrium__Document__ClientRef ref = ATRIUM__DOCUMENT__CLIENT_REF__INIT;
-    ref.client_id = (char *) client_id;
-    ProtobufCMessage *ignored = NULL;
-    at_status_t cs = at_call(ctx, "auth.client_get", &ref.base, NULL, &ignored);
-    if (cs == AT_NOT_FOUND || cs == AT_FORBIDDEN) {
-        *st = at_fail(ctx, AT_NOT_FOUND, NULL, "client not found");
-        return NULL;
-    }
-    if (!at_status_is_success(cs)) {
-        *st = at_fail(ctx, cs == AT_TIMEOUT ? AT_TIMEOUT : AT_UNAVAILABLE, NULL,
-                      "cannot check the client");
-        return NULL;
-    }
-    return role;
+    const char *role = NULL;
+    *st = at_client_visible(ctx, client_id, &role);
+    return *st == AT_OK ? role : NULL;
 }
 
 static bool s_viewer(const char *role)
