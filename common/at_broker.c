@@ -290,9 +290,14 @@ static void s_mmi(s_broker_t *b, zframe_t *sender, const char *service, zframe_t
 {
     char *name = zmsg_popstr(payload);
     const char *answer = "501";
+    char count[32];
+    s_service_t *s = name ? zhashx_lookup(b->services, name) : NULL;
     if (strcmp(service, "mmi.service") == 0) {
-        s_service_t *s = name ? zhashx_lookup(b->services, name) : NULL;
         answer = s && s->nworkers ? "200" : "404";
+    } else if (strcmp(service, "mmi.queue") == 0) {
+        /* requests waiting for an idle worker (not RFC 8; Atrium's) */
+        snprintf(count, sizeof count, "%zu", s ? zlistx_size(s->requests) : 0);
+        answer = count;
     }
     zmsg_t *out = zmsg_new();
     zmsg_append(out, &(zframe_t *){zframe_dup(sender)});

@@ -15,7 +15,8 @@
  * The payload of a client request is a packed atrium.Request, of a reply a
  * packed atrium.Reply (proto/bus.proto). Service "mmi.service" (RFC 8, MMI)
  * answers "200" when the service named in the payload has a worker, else
- * "404".
+ * "404"; "mmi.queue" (Atrium's addition) answers how many requests of the
+ * named service wait for a worker, in decimal.
  */
 #ifndef AT_MDP_H
 #define AT_MDP_H
