@@ -14,6 +14,7 @@ function(at_embed out_var symbol)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DSYMBOL=${symbol} "-DFILES=${files_arg}"
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
-    COMMENT "embedding ${symbol}")
+    COMMENT "embedding ${symbol}"
+    VERBATIM) # FILES is a ;-list: quoted for the shell, not split into commands
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()

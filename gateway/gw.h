@@ -170,6 +170,16 @@ const char *gw_query(gw_req_t *r, const char *name);
 void gw_upload(gw_req_t *r, const char *client_id, const char *document_id);
 void gw_download(gw_req_t *r, const char *document_id);
 
+/* gw_export.c ------------------------------------------------------------- */
+
+/* GET /api/v1/audit/export?format=csv|jsonl&<filters>: pages through
+ * audit.export_page and writes each page as one HTTP chunk (RFC 9112
+ * chunked transfer coding), so memory stays at one page whatever the
+ * trail's length. Errors before the first byte are the api.md envelope;
+ * a failure mid-stream ends the connection without the last chunk, so the
+ * client sees an incomplete body, never a short file taken for whole. */
+void gw_audit_export(gw_req_t *r);
+
 /* gw_ops.c ---------------------------------------------------------------- */
 
 /* civetweb handlers (cbdata is the gw_t) for /livez and /healthz (200 while

@@ -3,8 +3,8 @@
  * and query parameters onto the request message by descriptor, call the
  * bus with the request's deadline, map the status, encode the reply.
  *
- * It holds no endpoint-specific code except the three streaming routes,
- * which it hands to gw_stream.c.
+ * It holds no endpoint-specific code except the streaming routes, which
+ * it hands to gw_stream.c and gw_export.c.
  */
 #include "gw.h"
 #include "at_log.h"
@@ -23,6 +23,7 @@ static const gw_route_t s_stream_routes[] = {
     {"POST", "/api/v1/clients/{client_id}/documents", GW_AUTH_REQUIRED, "@upload", NULL, NULL, 201, 0, NULL},
     {"POST", "/api/v1/documents/{document_id}/versions", GW_AUTH_REQUIRED, "@version", NULL, NULL, 201, 0, NULL},
     {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL, 200, 0, NULL},
+    {"GET", "/api/v1/audit/export", GW_AUTH_REQUIRED, "@audit_export", NULL, NULL, 200, 0, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -415,6 +416,8 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
         gw_upload(&r, NULL, gw_param(&r, "document_id"));
     else if (strcmp(row->rpc, "@download") == 0)
         gw_download(&r, gw_param(&r, "document_id"));
+    else if (strcmp(row->rpc, "@audit_export") == 0)
+        gw_audit_export(&r);
     else
         s_generic(&r, row);
     gw_req_end(&r);

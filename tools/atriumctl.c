@@ -1,14 +1,19 @@
 /* atriumctl: operator commands. `status` asks the bus which services have
  * instances and whether each answers its ping (which queries its database);
- * `healthcheck` is the same, silent, for container health checks.
+ * `healthcheck` is the same, silent, for container health checks;
+ * `audit verify` checks an audit export (JSON Lines) offline, with the same
+ * chain code the audit service runs and no access to any server.
  * Commands are a table, not a switch; each returns the process exit code. */
 #include "at_bus_client.h"
 #include "at_config.h"
 #include "at_log.h"
 #include "at_mdp.h"
 #include "at_time.h"
+#include "audit_export.h"
+#include "audit_verify.h"
 #include "bus.pb-c.h"
 #include <czmq.h>
+#include <jansson.h>
 
 static const char *const s_services[] = {"auth", "document", "tasks", "messaging", "billing-sync",
                                          "audit", NULL};
@@ -71,6 +76,174 @@ static int s_cmd_healthcheck(const at_config_t *c, int argc, char **argv)
     return s_status(c, true);
 }
 
+
+/* ------------------------------------------------------------ audit verify */
+
+#define S_MAX_KEYS 16
+
+typedef struct {
+    unsigned char pk[S_MAX_KEYS][32];
+    char id[S_MAX_KEYS][AUDIT_KEY_ID_LEN + 1];
+    int n;
+    json_t **cps; /* checkpoint objects, ascending seq (borrowed from root) */
+    size_t ncps, next;
+    json_t *root;
+} s_trust_t;
+
+static int s_cmp_cp(const void *a, const void *b)
+{
+    json_int_t x = json_integer_value(json_object_get(*(json_t *const *) a, "seq"));
+    json_int_t y = json_integer_value(json_object_get(*(json_t *const *) b, "seq"));
+    return x < y ? -1 : x > y;
+}
+
+/* Loads checkpoints from the saved answer of GET /api/v1/audit/checkpoints
+ * ({"items": [...]}), a JSON array of checkpoints, or one checkpoint (the
+ * answer of POST). */
+static int s_load_checkpoints(s_trust_t *t, const char *path)
+{
+    json_error_t err;
+    t->root = json_load_file(path, 0, &err);
+    if (!t->root) {
+        fprintf(stderr, "atriumctl: %s: %s (line %d)\n", path, err.text, err.line);
+        return -1;
+    }
+    json_t *arr = json_is_array(t->root) ? t->root : json_object_get(t->root, "items");
+    size_t n = arr ? json_array_size(arr) : 1;
+    t->cps = calloc(n + 1, sizeof *t->cps);
+    if (!t->cps)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = arr ? json_array_get(arr, i) : t->root;
+        if (!json_is_object(c) || !json_is_integer(json_object_get(c, "seq"))) {
+            fprintf(stderr, "atriumctl: %s: entry %zu is not a checkpoint\n", path, i);
+            return -1;
+        }
+        t->cps[t->ncps++] = c;
+    }
+    qsort(t->cps, t->ncps, sizeof *t->cps, s_cmp_cp);
+    return 0;
+}
+
+static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
+{
+    audit_checkpoint_t cp = {
+        .firm_id = json_string_value(json_object_get(c, "firm_id")),
+        .seq = (int64_t) json_integer_value(json_object_get(c, "seq")),
+        .head_hash = json_string_value(json_object_get(c, "head_hash")),
+        .at = json_string_value(json_object_get(c, "at")),
+        .key_id = json_string_value(json_object_get(c, "key_id")),
+        .signature = json_string_value(json_object_get(c, "signature")),
+    };
+    const unsigned char *pk = NULL;
+    for (int i = 0; i < t->n && !pk; i++)
+        if (cp.key_id && strcmp(cp.key_id, t->id[i]) == 0)
+            pk = t->pk[i];
+    audit_verify_checkpoint(v, &cp, pk);
+}
+
+static int s_cmd_audit_verify(int argc, char **argv)
+{
+    const char *file = NULL, *cpfile = NULL;
+    s_trust_t t = {0};
+    int rc = 2;
+    for (int i = 0; i < argc; i++) {
+        if ((strcmp(argv[i], "--public-key") == 0) && i + 1 < argc) {
+            if (t.n == S_MAX_KEYS || audit_chain_parse_public_key(argv[++i], t.pk[t.n]) != 0) {
+                fprintf(stderr, "atriumctl: --public-key takes 64 hex digits\n");
+                goto done;
+            }
+            audit_chain_key_id(t.pk[t.n], t.id[t.n]);
+            t.n++;
+        } else if ((strcmp(argv[i], "--checkpoints") == 0 || strcmp(argv[i], "--checkpoint") == 0) &&
+                   i + 1 < argc) {
+            cpfile = argv[++i];
+        } else if (!file && argv[i][0] != '-') {
+            file = argv[i];
+        } else if (!file && strcmp(argv[i], "-") == 0) {
+            file = "-";
+        } else {
+            file = NULL;
+            break;
+        }
+    }
+    if (!file || (cpfile && t.n == 0)) {
+        fprintf(stderr,
+                "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints FILE.json]\n"
+                "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
+                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST)\n"
+                "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
+        goto done;
+    }
+    if (cpfile && s_load_checkpoints(&t, cpfile) != 0)
+        goto done;
+    FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    if (!in) {
+        fprintf(stderr, "atriumctl: cannot open %s: %s\n", file, strerror(errno));
+        goto done;
+    }
+    audit_verify_t v;
+    audit_verify_init(&v, NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    rc = 0;
+    while ((len = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        if (len == 0 || strspn(line, " \t\r\n") == (size_t) len)
+            continue;
+        audit_chain_event_t ev;
+        const char *hash = NULL, *why = NULL;
+        json_t *hold = NULL;
+        char *details = NULL;
+        if (audit_export_jsonl_parse(line, &ev, &hash, &hold, &details, &why) != 0) {
+            printf("FAILED: line %ld: %s\n", lineno, why);
+            rc = 1;
+            break;
+        }
+        audit_verify_event(&v, &ev, hash);
+        while (t.next < t.ncps &&
+               json_integer_value(json_object_get(t.cps[t.next], "seq")) <= v.last_seq)
+            s_check_cp(&v, &t, t.cps[t.next++]);
+        json_decref(hold);
+        free(details);
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    if (rc == 0) {
+        /* checkpoints past the end: events were cut off the end */
+        while (t.next < t.ncps)
+            s_check_cp(&v, &t, t.cps[t.next++]);
+        if (v.events == 0) {
+            printf("FAILED: %s holds no events\n", file);
+            rc = 1;
+        } else if (audit_verify_ok(&v)) {
+            printf("ok: %lld events of firm %s, seq 1 to %lld, head %s; %d checkpoint%s verified\n",
+                   (long long) v.events, v.firm_id, (long long) v.last_seq, v.head, v.checkpoints,
+                   v.checkpoints == 1 ? "" : "s");
+        } else {
+            printf("FAILED at seq %lld: %s\n", (long long) v.first_bad_seq, v.problem);
+            rc = 1;
+        }
+    }
+done:
+    free(t.cps);
+    json_decref(t.root);
+    return rc;
+}
+
+static int s_cmd_audit(const at_config_t *c, int argc, char **argv)
+{
+    (void) c;
+    if (argc >= 1 && strcmp(argv[0], "verify") == 0)
+        return s_cmd_audit_verify(argc - 1, argv + 1);
+    fprintf(stderr, "usage: atriumctl audit verify FILE.jsonl [--public-key HEX] "
+                    "[--checkpoints FILE.json]\n");
+    return 2;
+}
+
 typedef struct {
     const char *name;
     int (*run)(const at_config_t *config, int argc, char **argv);
@@ -80,6 +253,7 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"status", s_cmd_status, "show each service: instance present, answers, database reachable"},
     {"healthcheck", s_cmd_healthcheck, "exit 0 when every service answers (no output)"},
+    {"audit", s_cmd_audit, "audit verify FILE.jsonl: check an export's chain and checkpoints offline"},
     {NULL, NULL, NULL},
 };
 

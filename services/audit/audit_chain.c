@@ -233,3 +233,85 @@ char *audit_chain_normalize_details(const char *in)
     json_decref(j);
     return out;
 }
+
+/* ------------------------------------------------------------ checkpoints */
+
+static int s_encode_checkpoint(const char *firm_id, int64_t seq, const char *head_hash,
+                               const char *at, s_sink_fn sink, void *arg)
+{
+    if (!firm_id || !head_hash || !at || seq < 1)
+        return -1;
+    char seqs[24];
+    snprintf(seqs, sizeof seqs, "%lld", (long long) seq);
+    const char *fields[] = {AUDIT_CHECKPOINT_VERSION, firm_id, seqs, head_hash, at};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        s_field(sink, arg, fields[i]);
+    return 0;
+}
+
+unsigned char *audit_chain_checkpoint_message(const char *firm_id, int64_t seq,
+                                              const char *head_hash, const char *at,
+                                              size_t *len)
+{
+    s_buf_t b = {0};
+    *len = 0;
+    if (s_encode_checkpoint(firm_id, seq, head_hash, at, s_buf_sink, &b) != 0)
+        return NULL;
+    *len = b.len;
+    return b.data;
+}
+
+int audit_chain_checkpoint_sign(const unsigned char sk[64], const char *firm_id, int64_t seq,
+                                const char *head_hash, const char *at,
+                                char sig_hex[AUDIT_SIG_HEX_LEN + 1])
+{
+    sig_hex[0] = 0;
+    size_t len = 0;
+    unsigned char *msg = audit_chain_checkpoint_message(firm_id, seq, head_hash, at, &len);
+    if (!msg)
+        return -1;
+    unsigned char sig[crypto_sign_BYTES];
+    int rc = crypto_sign_detached(sig, NULL, msg, len, sk);
+    free(msg);
+    if (rc != 0)
+        return -1;
+    sodium_bin2hex(sig_hex, AUDIT_SIG_HEX_LEN + 1, sig, sizeof sig);
+    return 0;
+}
+
+int audit_chain_checkpoint_verify(const unsigned char pk[32], const char *firm_id, int64_t seq,
+                                  const char *head_hash, const char *at, const char *sig_hex)
+{
+    unsigned char sig[crypto_sign_BYTES];
+    size_t slen = 0;
+    const char *end = NULL;
+    if (!pk || !sig_hex || strlen(sig_hex) != AUDIT_SIG_HEX_LEN ||
+        sodium_hex2bin(sig, sizeof sig, sig_hex, AUDIT_SIG_HEX_LEN, NULL, &slen, &end) != 0 ||
+        slen != sizeof sig || *end != 0)
+        return -1;
+    size_t len = 0;
+    unsigned char *msg = audit_chain_checkpoint_message(firm_id, seq, head_hash, at, &len);
+    if (!msg)
+        return -1;
+    int rc = crypto_sign_verify_detached(sig, msg, len, pk);
+    free(msg);
+    return rc == 0 ? 0 : -1;
+}
+
+void audit_chain_key_id(const unsigned char pk[32], char out[AUDIT_KEY_ID_LEN + 1])
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, pk, 32);
+    sodium_bin2hex(out, AUDIT_KEY_ID_LEN + 1, digest, AUDIT_KEY_ID_LEN / 2);
+}
+
+int audit_chain_parse_public_key(const char *hex, unsigned char pk[32])
+{
+    size_t len = 0;
+    const char *end = NULL;
+    if (!hex || strlen(hex) != AUDIT_PK_HEX_LEN ||
+        sodium_hex2bin(pk, 32, hex, AUDIT_PK_HEX_LEN, NULL, &len, &end) != 0 || len != 32 ||
+        *end != 0)
+        return -1;
+    return 0;
+}

@@ -46,6 +46,28 @@
  * encoding binds each event to its place, so moving, dropping or editing
  * any event changes every later hash.
  * ------------------------------------------------------------------------
+ *
+ * ------------------------------------------------------------------------
+ * Signed checkpoints, version "atrium.audit.checkpoint.v1"
+ * ------------------------------------------------------------------------
+ * A checkpoint states "firm F's chain had N events and head hash H at time
+ * T". The audit service signs it with Ed25519 (RFC 8032, libsodium
+ * crypto_sign_detached, pure Ed25519: the message itself is signed, not a
+ * pre-hash). The signed message is the concatenation of 5 fields in the
+ * F(s) encoding above (4-byte big-endian length || UTF-8 bytes):
+ *
+ *      1  the literal "atrium.audit.checkpoint.v1"
+ *      2  firm_id     uuid, 36 chars, lower-case
+ *      3  seq         decimal ASCII of the last event covered (>= 1)
+ *      4  head_hash   that event's chain hash, 64 lower-case hex digits
+ *      5  at          "YYYY-MM-DDTHH:MM:SS.mmmZ", when it was signed
+ *
+ * The signature is 64 bytes, served as 128 lower-case hex digits; the
+ * public key is 32 bytes, served as 64 hex digits; a key's id is the first
+ * 8 bytes of SHA-256(public key) as 16 hex digits. A checkpoint lets anyone
+ * holding the public key detect events removed from the end of the trail:
+ * the chain must reach seq with exactly head_hash.
+ * ------------------------------------------------------------------------
  */
 #ifndef AUDIT_CHAIN_H
 #define AUDIT_CHAIN_H
@@ -109,5 +131,37 @@ int audit_chain_normalize_time(const char *in, char out[AUDIT_TIME_LEN + 1]);
  * NULL or "" gives "{}". Returns a malloc'd string the caller frees, or NULL
  * when in is not a JSON object (the caller decides what to store). */
 char *audit_chain_normalize_details(const char *in);
+
+#define AUDIT_CHECKPOINT_VERSION "atrium.audit.checkpoint.v1"
+#define AUDIT_SIG_HEX_LEN 128   /* hex digits of an Ed25519 signature */
+#define AUDIT_PK_HEX_LEN 64     /* hex digits of an Ed25519 public key */
+#define AUDIT_KEY_ID_LEN 16     /* hex digits of a key id */
+
+/* The bytes a checkpoint signs (above). Returns a malloc'd buffer the
+ * caller frees, its length in *len; NULL when an argument is NULL or
+ * seq < 1. The arguments are used as given: pass canonical forms. */
+unsigned char *audit_chain_checkpoint_message(const char *firm_id, int64_t seq,
+                                              const char *head_hash, const char *at,
+                                              size_t *len);
+
+/* Signs the checkpoint (firm_id, seq, head_hash, at) with the Ed25519
+ * secret key sk (libsodium's 64-byte form) and writes the signature as
+ * 128 lower-case hex digits and a NUL into sig_hex. Returns 0 or -1. */
+int audit_chain_checkpoint_sign(const unsigned char sk[64], const char *firm_id, int64_t seq,
+                                const char *head_hash, const char *at,
+                                char sig_hex[AUDIT_SIG_HEX_LEN + 1]);
+
+/* Verifies sig_hex (128 hex digits) over the checkpoint with the 32-byte
+ * Ed25519 public key pk. Returns 0 when the signature is valid, -1 when it
+ * is not or an argument is malformed. */
+int audit_chain_checkpoint_verify(const unsigned char pk[32], const char *firm_id, int64_t seq,
+                                  const char *head_hash, const char *at, const char *sig_hex);
+
+/* Writes the key id of public key pk (16 hex digits) and a NUL into out. */
+void audit_chain_key_id(const unsigned char pk[32], char out[AUDIT_KEY_ID_LEN + 1]);
+
+/* Parses 64 hex digits (either case) into the 32 bytes of a public key.
+ * Returns 0 or -1. */
+int audit_chain_parse_public_key(const char *hex, unsigned char pk[32]);
 
 #endif

@@ -4,6 +4,7 @@
 #include "audit_store.h"
 #include "at_log.h"
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,38 @@ static char *s_dup(at_arena_t *arena, PGresult *res, int r, int c)
     return at_arena_strdup(arena, at_db_value(res, r, c));
 }
 
+/* Appends the WHERE conditions of f (after "firm_id = $1") to sql and
+ * their values to params. *only receives the JSON text of f->only_clients
+ * (malloc'd; the caller frees). */
+static void s_filter_where(const audit_filter_t *f, char *sql, size_t cap, const char *params[],
+                           int *np, char **only)
+{
+    params[(*np)++] = f->firm_id;
+    if (f->actor_id)
+        s_where(sql, cap, params, np, "actor_id = $%d", f->actor_id);
+    if (f->client_id)
+        s_where(sql, cap, params, np, "client_id = $%d", f->client_id);
+    if (f->resource_type)
+        s_where(sql, cap, params, np, "resource_type = $%d", f->resource_type);
+    if (f->resource_id)
+        s_where(sql, cap, params, np, "resource_id = $%d", f->resource_id);
+    if (f->action)
+        s_where(sql, cap, params, np, "action = $%d", f->action);
+    if (f->since)
+        s_where(sql, cap, params, np, "at >= $%d::timestamptz", f->since);
+    if (f->until)
+        s_where(sql, cap, params, np, "at < $%d::timestamptz", f->until);
+    if (f->only_clients) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < f->n_only_clients; i++)
+            json_array_append_new(arr, json_string(f->only_clients[i]));
+        *only = json_dumps(arr, JSON_COMPACT);
+        json_decref(arr);
+        s_where(sql, cap, params, np,
+                "client_id = ANY (ARRAY(SELECT json_array_elements_text($%d::json)::uuid))", *only);
+    }
+}
+
 at_status_t audit_store_list(at_db_t *db, at_arena_t *arena, const audit_filter_t *f,
                              Atrium__Audit__Item ***items, size_t *n, bool *more)
 {
@@ -200,30 +233,7 @@ at_status_t audit_store_list(at_db_t *db, at_arena_t *arena, const audit_filter_
              " actor_id, actor_name, actor_kind, action, resource_type, resource_id, client_id,"
              " ip, user_agent, details::text, hash, event_id, request_id, source"
              " FROM events WHERE firm_id = $1");
-    params[np++] = f->firm_id;
-    if (f->actor_id)
-        s_where(sql, sizeof sql, params, &np, "actor_id = $%d", f->actor_id);
-    if (f->client_id)
-        s_where(sql, sizeof sql, params, &np, "client_id = $%d", f->client_id);
-    if (f->resource_type)
-        s_where(sql, sizeof sql, params, &np, "resource_type = $%d", f->resource_type);
-    if (f->resource_id)
-        s_where(sql, sizeof sql, params, &np, "resource_id = $%d", f->resource_id);
-    if (f->action)
-        s_where(sql, sizeof sql, params, &np, "action = $%d", f->action);
-    if (f->since)
-        s_where(sql, sizeof sql, params, &np, "at >= $%d::timestamptz", f->since);
-    if (f->until)
-        s_where(sql, sizeof sql, params, &np, "at < $%d::timestamptz", f->until);
-    if (f->only_clients) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < f->n_only_clients; i++)
-            json_array_append_new(arr, json_string(f->only_clients[i]));
-        only = json_dumps(arr, JSON_COMPACT);
-        json_decref(arr);
-        s_where(sql, sizeof sql, params, &np,
-                "client_id = ANY (ARRAY(SELECT json_array_elements_text($%d::json)::uuid))", only);
-    }
+    s_filter_where(f, sql, sizeof sql, params, &np, &only);
     char before[24];
     if (f->before_seq > 0) {
         snprintf(before, sizeof before, "%lld", f->before_seq);
@@ -277,5 +287,221 @@ at_status_t audit_store_list(at_db_t *db, at_arena_t *arena, const audit_filter_
 cleanup:
     PQclear(res);
     free(only);
+    return st;
+}
+
+at_status_t audit_store_scan(at_db_t *db, at_arena_t *arena, const audit_filter_t *f,
+                             int64_t after_seq, int64_t max_seq, int limit, audit_row_t **rows,
+                             size_t *n)
+{
+    at_status_t st = AT_OK;
+    PGresult *res = NULL;
+    char *only = NULL;
+    *rows = NULL;
+    *n = 0;
+    char sql[2048];
+    const char *params[16];
+    int np = 0;
+    /* the columns in audit_chain_event_t order, then the hash */
+    snprintf(sql, sizeof sql,
+             "SELECT firm_id, seq, event_id,"
+             " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+             " actor_id, actor_name, actor_kind, action, resource_type, resource_id, client_id,"
+             " ip, user_agent, request_id, source, details::text, hash"
+             " FROM events WHERE firm_id = $1");
+    s_filter_where(f, sql, sizeof sql, params, &np, &only);
+    char after[24], upto[24], lim[16];
+    snprintf(after, sizeof after, "%lld", (long long) after_seq);
+    s_where(sql, sizeof sql, params, &np, "seq > $%d::bigint", after);
+    if (max_seq > 0) {
+        snprintf(upto, sizeof upto, "%lld", (long long) max_seq);
+        s_where(sql, sizeof sql, params, &np, "seq <= $%d::bigint", upto);
+    }
+    snprintf(lim, sizeof lim, "%d", limit);
+    size_t len = strlen(sql);
+    snprintf(sql + len, sizeof sql - len, " ORDER BY seq LIMIT $%d::int", np + 1);
+    params[np++] = lim;
+
+    res = at_db_query(db, sql, np, params);
+    st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int count = PQntuples(res);
+    audit_row_t *out = at_arena_alloc(arena, sizeof *out * (size_t) (count ? count : 1));
+    for (int r = 0; r < count; r++) {
+        audit_chain_event_t *e = &out[r].ev;
+        *e = (audit_chain_event_t){0};
+        e->firm_id = s_dup(arena, res, r, 0);
+        e->seq = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        const char **f2[] = {&e->event_id,    &e->at,          &e->actor_id,   &e->actor_name,
+                             &e->actor_kind,  &e->action,      &e->resource_type,
+                             &e->resource_id, &e->client_id,   &e->ip,         &e->user_agent,
+                             &e->request_id,  &e->source,      &e->details,    &out[r].hash};
+        for (int c = 0; c < (int) (sizeof f2 / sizeof f2[0]); c++)
+            *f2[c] = s_dup(arena, res, r, c + 2);
+    }
+    *rows = out;
+    *n = (size_t) count;
+
+cleanup:
+    PQclear(res);
+    free(only);
+    return st;
+}
+
+at_status_t audit_store_head(at_db_t *db, const char *firm_id, int64_t *seq,
+                             char hash[AUDIT_CHAIN_HEX_LEN + 1])
+{
+    const char *p[] = {firm_id};
+    *seq = 0;
+    memcpy(hash, audit_chain_genesis, AUDIT_CHAIN_HEX_LEN + 1);
+    PGresult *res =
+        at_db_query(db, "SELECT last_seq, last_hash FROM firm_heads WHERE firm_id = $1", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && PQntuples(res) == 1) {
+        *seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        snprintf(hash, AUDIT_CHAIN_HEX_LEN + 1, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_add_key(at_db_t *db, const char *key_id, const char *public_key_hex)
+{
+    const char *p[] = {key_id, public_key_hex};
+    PGresult *res = at_db_query(db,
+                                "INSERT INTO signing_keys (key_id, public_key) VALUES ($1, $2)"
+                                " ON CONFLICT DO NOTHING",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_keys(at_db_t *db, at_arena_t *arena, Atrium__Audit__SigningKey ***keys,
+                             size_t *n)
+{
+    *keys = NULL;
+    *n = 0;
+    PGresult *res = at_db_query(
+        db,
+        "SELECT key_id, public_key, algorithm,"
+        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        " FROM signing_keys ORDER BY created_at, key_id",
+        0, NULL);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int count = PQntuples(res);
+    Atrium__Audit__SigningKey **out = at_arena_alloc(arena, sizeof *out * (size_t) (count + 1));
+    for (int r = 0; r < count; r++) {
+        Atrium__Audit__SigningKey *k = at_arena_alloc(arena, sizeof *k);
+        atrium__audit__signing_key__init(k);
+        k->key_id = s_dup(arena, res, r, 0);
+        k->public_key = s_dup(arena, res, r, 1);
+        k->algorithm = s_dup(arena, res, r, 2);
+        k->created_at = s_dup(arena, res, r, 3);
+        out[r] = k;
+    }
+    *keys = out;
+    *n = (size_t) count;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_unsigned_heads(at_db_t *db, audit_head_t *heads, int limit, int *n)
+{
+    *n = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {lim};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT h.firm_id, h.last_seq, h.last_hash FROM firm_heads h"
+        " WHERE h.last_seq > COALESCE((SELECT max(c.seq) FROM checkpoints c"
+        "                              WHERE c.firm_id = h.firm_id), 0)"
+        " ORDER BY h.firm_id LIMIT $1::int",
+        1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK) {
+        int count = PQntuples(res);
+        for (int r = 0; r < count && r < limit; r++) {
+            snprintf(heads[r].firm_id, sizeof heads[r].firm_id, "%s", PQgetvalue(res, r, 0));
+            heads[r].seq = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+            snprintf(heads[r].hash, sizeof heads[r].hash, "%s", PQgetvalue(res, r, 2));
+            (*n)++;
+        }
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp,
+                                       bool *inserted)
+{
+    char seq[24];
+    snprintf(seq, sizeof seq, "%lld", (long long) cp->seq);
+    const char *p[] = {cp->firm_id, seq, cp->head_hash, cp->at, cp->key_id, cp->signature};
+    *inserted = false;
+    PGresult *res = at_db_query(db,
+                                "INSERT INTO checkpoints (firm_id, seq, head_hash, at, key_id,"
+                                " signature) VALUES ($1, $2, $3, $4, $5, $6)"
+                                " ON CONFLICT (firm_id, seq) DO NOTHING",
+                                6, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK)
+        *inserted = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_checkpoints(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    bool ascending, int64_t from, int limit,
+                                    Atrium__Audit__Checkpoint ***items, size_t *n, bool *more)
+{
+    *items = NULL;
+    *n = 0;
+    *more = false;
+    char froms[24], lim[16];
+    snprintf(froms, sizeof froms, "%lld",
+             (long long) (ascending ? from : (from > 0 ? from : INT64_MAX)));
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, froms, lim};
+#define S_CP_COLS                                                                          \
+    "SELECT firm_id, seq, head_hash,"                                                      \
+    " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key_id, signature" \
+    " FROM checkpoints WHERE firm_id = $1"
+    PGresult *res = at_db_query(db,
+                                ascending ? S_CP_COLS " AND seq > $2::bigint ORDER BY seq LIMIT $3::int"
+                                          : S_CP_COLS
+                                  " AND seq < $2::bigint ORDER BY seq DESC LIMIT $3::int",
+                                3, p);
+#undef S_CP_COLS
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int count = PQntuples(res);
+    if (count > limit) {
+        *more = true;
+        count = limit;
+    }
+    Atrium__Audit__Checkpoint **out = at_arena_alloc(arena, sizeof *out * (size_t) (count + 1));
+    for (int r = 0; r < count; r++) {
+        Atrium__Audit__Checkpoint *c = at_arena_alloc(arena, sizeof *c);
+        atrium__audit__checkpoint__init(c);
+        c->firm_id = s_dup(arena, res, r, 0);
+        c->has_seq = 1;
+        c->seq = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        c->head_hash = s_dup(arena, res, r, 2);
+        c->at = s_dup(arena, res, r, 3);
+        c->key_id = s_dup(arena, res, r, 4);
+        c->signature = s_dup(arena, res, r, 5);
+        out[r] = c;
+    }
+    *items = out;
+    *n = (size_t) count;
+cleanup:
+    PQclear(res);
     return st;
 }

@@ -12,6 +12,7 @@
 #include "at_status.h"
 #include "audit.pb-c.h"
 #include "audit_chain.h"
+#include "audit_verify.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -49,5 +50,56 @@ typedef struct {
  * Returns AT_OK or the database status. */
 at_status_t audit_store_list(at_db_t *db, at_arena_t *arena, const audit_filter_t *f,
                              Atrium__Audit__Item ***items, size_t *n, bool *more);
+
+/* One stored event in seq order with its stored hash (strings in the
+ * arena, normalised as audit_chain.h). */
+typedef struct {
+    audit_chain_event_t ev;
+    const char *hash;
+} audit_row_t;
+
+/* Reads up to limit events matching f (before_seq and limit of f are
+ * ignored) with after_seq < seq <= max_seq (max_seq 0: no upper bound),
+ * oldest first, into *rows (arena), *n. Returns AT_OK or the db status. */
+at_status_t audit_store_scan(at_db_t *db, at_arena_t *arena, const audit_filter_t *f,
+                             int64_t after_seq, int64_t max_seq, int limit, audit_row_t **rows,
+                             size_t *n);
+
+/* The firm's chain head: *seq (0 when the firm has no event) and its hash
+ * (64 hex and a NUL). Returns AT_OK or the db status. */
+at_status_t audit_store_head(at_db_t *db, const char *firm_id, int64_t *seq,
+                             char hash[AUDIT_CHAIN_HEX_LEN + 1]);
+
+/* Registers a signing key's public half (idempotent). AT_OK or db status. */
+at_status_t audit_store_add_key(at_db_t *db, const char *key_id, const char *public_key_hex);
+
+/* Every signing key, oldest first, into *keys (arena), *n. */
+at_status_t audit_store_keys(at_db_t *db, at_arena_t *arena, Atrium__Audit__SigningKey ***keys,
+                             size_t *n);
+
+/* A firm's head that no checkpoint covers yet. */
+typedef struct {
+    char firm_id[AUDIT_UUID_LEN + 1];
+    int64_t seq;
+    char hash[AUDIT_CHAIN_HEX_LEN + 1];
+} audit_head_t;
+
+/* Up to limit firms whose head moved past their newest checkpoint, into
+ * heads (caller's array of limit), *n. Returns AT_OK or the db status. */
+at_status_t audit_store_unsigned_heads(at_db_t *db, audit_head_t *heads, int limit, int *n);
+
+/* Stores a signed checkpoint (strings canonical). *inserted is false when
+ * the firm already had one at that seq (then nothing changes). Returns
+ * AT_OK or the db status. */
+at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp,
+                                       bool *inserted);
+
+/* A page of the firm's checkpoints into *items (arena), *n: ascending
+ * with seq > from when ascending (verify), else descending with seq < from
+ * (from 0: from the newest; listing). *more is true when more follow.
+ * Returns AT_OK or the db status. */
+at_status_t audit_store_checkpoints(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    bool ascending, int64_t from, int limit,
+                                    Atrium__Audit__Checkpoint ***items, size_t *n, bool *more);
 
 #endif
