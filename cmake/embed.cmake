@@ -15,6 +15,6 @@ function(at_embed out_var symbol)
             -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
     COMMENT "embedding ${symbol}"
-    VERBATIM) # FILES is a ;-list: quoted for the shell, not split into commands
+    VERBATIM)
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()
