@@ -1,5 +1,5 @@
 # Thin wrapper: the real build is CMake. Every target is safe to run repeatedly.
-#   make build | run | stop | test | test-asan | bench | fuzz | clean
+#   make build | run | stop | test | test-plain | test-asan | bench | fuzz | clean
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -13,7 +13,7 @@ CTEST_ARGS ?=
 export ASAN_OPTIONS  ?= detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps build run stop test test-asan bench fuzz clean
+.PHONY: all deps build run stop test test-plain test-asan bench fuzz clean
 
 all: build
 
@@ -32,7 +32,11 @@ run: build
 stop:
 	scripts/atrium-run stop
 
-test: build
+# The whole suite twice: the normal build, then the same tests with
+# AddressSanitizer and UBSan (every process of the test stacks included).
+test: test-plain test-asan
+
+test-plain: build
 	ATRIUM_BIN_DIR=$(abspath $(BUILD_DIR))/bin ctest --test-dir $(BUILD_DIR) --output-on-failure $(CTEST_ARGS)
 
 test-asan: deps
