@@ -86,10 +86,31 @@ int at_db_ensure(at_db_t *self)
     return s_setup(self);
 }
 
+/* True when a statement that failed on a lost connection may be sent again
+ * on a new one: it was not inside a transaction, so nothing was half done. */
+static bool s_retry_after_reset(at_db_t *self, bool was_idle)
+{
+    if (!was_idle || PQstatus(self->conn) == CONNECTION_OK)
+        return false;
+    at_warn("db: connection lost; reconnecting once for a statement outside a transaction");
+    return at_db_ensure(self) == 0;
+}
+
+static PGresult *s_query_once(at_db_t *self, const char *sql, int n, const char *const *params);
+
 PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *params)
 {
     if (at_db_ensure(self) != 0)
         return NULL;
+    bool idle = PQtransactionStatus(self->conn) == PQTRANS_IDLE;
+    PGresult *res = s_query_once(self, sql, n, params);
+    if (!res && s_retry_after_reset(self, idle))
+        res = s_query_once(self, sql, n, params);
+    return res;
+}
+
+static PGresult *s_query_once(at_db_t *self, const char *sql, int n, const char *const *params)
+{
     const char *name = zhashx_lookup(self->prepared, sql);
     if (!name) {
         char buf[32];
@@ -115,15 +136,24 @@ PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *
     return res;
 }
 
-PGresult *at_db_exec(at_db_t *self, const char *sql)
+static PGresult *s_exec_once(at_db_t *self, const char *sql)
 {
-    if (at_db_ensure(self) != 0)
-        return NULL;
     PGresult *res = PQexec(self->conn, sql);
     if (!res || PQstatus(self->conn) != CONNECTION_OK) {
         PQclear(res);
         return NULL;
     }
+    return res;
+}
+
+PGresult *at_db_exec(at_db_t *self, const char *sql)
+{
+    if (at_db_ensure(self) != 0)
+        return NULL;
+    bool idle = PQtransactionStatus(self->conn) == PQTRANS_IDLE;
+    PGresult *res = s_exec_once(self, sql);
+    if (!res && s_retry_after_reset(self, idle))
+        res = s_exec_once(self, sql);
     return res;
 }
 

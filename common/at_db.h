@@ -31,7 +31,9 @@ int at_db_ensure(at_db_t *self);
 /* Runs sql (prepared once per connection, named by a hash of the text) with
  * n text parameters (NULL entries are SQL NULL). Returns a result the caller
  * must PQclear, whose status may be an error (see at_db_status), or NULL when
- * the server cannot be reached. */
+ * the server cannot be reached. A statement outside a transaction that finds
+ * the connection lost (the server restarted) is sent once more on a new
+ * connection; inside a transaction the loss is reported (NULL). */
 PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *params);
 
 /* Like at_db_query without preparing (DDL, one-off statements). */

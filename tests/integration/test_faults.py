@@ -80,6 +80,32 @@ class KillDocumentService(unittest.TestCase):
                 os.kill(pid, signal.SIGCONT)
         self.assertTrue(wait_until(lambda: c.get("/api/v1/me").status == 200, timeout=15))
 
+    def test_postgresql_killed_answers_503_fast_then_recovers(self):
+        c = Client(self.stack.url, timeout=20)
+        self.assertEqual(c.signup().status, 201)
+        cid = c.post("/api/v1/clients", {"name": "Before"}).json()["id"]
+        self.assertEqual(c.get("/api/v1/clients/%s/tasks" % cid).status, 200)
+        pids = self.stack.pids("postgres")
+        self.assertTrue(pids, "no postgres of this stack")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        t0 = time.time()
+        r = c.get("/api/v1/clients/%s/tasks" % cid)
+        took = time.time() - t0
+        self.assertIn(r.status, (503, 504), r)
+        self.assertLess(took, 7.0)
+        if r.status == 503:
+            self.assertTrue(r.header("Retry-After"))
+        # the supervisor restarts PostgreSQL; every service reconnects by itself
+        back = wait_until(lambda: c.get("/api/v1/clients/%s/tasks" % cid).status == 200, timeout=60)
+        self.assertTrue(back, "the stack did not recover from a PostgreSQL restart")
+        made = c.post("/api/v1/clients/%s/tasks" % cid, {"title": "after the restart"})
+        self.assertEqual(made.status, 201, made)
+        self.assertTrue(wait_until(lambda: c.get("/readyz").status == 200, timeout=30))
+
 
 if __name__ == "__main__":
     unittest.main()
