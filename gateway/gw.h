@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #define GW_MAX_PARAMS 8
-#define GW_NSTATUS 21
+#define GW_NSTATUS 22
 #define GW_NBUCKETS 12
 
 /* One compiled route: the table row plus its split path. */
@@ -169,6 +169,18 @@ const char *gw_query(gw_req_t *r, const char *name);
 /* Streaming endpoints: upload (raw or multipart), new version, download. */
 void gw_upload(gw_req_t *r, const char *client_id, const char *document_id);
 void gw_download(gw_req_t *r, const char *document_id);
+
+/* tus 1.0.0 (core, creation, termination, expiration) at /api/v1/uploads:
+ * OPTIONS advertises; POST creates from Upload-Length and Upload-Metadata
+ * (filename, client_id, folder_id, document_id, request_id, filetype; values
+ * base64); HEAD reports Upload-Offset; PATCH appends at Upload-Offset and,
+ * once the declared length is reached, makes the document (its id in
+ * Atrium-Document-Id); DELETE terminates. */
+void gw_tus_options(gw_req_t *r);
+void gw_tus_create(gw_req_t *r);
+void gw_tus_head(gw_req_t *r, const char *upload_id);
+void gw_tus_patch(gw_req_t *r, const char *upload_id);
+void gw_tus_delete(gw_req_t *r, const char *upload_id);
 
 /* gw_export.c ------------------------------------------------------------- */
 

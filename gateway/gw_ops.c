@@ -16,8 +16,9 @@ static const char *const s_services[] = {"auth", "document", "tasks", "messaging
 /* Histogram upper bounds, seconds (Prometheus `le`), in microseconds. */
 static const int64_t s_bounds_us[GW_NBUCKETS] = {500,    1000,   2500,    5000,    10000,   25000,
                                                  50000,  100000, 250000,  500000,  1000000, 5000000};
-static const int s_statuses[GW_NSTATUS] = {200, 201, 202, 204, 206, 302, 304, 400, 401, 403,
-                                           404, 405, 409, 410, 413, 415, 416, 429, 500, 503, 504};
+static const int s_statuses[GW_NSTATUS] = {200, 201, 202, 204, 206, 302, 304, 400,
+                                           401, 403, 404, 405, 409, 410, 412, 413,
+                                           415, 416, 429, 500, 503, 504};
 
 void gw_metrics_record(gw_compiled_route_t *route, int status, int64_t micros)
 {

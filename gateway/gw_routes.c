@@ -24,7 +24,30 @@ static const gw_route_t s_stream_routes[] = {
     {"POST", "/api/v1/documents/{document_id}/versions", GW_AUTH_REQUIRED, "@version", NULL, NULL, 201, 0, NULL},
     {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL, 200, 0, NULL},
     {"GET", "/api/v1/audit/export", GW_AUTH_REQUIRED, "@audit_export", NULL, NULL, 200, 0, NULL},
+    {"OPTIONS", "/api/v1/uploads", GW_AUTH_NONE, "@tus_options", NULL, NULL, 204, 0, NULL},
+    {"POST", "/api/v1/uploads", GW_AUTH_REQUIRED, "@tus_create", NULL, NULL, 201, 0, NULL},
+    {"HEAD", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_head", NULL, NULL, 200, 0, NULL},
+    {"PATCH", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_patch", NULL, NULL, 204, 0, NULL},
+    {"DELETE", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_delete", NULL, NULL, 204, 0, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
+};
+
+/* The hand-written handlers of those rows, looked up by their rpc name. */
+static void s_upload(gw_req_t *r) { gw_upload(r, gw_param(r, "client_id"), NULL); }
+static void s_version(gw_req_t *r) { gw_upload(r, NULL, gw_param(r, "document_id")); }
+static void s_download(gw_req_t *r) { gw_download(r, gw_param(r, "document_id")); }
+static void s_tus_head(gw_req_t *r) { gw_tus_head(r, gw_param(r, "upload_id")); }
+static void s_tus_patch(gw_req_t *r) { gw_tus_patch(r, gw_param(r, "upload_id")); }
+static void s_tus_delete(gw_req_t *r) { gw_tus_delete(r, gw_param(r, "upload_id")); }
+
+static const struct {
+    const char *rpc;
+    void (*run)(gw_req_t *r);
+} s_stream_handlers[] = {
+    {"@upload", s_upload},         {"@version", s_version},       {"@download", s_download},
+    {"@audit_export", gw_audit_export}, {"@tus_options", gw_tus_options},
+    {"@tus_create", gw_tus_create}, {"@tus_head", s_tus_head},  {"@tus_patch", s_tus_patch},
+    {"@tus_delete", s_tus_delete}, {NULL, NULL},
 };
 
 static const char *const s_default_null_fields[] = {"next_cursor", NULL};
@@ -410,14 +433,12 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
             return r.status;
         }
     }
-    if (strcmp(row->rpc, "@upload") == 0)
-        gw_upload(&r, gw_param(&r, "client_id"), NULL);
-    else if (strcmp(row->rpc, "@version") == 0)
-        gw_upload(&r, NULL, gw_param(&r, "document_id"));
-    else if (strcmp(row->rpc, "@download") == 0)
-        gw_download(&r, gw_param(&r, "document_id"));
-    else if (strcmp(row->rpc, "@audit_export") == 0)
-        gw_audit_export(&r);
+    void (*stream)(gw_req_t *) = NULL;
+    for (size_t i = 0; row->rpc[0] == '@' && s_stream_handlers[i].rpc; i++)
+        if (strcmp(s_stream_handlers[i].rpc, row->rpc) == 0)
+            stream = s_stream_handlers[i].run;
+    if (stream)
+        stream(&r);
     else
         s_generic(&r, row);
     gw_req_end(&r);

@@ -4,8 +4,8 @@
  * more than one chunk of a file, whatever its size, and hashes nothing
  * itself: the document service hashes while it stores.
  *
- * It does not do tus (resumable) uploads yet; those reuse the same
- * document.upload_* calls.
+ * Resumable uploads (tus 1.0.0) reuse the same document.upload_* calls, at
+ * the end of this file.
  */
 #include "gw.h"
 #include "at_log.h"
@@ -14,7 +14,10 @@
 #include "at_time.h"
 #include "document.pb-c.h"
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 typedef struct {
     gw_req_t *r;
@@ -423,4 +426,252 @@ void gw_download(gw_req_t *r, const char *document_id)
         if (w <= 0)
             break; /* the client went away */
     }
+}
+
+/* -- tus 1.0.0 resumable uploads (core, creation, termination, expiration) --
+ * An upload is the same document.upload_* state as above, so a client may
+ * resume it on any gateway and any document instance. */
+
+#define S_TUS "Tus-Resumable: 1.0.0\r\n"
+
+static void s_tus_error(gw_req_t *r, int status, const char *code, const char *message,
+                        const char *field)
+{
+    gw_send_error_headers(r, status, code, message, field, S_TUS);
+}
+
+static void s_tus_status(gw_req_t *r, at_status_t st, Atrium__Reply *rep)
+{
+    gw_send_error_headers(r, at_status_http(st), at_status_code(st), rep ? rep->message : NULL,
+                          rep ? rep->field : NULL,
+                          st == AT_UNAVAILABLE ? S_TUS "Retry-After: 1\r\n" : S_TUS);
+}
+
+/* tus requires the client to say which protocol version it speaks. */
+static bool s_tus_version_ok(gw_req_t *r)
+{
+    const char *v = mg_get_header(r->conn, "Tus-Resumable");
+    if (v && strcmp(v, "1.0.0") == 0)
+        return true;
+    gw_send_error_headers(r, 412, "bad_request", "Tus-Resumable: 1.0.0 is required", NULL,
+                          "Tus-Version: 1.0.0\r\n");
+    return false;
+}
+
+/* An RFC 9110 HTTP-date for epoch milliseconds (Upload-Expires). */
+static const char *s_http_date(gw_req_t *r, int64_t ms)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return at_arena_strdup(r->arena, buf);
+}
+
+/* One value of Upload-Metadata ("key base64,key base64,key"), decoded with
+ * OpenSSL's base64 into the arena; NULL when the key is absent. *bad is set
+ * when the header or the value is malformed. */
+static char *s_tus_meta(gw_req_t *r, const char *header, const char *key, bool *bad)
+{
+    if (!header)
+        return NULL;
+    size_t klen = strlen(key);
+    for (const char *p = header; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t) (end - p) : strlen(p);
+        const char *sp = memchr(p, ' ', n);
+        size_t kn = sp ? (size_t) (sp - p) : n;
+        if (kn == klen && memcmp(p, key, klen) == 0) {
+            if (!sp)
+                return at_arena_strdup(r->arena, "");
+            const char *b64 = sp + 1;
+            size_t bn = n - kn - 1;
+            if (bn % 4 != 0 || bn > 4096) {
+                *bad = true;
+                return NULL;
+            }
+            unsigned char *out = at_arena_alloc(r->arena, bn / 4 * 3 + 1);
+            int len = EVP_DecodeBlock(out, (const unsigned char *) b64, (int) bn);
+            if (len < 0) {
+                *bad = true;
+                return NULL;
+            }
+            for (size_t i = bn; i > 0 && b64[i - 1] == '='; i--)
+                len--; /* EVP_DecodeBlock counts the padding as bytes */
+            out[len] = 0;
+            if (memchr(out, 0, (size_t) len)) {
+                *bad = true;
+                return NULL;
+            }
+            return (char *) out;
+        }
+        p += n;
+    }
+    return NULL;
+}
+
+void gw_tus_options(gw_req_t *r)
+{
+    gw_send_json(r, 204, NULL,
+                 S_TUS "Tus-Version: 1.0.0\r\n"
+                       "Tus-Extension: creation,termination,expiration\r\n");
+}
+
+void gw_tus_create(gw_req_t *r)
+{
+    if (!s_tus_version_ok(r))
+        return;
+    const char *len_h = mg_get_header(r->conn, "Upload-Length");
+    char *end = NULL;
+    long long length = len_h ? strtoll(len_h, &end, 10) : -1;
+    if (!len_h || end == len_h || *end || length < 0)
+        return s_tus_error(r, 400, "validation_failed",
+                           "Upload-Length is required (Upload-Defer-Length is not supported)",
+                           "Upload-Length");
+    const char *meta = mg_get_header(r->conn, "Upload-Metadata");
+    bool bad = false;
+    s_upload_t u = {.r = r, .declared = length, .failed = AT_OK};
+    u.name = s_tus_meta(r, meta, "filename", &bad);
+    u.client_id = s_tus_meta(r, meta, "client_id", &bad);
+    u.folder_id = s_tus_meta(r, meta, "folder_id", &bad);
+    u.document_id = s_tus_meta(r, meta, "document_id", &bad);
+    u.request_id = s_tus_meta(r, meta, "request_id", &bad);
+    u.content_type = s_tus_meta(r, meta, "filetype", &bad);
+    if (bad)
+        return s_tus_error(r, 400, "bad_request", "Upload-Metadata is malformed", "Upload-Metadata");
+    if (!u.document_id && (!u.client_id || !u.name))
+        return s_tus_error(r, 400, "validation_failed",
+                           "Upload-Metadata must name the filename and the client_id",
+                           "Upload-Metadata");
+    if (s_begin(&u) != 0)
+        return s_tus_status(r, u.failed, NULL);
+    /* the expiry comes from the service, as HEAD reports it */
+    Atrium__Document__UploadStatusRequest sq = ATRIUM__DOCUMENT__UPLOAD_STATUS_REQUEST__INIT;
+    sq.upload_id = u.upload_id;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+    at_status_t st = gw_call_msg(r, "document.upload_status", true, &sq.base,
+                                 &atrium__document__upload_status__descriptor, &out, &rep);
+    const char *expires = at_status_is_success(st)
+                              ? s_http_date(r, ((Atrium__Document__UploadStatus *) out)->expires_ms)
+                              : NULL;
+    gw_send_json(r, 201, NULL,
+                 at_arena_printf(r->arena, S_TUS "Location: /api/v1/uploads/%s\r\n%s%s%s",
+                                 u.upload_id, expires ? "Upload-Expires: " : "",
+                                 expires ? expires : "", expires ? "\r\n" : ""));
+}
+
+/* The upload's state, or an answer already sent (NULL). */
+static Atrium__Document__UploadStatus *s_tus_state(gw_req_t *r, const char *upload_id)
+{
+    Atrium__Document__UploadStatusRequest sq = ATRIUM__DOCUMENT__UPLOAD_STATUS_REQUEST__INIT;
+    sq.upload_id = (char *) upload_id;
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
+    at_status_t st = gw_call_msg(r, "document.upload_status", true, &sq.base,
+                                 &atrium__document__upload_status__descriptor, &out, &rep);
+    if (!at_status_is_success(st)) {
+        s_tus_status(r, st, rep);
+        return NULL;
+    }
+    return (Atrium__Document__UploadStatus *) out;
+}
+
+void gw_tus_head(gw_req_t *r, const char *upload_id)
+{
+    if (!s_tus_version_ok(r))
+        return;
+    Atrium__Document__UploadStatus *s = s_tus_state(r, upload_id);
+    if (!s)
+        return;
+    gw_send_json(r, 200, NULL,
+                 at_arena_printf(r->arena,
+                                 S_TUS "Upload-Offset: %" PRId64 "\r\n%s%s%s"
+                                       "Upload-Expires: %s\r\n",
+                                 s->offset, s->has_length ? "Upload-Length: " : "",
+                                 s->has_length ? at_arena_printf(r->arena, "%" PRId64, s->length) : "",
+                                 s->has_length ? "\r\n" : "", s_http_date(r, s->expires_ms)));
+}
+
+void gw_tus_patch(gw_req_t *r, const char *upload_id)
+{
+    if (!s_tus_version_ok(r))
+        return;
+    const char *ct = mg_get_header(r->conn, "Content-Type");
+    if (!ct || strcasecmp(ct, "application/offset+octet-stream") != 0)
+        return s_tus_error(r, 415, "unsupported_media_type",
+                           "a PATCH carries application/offset+octet-stream", NULL);
+    const char *off_h = mg_get_header(r->conn, "Upload-Offset");
+    char *end = NULL;
+    long long offset = off_h ? strtoll(off_h, &end, 10) : -1;
+    if (!off_h || end == off_h || *end || offset < 0)
+        return s_tus_error(r, 400, "validation_failed", "Upload-Offset is required", "Upload-Offset");
+    Atrium__Document__UploadStatus *s = s_tus_state(r, upload_id);
+    if (!s)
+        return;
+    if (offset != s->offset)
+        return s_tus_error(r, 409, "conflict",
+                           at_arena_printf(r->arena, "the upload is at offset %" PRId64, s->offset),
+                           "Upload-Offset");
+    int64_t length = s->has_length ? s->length : -1;
+    s_upload_t u = {.r = r, .offset = offset, .failed = AT_OK, .declared = length};
+    u.upload_id = at_arena_strdup(r->arena, upload_id);
+    u.buf = malloc(AT_BUS_CHUNK);
+    if (!u.buf)
+        abort();
+    bool read_error = false;
+    while (u.failed == AT_OK) {
+        int n = mg_read(r->conn, u.buf + u.used, AT_BUS_CHUNK - u.used);
+        if (n <= 0) {
+            read_error = n < 0;
+            break;
+        }
+        u.used += (size_t) n;
+        if (u.used == AT_BUS_CHUNK)
+            s_flush(&u);
+    }
+    /* what arrived is kept even if the client went away: it resumes from it */
+    if (u.failed == AT_OK)
+        s_flush(&u);
+    free(u.buf);
+    if (u.failed != AT_OK)
+        return gw_send_error_headers(r, at_status_http(u.failed), at_status_code(u.failed),
+                                     u.fail_message, u.fail_field, S_TUS);
+    if (read_error)
+        return s_tus_error(r, 400, "bad_request", "the request body was interrupted", NULL);
+    const char *doc_header = "";
+    if (length >= 0 && u.offset == length) {
+        Atrium__Document__UploadFinishRequest fin = ATRIUM__DOCUMENT__UPLOAD_FINISH_REQUEST__INIT;
+        fin.upload_id = u.upload_id;
+        r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms * 6;
+        Atrium__Reply *rep = NULL;
+        ProtobufCMessage *doc = NULL;
+        at_status_t st = gw_call_msg(r, "document.upload_finish", false, &fin.base,
+                                     &atrium__document__document__descriptor, &doc, &rep);
+        if (!at_status_is_success(st))
+            return s_tus_status(r, st, rep);
+        doc_header = at_arena_printf(r->arena, "Atrium-Document-Id: %s\r\n",
+                                     ((Atrium__Document__Document *) doc)->id);
+    }
+    gw_send_json(r, 204, NULL,
+                 at_arena_printf(r->arena, S_TUS "Upload-Offset: %" PRId64 "\r\n%s", u.offset,
+                                 doc_header));
+}
+
+void gw_tus_delete(gw_req_t *r, const char *upload_id)
+{
+    if (!s_tus_version_ok(r))
+        return;
+    Atrium__Document__UploadAbortRequest req = ATRIUM__DOCUMENT__UPLOAD_ABORT_REQUEST__INIT;
+    req.upload_id = (char *) upload_id;
+    Atrium__Reply *rep = NULL;
+    at_status_t st = gw_call(r, "document.upload_abort", false, &req.base, &rep);
+    if (!at_status_is_success(st))
+        return s_tus_status(r, st, rep);
+    gw_send_json(r, 204, NULL, S_TUS);
 }

@@ -657,6 +657,32 @@ static at_status_t s_upload_abort(at_ctx_t *ctx, const ProtobufCMessage *req,
     return AT_NO_CONTENT;
 }
 
+/* tus HEAD: how far an upload has come, for a client resuming it anywhere. */
+static at_status_t s_upload_status(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const Atrium__Document__UploadStatusRequest *rq = (const void *) req;
+    doc_upload_t up;
+    at_status_t st = s_upload_lock(ctx, rq->upload_id, &up);
+    if (st != AT_OK)
+        return st;
+    Atrium__Document__UploadStatus *out =
+        at_msg_new(ctx, &atrium__document__upload_status__descriptor);
+    out->upload_id = at_str(ctx, up.id);
+    out->has_offset = 1;
+    out->offset = up.received;
+    if (up.declared >= 0) {
+        out->has_length = 1;
+        out->length = up.declared;
+    }
+    if ((st = doc_store_upload_expiry(ctx, up.id, s_state(ctx)->idle_s, &out->expires_ms)) != AT_OK)
+        return st;
+    out->has_expires_ms = 1;
+    at_db_rollback(ctx->db); /* read only: release the row lock */
+    *reply = &out->base;
+    return AT_OK;
+}
+
 /* -- download ---------------------------------------------------------------- */
 
 /* The document and version a download names, if the caller may see them. */
@@ -848,6 +874,8 @@ static const at_method_t s_methods[] = {
     M("document.upload_finish", s_upload_finish, atrium__document__upload_finish_request,
       &atrium__document__document__descriptor),
     M("document.upload_abort", s_upload_abort, atrium__document__upload_abort_request, NULL),
+    M("document.upload_status", s_upload_status, atrium__document__upload_status_request,
+      &atrium__document__upload_status__descriptor),
     M("document.content_info", s_content_info, atrium__document__content_info_request,
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,

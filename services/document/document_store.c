@@ -466,6 +466,25 @@ cleanup:
     return st;
 }
 
+at_status_t doc_store_upload_expiry(at_ctx_t *ctx, const char *id, int64_t idle_s,
+                                    int64_t *expires_ms)
+{
+    char idle[24];
+    snprintf(idle, sizeof idle, "%" PRId64, idle_s);
+    const char *p[] = {id, idle};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT (extract(epoch FROM updated_at) * 1000)::bigint"
+                                " + $2::bigint * 1000 FROM uploads WHERE id = $1",
+                                2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = AT_NOT_FOUND;
+    if (st == AT_OK)
+        *expires_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return st;
+}
+
 at_status_t doc_store_upload_advance(at_ctx_t *ctx, const char *id, int64_t received,
                                      const unsigned char state[DOC_DIGEST_STATE_BYTES])
 {

@@ -124,6 +124,11 @@ at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const
  * if its stored hash state is unreadable. */
 at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *out);
 
+/* When the upload (locked by the caller) is dropped if nothing more arrives:
+ * its last activity plus idle_s, in epoch milliseconds. */
+at_status_t doc_store_upload_expiry(at_ctx_t *ctx, const char *id, int64_t idle_s,
+                                    int64_t *expires_ms);
+
 /* Stores the upload's new received count and hash state. */
 at_status_t doc_store_upload_advance(at_ctx_t *ctx, const char *id, int64_t received,
                                      const unsigned char state[DOC_DIGEST_STATE_BYTES]);
