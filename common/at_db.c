@@ -157,6 +157,20 @@ PGresult *at_db_exec(at_db_t *self, const char *sql)
     return res;
 }
 
+at_status_t at_db_one(at_db_t *self, const char *sql, int n, const char *const *params,
+                      PGresult **res)
+{
+    *res = at_db_query(self, sql, n, params);
+    at_status_t st = at_db_status(self, *res);
+    if (st == AT_OK && PQntuples(*res) != 1)
+        st = AT_NOT_FOUND;
+    if (st != AT_OK) {
+        PQclear(*res);
+        *res = NULL;
+    }
+    return st;
+}
+
 at_status_t at_db_status(at_db_t *self, PGresult *res)
 {
     (void) self;

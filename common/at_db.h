@@ -36,6 +36,12 @@ int at_db_ensure(at_db_t *self);
  * connection; inside a transaction the loss is reported (NULL). */
 PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *params);
 
+/* at_db_query for a statement that must find exactly one row: AT_OK with
+ * *res set (the caller PQclears it), AT_NOT_FOUND when it found none (or
+ * several), else the at_db_status of the failure; *res is NULL then. */
+at_status_t at_db_one(at_db_t *self, const char *sql, int n, const char *const *params,
+                      PGresult **res);
+
 /* Like at_db_query without preparing (DDL, one-off statements). */
 PGresult *at_db_exec(at_db_t *self, const char *sql);
 

@@ -10,25 +10,12 @@
  * request through when Redis cannot be asked.
  */
 #include "gw.h"
+#include "at_digest.h"
 #include "at_log.h"
 #include "at_pbjson.h"
 #include "at_time.h"
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <string.h>
-
-static void s_sha256_hex(const char *text, char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = 0;
-}
 
 static bool s_unsafe(const char *method)
 {
@@ -104,7 +91,7 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
         return required ? AT_UNAUTHENTICATED : AT_OK;
 
     char hash[65], key[96];
-    s_sha256_hex(token, hash);
+    at_sha256_hex(token, strlen(token), hash);
     snprintf(key, sizeof key, "atrium:session:%s", hash);
     int idle_s = (int) at_config_int(r->gw->config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
     char *text = NULL;

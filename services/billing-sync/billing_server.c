@@ -9,6 +9,7 @@
  * those are the integrations issue's.
  */
 #include "at_cursor.h"
+#include "at_digest.h"
 #include "at_log.h"
 #include "at_tenancy.h"
 #include "at_time.h"
@@ -17,7 +18,6 @@
 #include "billing_qbo_client.h"
 #include "billing_store.h"
 #include <curl/curl.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -64,19 +64,6 @@ static at_status_t s_provider(at_ctx_t *ctx, const char *provider)
         return at_fail(ctx, AT_NOT_FOUND, "provider", "integration \"%s\" does not exist",
                        provider ? provider : "");
     return AT_OK;
-}
-
-static void s_sha256_hex(const char *text, char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = 0;
 }
 
 static const char *s_redirect_uri(at_ctx_t *ctx)
@@ -187,7 +174,7 @@ static at_status_t s_connect(at_ctx_t *ctx, const ProtobufCMessage *in, Protobuf
     char state[64], hash[65];
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(state, sizeof state, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    s_sha256_hex(state, hash);
+    at_sha256_hex(state, strlen(state), hash);
     if ((st = billing_store_state_put(ctx, hash, ctx->principal->firm_id, ctx->principal->user_id,
                                       S_PROVIDER)) != AT_OK)
         return st;
@@ -251,7 +238,7 @@ static at_status_t s_callback(at_ctx_t *ctx, const ProtobufCMessage *in, Protobu
     if (!rq->state || !*rq->state)
         return at_fail(ctx, AT_VALIDATION_FAILED, "state", "the state parameter is missing");
     char hash[65];
-    s_sha256_hex(rq->state, hash);
+    at_sha256_hex(rq->state, strlen(rq->state), hash);
     /* the state is single use, and only for the user who started the flow */
     st = billing_store_state_take(ctx, hash, ctx->principal->firm_id, ctx->principal->user_id,
                                   S_PROVIDER);

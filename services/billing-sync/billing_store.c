@@ -84,15 +84,13 @@ at_status_t billing_store_invoice(at_ctx_t *ctx, const char *firm_id, const char
                                   Atrium__Billing__Invoice **invoice)
 {
     const char *p[] = {firm_id, id};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT " S_INVOICE_COLS
-                                " FROM invoices i LEFT JOIN customers c ON c.firm_id = i.firm_id"
-                                "  AND c.realm_id = i.realm_id AND c.qbo_id = i.customer_id"
-                                " WHERE i.firm_id = $1 AND i.id = $2",
-                                2, p);
-    at_status_t st = at_db_status(ctx->db, res);
-    if (st == AT_OK && PQntuples(res) != 1)
-        st = AT_NOT_FOUND;
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT " S_INVOICE_COLS
+                               " FROM invoices i LEFT JOIN customers c ON c.firm_id = i.firm_id"
+                               "  AND c.realm_id = i.realm_id AND c.qbo_id = i.customer_id"
+                               " WHERE i.firm_id = $1 AND i.id = $2",
+                               2, p, &res);
     if (st == AT_OK)
         *invoice = s_invoice(ctx, res, 0);
     PQclear(res);
@@ -192,13 +190,11 @@ at_status_t billing_store_connection(at_ctx_t *ctx, const char *firm_id, const c
                                      char **realm_id, char **refresh_token)
 {
     const char *p[] = {firm_id, provider};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT realm_id, refresh_token FROM connections"
-                                " WHERE firm_id = $1 AND provider = $2 AND status <> 'disconnected'",
-                                2, p);
-    at_status_t st = at_db_status(ctx->db, res);
-    if (st == AT_OK && PQntuples(res) != 1)
-        st = AT_NOT_FOUND;
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT realm_id, refresh_token FROM connections"
+                               " WHERE firm_id = $1 AND provider = $2 AND status <> 'disconnected'",
+                               2, p, &res);
     if (st == AT_OK) {
         *realm_id = s_val(ctx, res, 0, 0);
         *refresh_token = s_val(ctx, res, 0, 1);
@@ -266,15 +262,13 @@ at_status_t billing_store_sync_get(at_ctx_t *ctx, const char *firm_id, const cha
                                    const char *sync_id, Atrium__Billing__Sync **out)
 {
     const char *p[] = {firm_id, provider, sync_id};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT id, provider, status, " S_TS("started_at") ", "
-                                S_TS("finished_at") ", invoices_seen, invoices_written,"
-                                " customers_seen, error, " S_TS("created_at")
-                                " FROM syncs WHERE firm_id = $1 AND provider = $2 AND id = $3",
-                                3, p);
-    at_status_t st = at_db_status(ctx->db, res);
-    if (st == AT_OK && PQntuples(res) != 1)
-        st = AT_NOT_FOUND;
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT id, provider, status, " S_TS("started_at") ", "
+                               S_TS("finished_at") ", invoices_seen, invoices_written,"
+                               " customers_seen, error, " S_TS("created_at")
+                               " FROM syncs WHERE firm_id = $1 AND provider = $2 AND id = $3",
+                               3, p, &res);
     if (st == AT_OK) {
         Atrium__Billing__Sync *s = at_msg_new(ctx, &atrium__billing__sync__descriptor);
         s->sync_id = s_val(ctx, res, 0, 0);
@@ -297,15 +291,13 @@ at_status_t billing_store_sync_get(at_ctx_t *ctx, const char *firm_id, const cha
 at_status_t billing_store_sync_claim(at_ctx_t *ctx, char **sync_id, char **firm_id,
                                      char **provider)
 {
-    PGresult *res = at_db_query(ctx->db,
-                                "UPDATE syncs SET status = 'running', started_at = now()"
-                                " WHERE id = (SELECT id FROM syncs WHERE status = 'queued'"
-                                "  ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
-                                " RETURNING id, firm_id, provider",
-                                0, NULL);
-    at_status_t st = at_db_status(ctx->db, res);
-    if (st == AT_OK && PQntuples(res) != 1)
-        st = AT_NOT_FOUND;
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "UPDATE syncs SET status = 'running', started_at = now()"
+                               " WHERE id = (SELECT id FROM syncs WHERE status = 'queued'"
+                               "  ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 1)"
+                               " RETURNING id, firm_id, provider",
+                               0, NULL, &res);
     if (st == AT_OK) {
         *sync_id = s_val(ctx, res, 0, 0);
         *firm_id = s_val(ctx, res, 0, 1);

@@ -110,17 +110,13 @@ at_status_t messaging_store_thread_get(at_db_t *db, at_arena_t *arena, const cha
                                        Atrium__Messaging__Thread **out)
 {
     const char *p[] = {id, user_id};
-    PGresult *res = at_db_query(db,
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
                                 "SELECT " S_THREAD_COLS " FROM threads t" S_THREAD_STATS
                                 " WHERE t.id = $1",
-                                2, p);
-    at_status_t st = at_db_status(db, res);
+                                2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *out = s_thread(arena, res, 0);
     *firm_id = s_val(arena, res, 0, T_FIRM);
 cleanup:
@@ -208,20 +204,16 @@ at_status_t messaging_store_message_get(at_db_t *db, at_arena_t *arena, const ch
                                         Atrium__Messaging__Message **out)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
         db,
         lock ? "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
                " ON t.id = m.thread_id WHERE m.id = $1 FOR UPDATE OF m"
              : "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
                " ON t.id = m.thread_id WHERE m.id = $1",
-        1, p);
-    at_status_t st = at_db_status(db, res);
+        1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *out = s_message(arena, res, 0);
     *firm_id = s_val(arena, res, 0, M_FIRM);
     *client_id = s_val(arena, res, 0, M_CLIENT);

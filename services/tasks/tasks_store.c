@@ -113,14 +113,10 @@ cleanup:
 static at_status_t s_one(at_db_t *db, at_arena_t *arena, const char *sql, int n,
                          const char *const *params, char **firm_id, Atrium__Tasks__Task **out)
 {
-    PGresult *res = at_db_query(db, sql, n, params);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db, sql, n, params, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *out = s_row(arena, res, 0);
     if (firm_id)
         *firm_id = s_val(arena, res, 0, C_FIRM);
