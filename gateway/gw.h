@@ -192,6 +192,17 @@ void gw_tus_delete(gw_req_t *r, const char *upload_id);
  * client sees an incomplete body, never a short file taken for whole. */
 void gw_audit_export(gw_req_t *r);
 
+/* gw_ws.c ----------------------------------------------------------------- */
+
+/* Registers the WebSocket at /api/v1/events (RFC 6455; cookie-authenticated,
+ * foreign Origin refused) and starts the thread that relays the services'
+ * Redis events (channels atrium:events:<firm_id>) to the sockets whose user
+ * may see them. Returns 0, or -1 if the thread cannot start. */
+int gw_ws_start(struct mg_context *ctx, gw_t *gw);
+
+/* Stops the relay thread; call after mg_stop. */
+void gw_ws_stop(void);
+
 /* gw_ops.c ---------------------------------------------------------------- */
 
 /* civetweb handlers (cbdata is the gw_t) for /livez and /healthz (200 while

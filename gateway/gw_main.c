@@ -163,11 +163,17 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/healthz$", gw_livez_handler, &s_gw);
     mg_set_request_handler(ctx, "/readyz$", gw_readyz_handler, &s_gw);
     mg_set_request_handler(ctx, "/metrics$", gw_metrics_handler, &s_gw);
+    if (gw_ws_start(ctx, &s_gw) != 0) {
+        at_error("cannot start the event relay");
+        mg_stop(ctx);
+        return 1;
+    }
     at_info("gateway listening on %s with %s threads", ports, threads);
     while (!zsys_interrupted)
         zclock_sleep(200);
     at_info("stopping");
     mg_stop(ctx);
+    gw_ws_stop();
     mg_exit_library();
     curl_global_cleanup();
     at_config_destroy(&config);

@@ -124,6 +124,14 @@ def served_routes(root):
         ops += 1
     if ops == 0:
         raise Failure(f"{gw_main}: no operations endpoints found")
+
+    # WebSocket endpoints: mg_set_websocket_handler(ctx, "/api/v1/events$", ...)
+    ws_re = re.compile(r'mg_set_websocket_handler\s*\(\s*\w+\s*,\s*"([^"]+)"')
+    gw_dir = os.path.join(root, "gateway")
+    for name in sorted(os.listdir(gw_dir)):
+        if name.endswith(".c"):
+            for pattern in ws_re.findall(strip_c_comments(read(os.path.join(gw_dir, name)))):
+                add("GET", pattern[:-1] if pattern.endswith("$") else pattern, "gateway/" + name)
     return routes
 
 
