@@ -12,6 +12,7 @@
 #include "auth_rules.h"
 #include "auth_session.h"
 #include "auth_store.h"
+#include "auth_throttle.h"
 #include <ctype.h>
 #include <string.h>
 #include <unistr.h>
@@ -30,6 +31,7 @@ typedef struct {
     int64_t max_s;
     const char *public_url; /* ATRIUM_PUBLIC_URL */
     size_t public_url_len;  /* its length without trailing slashes */
+    auth_throttle_limits_t throttle;
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -41,6 +43,12 @@ static const at_config_key_t s_config[] = {
      "a session ends this many hours after login whatever its use"},
     {"ATRIUM_PUBLIC_URL", "http://localhost:8080", AT_CFG_STRING, 0, 0, true, false,
      "the address users reach Atrium at: invitation links (accept_url) start with it"},
+    {"ATRIUM_LOGIN_FAILURES_PER_ACCOUNT", "5", AT_CFG_INT, 1, 1000, true, false,
+     "failed logins of one email within the throttle window before login answers 429"},
+    {"ATRIUM_LOGIN_FAILURES_PER_IP", "20", AT_CFG_INT, 1, 100000, true, false,
+     "failed logins from one client IP within the throttle window before login answers 429"},
+    {"ATRIUM_LOGIN_THROTTLE_MINUTES", "15", AT_CFG_INT, 1, 1440, true, false,
+     "the window of the failed-login counters; a throttled login may retry when it ends"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -288,17 +296,32 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         strlen(req->email) > 254)
         return s_bad_login(ctx); /* can never match: refused before any hashing */
 
+    /* throttled before the password is looked at (or any hash runs) */
+    const char *ip = ctx->request ? ctx->request->ip : NULL;
+    int wait = 0;
+    at_status_t st = auth_throttle_check(ctx->cache, &state->throttle, req->email, ip, &wait);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st == AT_RATE_LIMITED) {
+        ctx->retry_after = wait;
+        return at_fail(ctx, AT_RATE_LIMITED, NULL, "too many failed logins, try again later");
+    }
+
     auth_login_row_t row;
-    at_status_t st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
+    st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
     if (st != AT_OK && st != AT_NOT_FOUND)
         return s_db_fail(ctx, st);
     bool match = false;
     auth_pw_rc_t rc = auth_password_verify(state->password, row.password_hash, req->password, &match);
     if (rc != AUTH_PW_OK)
         return s_password_fail(ctx, rc, "password");
+    bool locked = false;
+    if ((!match || !row.user) &&
+        auth_throttle_failed(ctx->cache, &state->throttle, req->email, ip, &locked) != AT_OK)
+        return s_redis_fail(ctx);
     if (!row.user) {
         /* the audit trail is chained per firm and this attempt has none */
-        at_info("login failed for an unknown email");
+        at_info(locked ? "login locked for an unknown email" : "login failed for an unknown email");
         return s_bad_login(ctx);
     }
     if ((st = s_begin(ctx)) != AT_OK)
@@ -311,10 +334,18 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         ev.details = json_pack("{s:s}", "reason", "wrong_password");
         st = at_audit(ctx, &ev);
         json_decref(ev.details);
+        if (st == AT_OK && locked) {
+            ev.action = "auth.locked";
+            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account,
+                                   "minutes", state->throttle.window_s / 60);
+            st = at_audit(ctx, &ev);
+            json_decref(ev.details);
+        }
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
             at_warn("cannot record a failed login: %s", at_status_code(st));
         return s_bad_login(ctx);
     }
+    auth_throttle_clear(ctx->cache, req->email);
     if (auth_password_needs_rehash(state->password, row.password_hash)) {
         char hash[AUTH_PASSWORD_HASH_MAX];
         if (auth_password_hash(state->password, req->password, hash) == AUTH_PW_OK)
@@ -1096,6 +1127,9 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     s->idle_s = (int) at_config_int(config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
     s->max_s = at_config_int(config, "ATRIUM_SESSION_MAX_HOURS") * 3600;
     s->public_url = at_config_get(config, "ATRIUM_PUBLIC_URL");
+    s->throttle.per_account = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_ACCOUNT");
+    s->throttle.per_ip = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_IP");
+    s->throttle.window_s = (int) at_config_int(config, "ATRIUM_LOGIN_THROTTLE_MINUTES") * 60;
     s->password = auth_password_new(0, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT);
     if (!s->password) {
         at_error("libsodium does not start");
