@@ -18,6 +18,7 @@
 #include <unistr.h>
 
 extern const at_embedded_t auth_migrations[];
+extern const at_embedded_t auth_data[]; /* data/common-passwords.txt */
 
 #define S_NAME_MAX_CHARS 200
 #define S_ME_CLIENTS_MAX 200
@@ -128,6 +129,10 @@ static at_status_t s_password_fail(at_ctx_t *ctx, auth_pw_rc_t rc, const char *f
                        AUTH_PASSWORD_MAX_BYTES);
     case AUTH_PW_NOT_UTF8:
         return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s is not valid UTF-8", field);
+    case AUTH_PW_COMMON:
+        return at_fail(ctx, AT_VALIDATION_FAILED, field,
+                       "%s is too common: it is on the list of passwords attackers try first",
+                       field);
     case AUTH_PW_BUSY:
         ctx->retry_after = 1;
         return at_fail(ctx, AT_UNAVAILABLE, NULL, "too many password checks at once");
@@ -1136,6 +1141,10 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         free(s);
         return -1;
     }
+    for (const at_embedded_t *e = auth_data; e->name; e++)
+        if (strcmp(e->name, "common-passwords.txt") == 0)
+            at_debug("%zu common passwords refused",
+                     auth_password_set_common(s->password, (const char *) e->data, e->len));
     *state = s;
     return 0;
 }

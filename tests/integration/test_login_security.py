@@ -83,5 +83,33 @@ class Throttling(Base):
             self.redis("DEL", account_key(a))
 
 
+class CommonPasswords(Base):
+    def assert_refused(self, r):
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"]["code"], "validation_failed")
+        self.assertEqual(r.json()["error"]["field"], "password")
+
+    def test_signup_refuses_a_common_password(self):
+        r = Client(self.url).signup(password="Password1234")
+        self.assert_refused(r)
+        self.assertIn("common", r.json()["error"]["message"])
+        self.assertEqual(Client(self.url).signup(password="qwertyuiop123").status, 400)
+
+    def test_invitation_accept_refuses_a_common_password(self):
+        owner = self.owner()
+        inv = self.invitation(owner, "staff", "staff")
+        r = Client(self.url).post("/api/v1/invitations/%s/accept" % inv["token"],
+                                  {"name": "New", "password": "ILOVEYOU1234"})
+        self.assert_refused(r)
+        self.accept(inv["token"])  # still usable with a good one
+
+    def test_password_change_refuses_a_common_password(self):
+        owner = self.owner()
+        r = owner.post("/api/v1/me/password", {"current_password": owner.password,
+                                               "new_password": "123456789012"})
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json()["error"]["field"], "new_password")
+
+
 if __name__ == "__main__":
     unittest.main()
