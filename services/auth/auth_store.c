@@ -3,6 +3,7 @@
 #include "auth_store.h"
 #include "at_cursor.h"
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -760,6 +761,159 @@ at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const c
         goto cleanup;
     }
     *generation = atoi(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- TOTP MFA --------------------------------------------------------------- */
+
+at_status_t auth_store_mfa_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *user_id, Atrium__Auth__User **user, char **sealed)
+{
+    *user = NULL;
+    *sealed = NULL;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_USER_COLS ", u.totp_secret FROM users u"
+                                " WHERE u.id = $1 AND u.firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+    *sealed = s_val(arena, res, 0, S_USER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* Runs an UPDATE ... RETURNING of one row: AT_OK when it touched one,
+ * otherwise none_st. */
+static at_status_t s_update_one(at_db_t *db, const char *sql, int n, const char *const *p,
+                                at_status_t none_st)
+{
+    PGresult *res = at_db_query(db, sql, n, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = none_st;
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_totp_set_pending(at_db_t *db, const char *firm_id, const char *user_id,
+                                        const char *sealed)
+{
+    const char *p[] = {user_id, firm_id, sealed};
+    return s_update_one(db,
+                        "UPDATE users SET totp_secret = $3, updated_at = clock_timestamp()"
+                        " WHERE id = $1 AND firm_id = $2 AND NOT mfa_enabled RETURNING id",
+                        3, p, AT_CONFLICT);
+}
+
+at_status_t auth_store_totp_use_step(at_db_t *db, const char *firm_id, const char *user_id,
+                                     int64_t step, bool enable)
+{
+    char step_text[24];
+    snprintf(step_text, sizeof step_text, "%lld", (long long) step);
+    const char *p[] = {user_id, firm_id, step_text, enable ? "t" : "f"};
+    return s_update_one(db,
+                        "UPDATE users SET totp_last_step = $3::bigint,"
+                        " mfa_enabled = mfa_enabled OR $4::boolean, updated_at = clock_timestamp()"
+                        " WHERE id = $1 AND firm_id = $2 AND totp_secret IS NOT NULL"
+                        " AND totp_last_step < $3::bigint RETURNING id",
+                        4, p, AT_CONFLICT);
+}
+
+at_status_t auth_store_recovery_replace(at_db_t *db, const char *firm_id, const char *user_id,
+                                        char hashes[][65], size_t n)
+{
+    /* a text[] literal: the hashes are hex, nothing to quote */
+    char *arr = malloc(n * 65 + 3);
+    if (!arr)
+        abort();
+    size_t len = 0;
+    arr[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            arr[len++] = ',';
+        memcpy(arr + len, hashes[i], 64);
+        len += 64;
+    }
+    arr[len++] = '}';
+    arr[len] = 0;
+    const char *p[] = {user_id, firm_id, arr};
+    /* two statements: a data-modifying CTE would not see its own delete */
+    PGresult *res = at_db_query(db, "DELETE FROM recovery_codes WHERE user_id = $1 AND firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    res = NULL;
+    if (st != AT_OK)
+        goto cleanup;
+    res = at_db_query(db,
+                      "INSERT INTO recovery_codes (user_id, firm_id, code_hash)"
+                      " SELECT $1, $2, unnest($3::text[])",
+                      3, p);
+    st = at_db_status(db, res);
+cleanup:
+    PQclear(res);
+    free(arr);
+    return st;
+}
+
+at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char *user_id,
+                                    const char *hash, int *left)
+{
+    *left = 0;
+    const char *p[] = {user_id, firm_id, hash};
+    PGresult *res = at_db_query(db,
+                                "WITH u AS (UPDATE recovery_codes SET used_at = clock_timestamp()"
+                                "  WHERE user_id = $1 AND firm_id = $2 AND code_hash = $3"
+                                "  AND used_at IS NULL RETURNING code_hash)"
+                                " SELECT (SELECT count(*) FROM recovery_codes r WHERE r.user_id = $1"
+                                "  AND r.used_at IS NULL AND r.code_hash NOT IN (SELECT * FROM u))"
+                                " FROM u",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *left = atoi(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char *user_id,
+                                   bool *was_on)
+{
+    *was_on = false;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "WITH d AS (DELETE FROM recovery_codes WHERE user_id = $1"
+                                "  AND firm_id = $2),"
+                                " old AS (SELECT mfa_enabled FROM users WHERE id = $1"
+                                "  AND firm_id = $2 FOR UPDATE)"
+                                " UPDATE users u SET mfa_enabled = false, totp_secret = NULL,"
+                                "  updated_at = clock_timestamp() FROM old"
+                                " WHERE u.id = $1 AND u.firm_id = $2 RETURNING old.mfa_enabled",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *was_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 cleanup:
     PQclear(res);
     return st;

@@ -167,4 +167,38 @@ at_status_t auth_store_password_hash_get(at_db_t *db, at_arena_t *arena, const c
 at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const char *user_id,
                                        const char *hash, int *generation);
 
+/* -- TOTP MFA (003_mfa.sql) ------------------------------------------------ */
+
+/* user_id of firm_id with its sealed TOTP secret (*sealed NULL when none).
+ * AT_NOT_FOUND when absent. */
+at_status_t auth_store_mfa_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *user_id, Atrium__Auth__User **user, char **sealed);
+
+/* Stores sealed as the pending secret of user_id while MFA is off.
+ * AT_CONFLICT when MFA is on (or the user is gone). */
+at_status_t auth_store_totp_set_pending(at_db_t *db, const char *firm_id, const char *user_id,
+                                        const char *sealed);
+
+/* Accepts a code of step for user_id: totp_last_step becomes step only if
+ * it was below (the single-use guard), and with enable MFA is switched on.
+ * AT_OK, or AT_CONFLICT when step was used already (a replay) or there is
+ * no secret. */
+at_status_t auth_store_totp_use_step(at_db_t *db, const char *firm_id, const char *user_id,
+                                     int64_t step, bool enable);
+
+/* Replaces the recovery codes of user_id by the n SHA-256 hex hashes. */
+at_status_t auth_store_recovery_replace(at_db_t *db, const char *firm_id, const char *user_id,
+                                        char hashes[][65], size_t n);
+
+/* Consumes the unused recovery code with hash of user_id (UPDATE ...
+ * RETURNING). AT_OK, or AT_NOT_FOUND when there is none (unknown or used);
+ * *left gets the unused codes that remain. */
+at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char *user_id,
+                                    const char *hash, int *left);
+
+/* Switches MFA off for user_id: secret and recovery codes are deleted.
+ * *was_on tells whether it was on. AT_NOT_FOUND when the user is absent. */
+at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char *user_id,
+                                   bool *was_on);
+
 #endif

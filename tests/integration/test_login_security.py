@@ -6,8 +6,12 @@ default) and per client IP (20); these tests reset the counters they touch
 through redis-cli, so they need the stack's data folder (ATRIUM_TEST_DATA or
 the ctest fixture) and skip without it.
 """
+import base64
 import hashlib
+import hmac
 import os
+import struct
+import time
 import secrets
 import sys
 import unittest
@@ -17,6 +21,19 @@ from harness import Client  # noqa: E402
 from test_identity import Base, email  # noqa: E402
 
 IP_KEY = "atrium:login_fail:ip:127.0.0.1"
+
+
+def totp(secret, step, digits=6):
+    """RFC 6238 code of step for a base32 secret (no padding)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 15
+    n = struct.unpack(">I", mac[off:off + 4])[0] & 0x7fffffff
+    return "%0*d" % (digits, n % 10 ** digits)
+
+
+def step_now():
+    return int(time.time()) // 30
 
 
 def account_key(addr):
@@ -109,6 +126,135 @@ class CommonPasswords(Base):
                                                "new_password": "123456789012"})
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.json()["error"]["field"], "new_password")
+
+
+class Mfa(Base):
+    def setUp(self):
+        self.redis("DEL", IP_KEY)
+
+    def tearDown(self):
+        self.redis("DEL", IP_KEY)
+
+    def enrol(self, owner):
+        """Turns TOTP on for owner; returns (secret, recovery codes, step used)."""
+        r = owner.post("/api/v1/me/mfa/totp")
+        self.assertEqual(r.status, 200, r)
+        secret, uri = r.json()["secret"], r.json()["otpauth_uri"]
+        self.assertRegex(secret, r"^[A-Z2-7]{32}$")
+        self.assertTrue(uri.startswith("otpauth://totp/Atrium:"), uri)
+        self.assertIn("secret=" + secret, uri)
+        self.assertIn("period=30", uri)
+        step = step_now()
+        r = owner.post("/api/v1/me/mfa/totp/confirm", {"code": totp(secret, step)})
+        self.assertEqual(r.status, 200, r)
+        codes = r.json()["recovery_codes"]
+        self.assertEqual(len(codes), 10)
+        self.assertEqual(len(set(codes)), 10)
+        return secret, codes, step
+
+    def password_step(self, owner):
+        c = Client(self.url)
+        r = c.login(owner.email, owner.password)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json().get("mfa_required"), r.json())
+        self.assertNotIn("user", r.json())
+        self.assertNotIn("csrf_token", r.json())
+        self.assertIsNone(r.header("Set-Cookie"))
+        return c, r.json()["mfa_ticket"]
+
+    def test_enrol_login_with_totp_and_replay(self):
+        owner = self.owner()
+        self.assertFalse(owner.get("/api/v1/me").json()["user"]["mfa_enabled"])
+        # a wrong confirmation leaves MFA off
+        r = owner.post("/api/v1/me/mfa/totp")
+        bad = owner.post("/api/v1/me/mfa/totp/confirm", {"code": "000000"
+                         if totp(r.json()["secret"], step_now()) != "000000" else "111111"})
+        self.assertEqual((bad.status, bad.json()["error"]["field"]), (400, "code"))
+        secret, codes, step = self.enrol(owner)
+        self.assertTrue(owner.get("/api/v1/me").json()["user"]["mfa_enabled"])
+        self.assertEqual(owner.post("/api/v1/me/mfa/totp").status, 409)
+        self.audit(owner, "auth.mfa_enabled", owner.user["id"])
+        # the code used to confirm is spent: a replay fails, and takes the ticket with it
+        c, ticket = self.password_step(owner)
+        r = c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step)})
+        self.assertEqual(r.status, 401, r)
+        self.assertIsNone(r.header("Set-Cookie"))
+        r = c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step + 1)})
+        self.assertEqual(r.status, 401, r)  # the ticket was single use
+        # a fresh ticket and the next step's code: a session
+        c, ticket = self.password_step(owner)
+        r = c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step + 1)})
+        self.assertEqual(r.status, 200, r)
+        c._take_session(r)
+        self.assertEqual(r.json()["user"]["id"], owner.user["id"])
+        self.assertIn("atrium_session=", r.header("Set-Cookie"))
+        self.assertEqual(c.get("/api/v1/me").status, 200)
+        self.assertEqual(c.patch("/api/v1/me", {"name": "Two Factors"}).status, 200)
+        # and that code is spent too
+        c2, ticket = self.password_step(owner)
+        r = c2.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step + 1)})
+        self.assertEqual(r.status, 401, r)
+
+    def test_ticket_is_no_session(self):
+        owner = self.owner()
+        secret, _, step = self.enrol(owner)
+        c, ticket = self.password_step(owner)
+        for hdrs in ({"Cookie": "atrium_session=" + ticket},
+                     {"Authorization": "Bearer " + ticket}):
+            anon = Client(self.url)
+            self.assertEqual(anon.get("/api/v1/me", headers=hdrs).status, 401)
+            self.assertEqual(anon.get("/api/v1/clients", headers=hdrs).status, 401)
+            self.assertEqual(anon.post("/api/v1/me/mfa/totp", headers=hdrs).status, 401)
+        # the half-logged-in client has no session either
+        self.assertEqual(c.get("/api/v1/me").status, 401)
+        # nonsense tickets
+        for t in ("", "x", ticket + "x"):
+            r = Client(self.url).post("/api/v1/auth/mfa", {"mfa_ticket": t,
+                                                           "code": totp(secret, step + 1)})
+            self.assertEqual(r.status, 401, r)
+        r = c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step + 1)})
+        self.assertEqual(r.status, 200, r)
+
+    def test_recovery_codes_are_single_use(self):
+        owner = self.owner()
+        _, codes, _ = self.enrol(owner)
+        c, ticket = self.password_step(owner)
+        r = c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": codes[3].upper()})
+        self.assertEqual(r.status, 200, r)
+        c2, ticket = self.password_step(owner)
+        r = c2.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": codes[3]})
+        self.assertEqual(r.status, 401, r)
+        c3, ticket = self.password_step(owner)
+        r = c3.post("/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": codes[4]})
+        self.assertEqual(r.status, 200, r)
+
+    def test_disable_needs_the_password(self):
+        owner = self.owner()
+        self.enrol(owner)
+        r = owner.delete("/api/v1/me/mfa/totp", json_body={"password": "not the password"})
+        self.assertEqual(r.status, 403, r)
+        r = owner.delete("/api/v1/me/mfa/totp", json_body={"password": owner.password},
+                         csrf=False)
+        self.assertEqual(r.status, 403, r)  # CSRF applies
+        r = owner.delete("/api/v1/me/mfa/totp", json_body={"password": owner.password})
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(owner.get("/api/v1/me").json()["user"]["mfa_enabled"])
+        r = Client(self.url).login(owner.email, owner.password)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("csrf_token", r.json())
+        self.audit(owner, "auth.mfa_disabled", owner.user["id"])
+
+    def test_wrong_codes_are_throttled(self):
+        owner = self.owner()
+        secret, _, step = self.enrol(owner)
+        wrong = "000000" if totp(secret, step + 1) != "000000" else "111111"
+        for _ in range(5):
+            c, ticket = self.password_step(owner)
+            self.assertEqual(c.post("/api/v1/auth/mfa", {"mfa_ticket": ticket,
+                                                         "code": wrong}).status, 401)
+        r = Client(self.url).login(owner.email, owner.password)
+        self.assertEqual(r.status, 429, r)
+        self.redis("DEL", account_key(owner.email))
 
 
 if __name__ == "__main__":
