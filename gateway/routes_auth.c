@@ -1,6 +1,5 @@
 /* routes_auth: the gateway rows of the auth service (api.md "Authentication"
- * and "Firm, staff, clients, members"). Password reset and API tokens come
- * later (issue 3). */
+ * and "Firm, staff, clients, members"). Password reset comes later (issue 3). */
 #include "auth.pb-c.h"
 #include "gw_route.h"
 
@@ -8,6 +7,7 @@
 static const char *const s_user_nulls[] = {"role", NULL};
 static const char *const s_invitation_nulls[] = {"client_id", NULL};
 static const char *const s_invitation_info_nulls[] = {"client_name", NULL};
+static const char *const s_token_nulls[] = {"last_used_at", NULL};
 
 const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/signup", GW_AUTH_NONE, "auth.signup", &atrium__auth__signup_request__descriptor,
@@ -74,5 +74,13 @@ const gw_route_t gw_routes_auth[] = {
      200, 0, NULL},
     {"DELETE", "/api/v1/me/mfa/totp", GW_AUTH_REQUIRED, "auth.totp_disable",
      &atrium__auth__totp_disable_request__descriptor, NULL, 204, 0, NULL},
+    {"POST", "/api/v1/me/tokens", GW_AUTH_REQUIRED, "auth.token_create",
+     &atrium__auth__token_create_request__descriptor, &atrium__auth__api_token__descriptor, 201, 0,
+     s_token_nulls},
+    {"GET", "/api/v1/me/tokens", GW_AUTH_REQUIRED, "auth.tokens_list",
+     &atrium__auth__tokens_list_request__descriptor, &atrium__auth__tokens_list_reply__descriptor,
+     200, 0, NULL},
+    {"DELETE", "/api/v1/me/tokens/{id}", GW_AUTH_REQUIRED, "auth.token_delete",
+     &atrium__auth__token_delete_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -1357,6 +1357,114 @@ static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
     return AT_NO_CONTENT;
 }
 
+/* -- personal API tokens ------------------------------------------------------- */
+
+#define S_API_TOKEN_PREFIX "atr_"
+#define S_API_TOKEN_CACHE_S 60 /* the gateway's cache of a token's owner */
+
+/* POST /me/tokens {name}: a token with the caller's rights, shown once.
+ * Only a session may make one: a token cannot mint tokens. */
+static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    const Atrium__Auth__TokenCreateRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "API tokens are made from a logged-in session");
+    char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
+    if (!name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    char *token = at_arena_printf(ctx->arena, S_API_TOKEN_PREFIX "%s", auth_random_token(ctx->arena));
+    char hash[65];
+    auth_session_token_hash(token, hash);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__ApiToken *t = NULL;
+    st = auth_store_token_create(ctx->db, ctx->arena, p->firm_id, p->user_id, name, hash, &t);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, NULL, "a user has at most %d API tokens", AUTH_TOKENS_MAX);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s, s:s}", "token_id", t->id, "name", t->name);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_created", .resource_type = "user",
+                                           .resource_id = p->user_id, .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    t->token = token;
+    *out = &t->base;
+    return AT_CREATED;
+}
+
+static at_status_t s_tokens_list(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                 ProtobufCMessage **out)
+{
+    (void) in;
+    const Atrium__Principal *p = ctx->principal;
+    Atrium__Auth__TokensListReply *rep =
+        at_msg_new(ctx, &atrium__auth__tokens_list_reply__descriptor);
+    at_status_t st = auth_store_tokens_list(ctx->db, ctx->arena, p->firm_id, p->user_id,
+                                            &rep->items, &rep->n_items);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__TokenDeleteRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!s_uuid_ok(req->id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    char *hash = NULL;
+    st = auth_store_token_delete(ctx->db, ctx->arena, p->firm_id, p->user_id, req->id, &hash);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s}", "token_id", req->id);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_revoked", .resource_type = "user",
+                                           .resource_id = p->user_id, .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* out of Redis before the commit: should that fail, nothing changes */
+    if (auth_api_token_uncache(ctx->cache, ctx->arena, hash) != AT_OK)
+        return s_redis_fail(ctx);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+/* internal: who a bearer token is (the gateway asks on a cache miss); the
+ * answer is cached in Redis for a minute. */
+static at_status_t s_token_auth(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                ProtobufCMessage **out)
+{
+    const Atrium__Auth__TokenAuthRequest *req = (const void *) in;
+    if (!s_hex64(req->token_hash))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    Atrium__Auth__TokenAuthReply *who = NULL;
+    at_status_t st = auth_store_token_auth(ctx->db, ctx->arena, req->token_hash, &who);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_api_token_cache(ctx->cache, ctx->arena, req->token_hash, who, S_API_TOKEN_CACHE_S);
+    *out = &who->base;
+    return AT_OK;
+}
+
 /* -- the service ---------------------------------------------------------- */
 
 static const at_method_t s_methods[] = {
@@ -1408,6 +1516,15 @@ static const at_method_t s_methods[] = {
      NULL, 0},
     {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
      NULL, 0},
+    {"auth.token_create", s_token_create, &atrium__auth__token_create_request__descriptor,
+     &atrium__auth__api_token__descriptor, 0},
+    {"auth.tokens_list", s_tokens_list, &atrium__auth__tokens_list_request__descriptor,
+     &atrium__auth__tokens_list_reply__descriptor, 0},
+    {"auth.token_delete", s_token_delete, &atrium__auth__token_delete_request__descriptor, NULL,
+     0},
+    /* internal: the gateway resolves a bearer token it has not cached */
+    {"auth.token_auth", s_token_auth, &atrium__auth__token_auth_request__descriptor,
+     &atrium__auth__token_auth_reply__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -329,3 +329,22 @@ at_status_t auth_mfa_ticket_take(at_cache_t *cache, at_arena_t *arena, const cha
     json_decref(j);
     return st;
 }
+
+at_status_t auth_api_token_cache(at_cache_t *cache, at_arena_t *arena, const char *hash,
+                                 const Atrium__Auth__TokenAuthReply *who, int ttl_s)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s}", "user_id", who->user_id, "firm_id", who->firm_id,
+                          "token_id", who->token_id);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        abort();
+    int rc = at_cache_set(cache, s_key(arena, "api_token", hash), text, strlen(text), ttl_s);
+    free(text);
+    return rc == 0 ? AT_OK : AT_UNAVAILABLE;
+}
+
+at_status_t auth_api_token_uncache(at_cache_t *cache, at_arena_t *arena, const char *hash)
+{
+    return at_cache_del(cache, s_key(arena, "api_token", hash)) < 0 ? AT_UNAVAILABLE : AT_OK;
+}

@@ -97,6 +97,14 @@ at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena,
 at_status_t auth_mfa_ticket_take(at_cache_t *cache, at_arena_t *arena, const char *ticket,
                                  auth_mfa_ticket_t *t);
 
+/* The gateway's view of a personal API token: atrium:api_token:<hash> =
+ * {"user_id", "firm_id", "token_id"}, written for ttl_s by auth.token_auth
+ * from PostgreSQL and deleted when the token is revoked. AT_OK or
+ * AT_UNAVAILABLE. */
+at_status_t auth_api_token_cache(at_cache_t *cache, at_arena_t *arena, const char *hash,
+                                 const Atrium__Auth__TokenAuthReply *who, int ttl_s);
+at_status_t auth_api_token_uncache(at_cache_t *cache, at_arena_t *arena, const char *hash);
+
 /* A new single-use token: 32 random bytes (libsodium) as unpadded
  * base64url, in arena (invitations, and sessions above). */
 char *auth_random_token(at_arena_t *arena);

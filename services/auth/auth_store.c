@@ -918,3 +918,120 @@ cleanup:
     PQclear(res);
     return st;
 }
+
+/* -- personal API tokens ------------------------------------------------------ */
+
+#define S_TOKEN_COLS "t.id, t.name, " S_TS("t.created_at") ", " S_TS("t.last_used_at")
+
+static Atrium__Auth__ApiToken *s_token(at_arena_t *arena, PGresult *res, int r)
+{
+    Atrium__Auth__ApiToken *t = s_new(arena, &atrium__auth__api_token__descriptor);
+    t->id = s_val(arena, res, r, 0);
+    t->name = s_val(arena, res, r, 1);
+    t->created_at = s_val(arena, res, r, 2);
+    t->last_used_at = s_val(arena, res, r, 3);
+    return t;
+}
+
+at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *name,
+                                    const char *token_hash, Atrium__Auth__ApiToken **out)
+{
+    *out = NULL;
+    char max[16];
+    snprintf(max, sizeof max, "%d", AUTH_TOKENS_MAX);
+    const char *p[] = {user_id, firm_id, name, token_hash, max};
+    /* the user's row is locked so two creates cannot both pass the cap */
+    PGresult *res = at_db_query(db,
+                                "WITH u AS (SELECT id FROM users WHERE id = $1 AND firm_id = $2"
+                                "  FOR UPDATE)"
+                                " INSERT INTO api_tokens AS t (firm_id, user_id, name, token_hash)"
+                                " SELECT $2, u.id, $3, $4 FROM u"
+                                " WHERE (SELECT count(*) FROM api_tokens x WHERE x.user_id = $1)"
+                                "  < $5::int"
+                                " RETURNING " S_TOKEN_COLS,
+                                5, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_CONFLICT;
+        goto cleanup;
+    }
+    *out = s_token(arena, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, Atrium__Auth__ApiToken ***items,
+                                   size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_TOKEN_COLS " FROM api_tokens t"
+                                " WHERE t.user_id = $1 AND t.firm_id = $2"
+                                " ORDER BY t.created_at DESC, t.id DESC",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    *items = at_arena_alloc(arena, (size_t) (rows ? rows : 1) * sizeof **items);
+    for (int r = 0; r < rows; r++)
+        (*items)[r] = s_token(arena, res, r);
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *id, char **token_hash)
+{
+    *token_hash = NULL;
+    const char *p[] = {user_id, firm_id, id};
+    PGresult *res = at_db_query(db,
+                                "DELETE FROM api_tokens WHERE user_id = $1 AND firm_id = $2"
+                                " AND id = $3::uuid RETURNING token_hash",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *token_hash = s_val(arena, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                  Atrium__Auth__TokenAuthReply **out)
+{
+    *out = NULL;
+    const char *p[] = {token_hash};
+    PGresult *res = at_db_query(db,
+                                "UPDATE api_tokens SET last_used_at = clock_timestamp()"
+                                " WHERE token_hash = $1 RETURNING user_id, firm_id, id",
+                                1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *out = s_new(arena, &atrium__auth__token_auth_reply__descriptor);
+    (*out)->user_id = s_val(arena, res, 0, 0);
+    (*out)->firm_id = s_val(arena, res, 0, 1);
+    (*out)->token_id = s_val(arena, res, 0, 2);
+cleanup:
+    PQclear(res);
+    return st;
+}

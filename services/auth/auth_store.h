@@ -201,4 +201,31 @@ at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char
 at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char *user_id,
                                    bool *was_on);
 
+/* -- personal API tokens (004_api_tokens.sql) --------------------------------- */
+
+#define AUTH_TOKENS_MAX 100 /* per user */
+
+/* Inserts a token of user_id named name stored by token_hash; AT_CONFLICT
+ * when the user has AUTH_TOKENS_MAX already. *out gets id, name,
+ * created_at (arena). */
+at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *name,
+                                    const char *token_hash, Atrium__Auth__ApiToken **out);
+
+/* Every token of user_id, newest first. */
+at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, Atrium__Auth__ApiToken ***items,
+                                   size_t *n);
+
+/* Deletes token id of user_id; *token_hash gets its hash (arena) to drop it
+ * from Redis. AT_NOT_FOUND when the user has no such token. */
+at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *id, char **token_hash);
+
+/* The owner of the token with token_hash, noting its use (at most once a
+ * minute: the gateway caches the answer that long). AT_NOT_FOUND when
+ * there is none. */
+at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                  Atrium__Auth__TokenAuthReply **out);
+
 #endif

@@ -257,5 +257,76 @@ class Mfa(Base):
         self.redis("DEL", account_key(owner.email))
 
 
+class ApiTokens(Base):
+    def bearer(self, token):
+        c = Client(self.url)
+        c.bearer = token
+        return c
+
+    def test_create_use_list_revoke(self):
+        owner = self.owner()
+        r = owner.post("/api/v1/me/tokens", {"name": "CI export"})
+        self.assertEqual(r.status, 201, r)
+        tok = r.json()
+        self.assertTrue(tok["token"].startswith("atr_"), tok)
+        self.assertEqual(tok["name"], "CI export")
+        self.assertIsNone(tok["last_used_at"])
+        api = self.bearer(tok["token"])
+        me = api.get("/api/v1/me")
+        self.assertEqual(me.status, 200, me)
+        self.assertEqual(me.json()["user"]["id"], owner.user["id"])
+        self.assertIsNone(me.json().get("csrf_token"))
+        # writes need no CSRF header with a bearer token
+        r = api.post("/api/v1/clients", {"name": "Via Token"})
+        self.assertEqual(r.status, 201, r)
+        # a token cannot mint tokens
+        self.assertEqual(api.post("/api/v1/me/tokens", {"name": "more"}).status, 403)
+        items = owner.get("/api/v1/me/tokens").json()["items"]
+        self.assertEqual([i["id"] for i in items], [tok["id"]])
+        self.assertNotIn("token", items[0])
+        self.assertIsNotNone(items[0]["last_used_at"])
+        # another user cannot revoke it
+        other = self.owner()
+        self.assertEqual(other.delete("/api/v1/me/tokens/" + tok["id"]).status, 404)
+        self.assertEqual(api.get("/api/v1/me").status, 200)
+        self.assertEqual(owner.delete("/api/v1/me/tokens/" + tok["id"]).status, 204)
+        self.assertEqual(api.get("/api/v1/me").status, 401)
+        self.assertEqual(owner.get("/api/v1/me/tokens").json()["items"], [])
+        self.assertEqual(owner.delete("/api/v1/me/tokens/" + tok["id"]).status, 404)
+
+    def test_token_has_the_owners_rights_and_no_more(self):
+        owner = self.owner()
+        cid = self.new_client(owner)
+        viewer = self.user(owner, "client", "viewer", cid)
+        tok = viewer.post("/api/v1/me/tokens", {"name": "viewer token"}).json()["token"]
+        api = self.bearer(tok)
+        self.assertEqual(api.get("/api/v1/clients/%s" % cid).status, 200)
+        self.assertEqual(api.patch("/api/v1/clients/%s" % cid, {"name": "x"}).status, 403)
+        # exactly what the viewer's own session gets
+        self.assertEqual(api.get("/api/v1/staff").status, viewer.get("/api/v1/staff").status)
+        self.assertIn(api.get("/api/v1/staff").status, (403, 404))
+        other_cid = self.new_client(owner)
+        self.assertEqual(api.get("/api/v1/clients/%s" % other_cid).status, 404)
+        # a membership change applies on the next request, as for sessions
+        self.assertEqual(owner.delete("/api/v1/clients/%s/members/%s"
+                                      % (cid, viewer.user["id"])).status, 204)
+        self.assertEqual(api.get("/api/v1/clients/%s" % cid).status, 404)
+
+    def test_bad_and_non_token_bearers_are_refused(self):
+        owner = self.owner()
+        session = next(k.value for k in owner.jar if k.name == "atrium_session")
+        for t in ("atr_" + secrets.token_urlsafe(32), "nonsense", session, ""):
+            self.assertEqual(self.bearer(t).get("/api/v1/me").status, 401, t)
+        # the gateway's cache, once the token is gone from PostgreSQL, goes too
+        tok = owner.post("/api/v1/me/tokens", {"name": "t"}).json()
+        api = self.bearer(tok["token"])
+        self.assertEqual(api.get("/api/v1/me").status, 200)
+        self.db().sql("DELETE FROM auth.api_tokens WHERE id = '%s'" % tok["id"])
+        key = "atrium:api_token:" + hashlib.sha256(tok["token"].encode()).hexdigest()
+        self.assertEqual(self.redis("EXISTS", key), "1")
+        self.redis("DEL", key)
+        self.assertEqual(api.get("/api/v1/me").status, 401)
+
+
 if __name__ == "__main__":
     unittest.main()
