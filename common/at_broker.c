@@ -201,6 +201,7 @@ static void s_worker_free(void **item)
     s_worker_t *w = *item;
     if (!w)
         return;
+    s_request_destroy(&w->current); /* in flight when the broker stops */
     zframe_destroy(&w->identity);
     free(w->id);
     free(w);
