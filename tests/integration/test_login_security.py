@@ -11,13 +11,14 @@ import hashlib
 import hmac
 import os
 import struct
+import threading
 import time
 import secrets
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client  # noqa: E402
+from harness import Client, Stack  # noqa: E402
 from test_identity import Base, email  # noqa: E402
 
 IP_KEY = "atrium:login_fail:ip:127.0.0.1"
@@ -244,6 +245,37 @@ class Mfa(Base):
         self.assertIn("csrf_token", r.json())
         self.audit(owner, "auth.mfa_disabled", owner.user["id"])
 
+    def race(self, calls):
+        """Runs the callables at once; returns their results."""
+        out = [None] * len(calls)
+        barrier = threading.Barrier(len(calls))
+
+        def go(i):
+            barrier.wait()
+            out[i] = calls[i]()
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(len(calls))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    def test_parallel_uses_of_one_ticket_or_code_give_one_success(self):
+        owner = self.owner()
+        secret, codes, step = self.enrol(owner)
+        # one ticket, twenty parallel tries with the right code: one session
+        c, ticket = self.password_step(owner)
+        statuses = self.race([lambda: Client(self.url).post(
+            "/api/v1/auth/mfa", {"mfa_ticket": ticket, "code": totp(secret, step + 1)}).status
+            for _ in range(20)])
+        self.assertEqual(sorted(statuses), [200] + [401] * 19, statuses)
+        # one recovery code, four tickets used at once: one session
+        tickets = [self.password_step(owner)[1] for _ in range(4)]
+        statuses = self.race([lambda t=t: Client(self.url).post(
+            "/api/v1/auth/mfa", {"mfa_ticket": t, "code": codes[0]}).status for t in tickets])
+        self.assertEqual(sorted(statuses), [200, 401, 401, 401], statuses)
+        self.redis("DEL", account_key(owner.email))
+
     def test_wrong_codes_are_throttled(self):
         owner = self.owner()
         secret, _, step = self.enrol(owner)
@@ -326,6 +358,48 @@ class ApiTokens(Base):
         self.assertEqual(self.redis("EXISTS", key), "1")
         self.redis("DEL", key)
         self.assertEqual(api.get("/api/v1/me").status, 401)
+
+
+class TrustedProxy(unittest.TestCase):
+    """A stack of its own whose gateway trusts 127.0.0.1 as a proxy: the
+    client IP is then the last X-Forwarded-For entry, which throttling and
+    the session list use."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack.start({"ATRIUM_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.9"})
+        cls.url = cls.stack.url
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    def test_forwarded_ip_is_believed_from_a_trusted_peer(self):
+        owner = Client(self.url)
+        self.assertEqual(owner.signup().status, 201)
+        c = Client(self.url)
+        # the client's own claims come first; the proxies' appends last
+        hdr = {"X-Forwarded-For": "1.1.1.1, 203.0.113.7, 10.0.0.9"}
+        r = c.request("POST", "/api/v1/auth/login",
+                      json_body={"email": owner.email, "password": owner.password}, headers=hdr)
+        self.assertEqual(r.status, 200, r)
+        c._take_session(r)
+        mine = [s for s in c.get("/api/v1/me/sessions").json()["items"] if s["current"]]
+        self.assertEqual(mine[0]["ip"], "203.0.113.7")
+        # twenty failures from one forwarded IP throttle it, not another
+        for _ in range(20):
+            Client(self.url).request("POST", "/api/v1/auth/login", json_body={
+                "email": "u-%s@example.test" % secrets.token_hex(6), "password": "wrong password!"},
+                headers={"X-Forwarded-For": "198.51.100.1"})
+        r = Client(self.url).request("POST", "/api/v1/auth/login", json_body={
+            "email": owner.email, "password": owner.password},
+            headers={"X-Forwarded-For": "198.51.100.1"})
+        self.assertEqual(r.status, 429, r)
+        r = Client(self.url).request("POST", "/api/v1/auth/login", json_body={
+            "email": owner.email, "password": owner.password},
+            headers={"X-Forwarded-For": "198.51.100.2"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.stack.sanitizer_reports(), [])
 
 
 if __name__ == "__main__":
