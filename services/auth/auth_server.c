@@ -521,12 +521,22 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
     return AT_OK;
 }
 
+/* MFA settings change only from a logged-in session: an API token that
+ * leaks must not be able to enrol its own second factor on the account. */
+static at_status_t s_session_only(at_ctx_t *ctx, const char *what)
+{
+    return at_fail(ctx, AT_FORBIDDEN, NULL, "%s needs a logged-in session, not an API token",
+                   what);
+}
+
 /* POST /me/mfa/totp: a new secret, pending until a code confirms it. */
 static at_status_t s_totp_begin(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void) in;
     s_state_t *state = ctx->state;
     const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "MFA enrolment");
     Atrium__Auth__User *user = NULL;
     char *sealed = NULL;
     at_status_t st = auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
@@ -567,6 +577,8 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
     const Atrium__Auth__TotpConfirmRequest *req = (const void *) in;
     s_state_t *state = ctx->state;
     const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "MFA enrolment");
     if (!auth_totp_code_shape(req->code))
         return at_fail(ctx, AT_VALIDATION_FAILED, "code", "code must be %d digits",
                        AUTH_TOTP_DIGITS);
@@ -630,6 +642,8 @@ static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
     const Atrium__Auth__TotpDisableRequest *req = (const void *) in;
     s_state_t *state = ctx->state;
     const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "turning MFA off");
     if (!req->password || !*req->password)
         return at_fail(ctx, AT_VALIDATION_FAILED, "password", "password is required");
     char *hash = NULL;

@@ -311,8 +311,12 @@ class ApiTokens(Base):
         # writes need no CSRF header with a bearer token
         r = api.post("/api/v1/clients", {"name": "Via Token"})
         self.assertEqual(r.status, 201, r)
-        # a token cannot mint tokens
+        # a token cannot mint tokens, nor touch the second factor
         self.assertEqual(api.post("/api/v1/me/tokens", {"name": "more"}).status, 403)
+        self.assertEqual(api.post("/api/v1/me/mfa/totp").status, 403)
+        self.assertEqual(api.post("/api/v1/me/mfa/totp/confirm", {"code": "123456"}).status, 403)
+        self.assertEqual(api.delete("/api/v1/me/mfa/totp",
+                                    json_body={"password": owner.password}).status, 403)
         items = owner.get("/api/v1/me/tokens").json()["items"]
         self.assertEqual([i["id"] for i in items], [tok["id"]])
         self.assertNotIn("token", items[0])
