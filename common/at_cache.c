@@ -191,6 +191,18 @@ long long at_cache_incr_window(at_cache_t *self, const char *key, int window_s)
     return n;
 }
 
+long long at_cache_decr_existing(at_cache_t *self, const char *key)
+{
+    static const char script[] = "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                                 "return redis.call('DECR', KEYS[1]) end return 0";
+    redisReply *r = s_command(self, "EVAL %s 1 %s", script, key);
+    if (!r)
+        return -1;
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return n;
+}
+
 int at_cache_del(at_cache_t *self, const char *key)
 {
     return s_integer(s_command(self, "DEL %s", key));

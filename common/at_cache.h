@@ -54,6 +54,11 @@ int at_cache_getdel(at_cache_t *self, const char *key, char **value, size_t *len
  * at_cache_ttl (throttling: count failures, refuse while over a limit). */
 long long at_cache_incr_window(at_cache_t *self, const char *key, int window_s);
 
+/* DECR key only when key exists (a DECR of a missing key would make one
+ * without expiry): undoes an at_cache_incr_window. Returns the count after
+ * (0 when there was no key), or -1 when Redis is unreachable. */
+long long at_cache_decr_existing(at_cache_t *self, const char *key);
+
 /* DEL key. Returns the number deleted (0 or 1), or -1. */
 int at_cache_del(at_cache_t *self, const char *key);
 

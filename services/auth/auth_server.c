@@ -309,10 +309,13 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         strlen(req->email) > 254)
         return s_bad_login(ctx); /* can never match: refused before any hashing */
 
-    /* throttled before the password is looked at (or any hash runs) */
+    /* counted and throttled before the password is looked at (or any hash
+     * runs); a success takes the count back */
     const char *ip = ctx->request ? ctx->request->ip : NULL;
     int wait = 0;
-    at_status_t st = auth_throttle_check(ctx->cache, &state->throttle, req->email, ip, &wait);
+    long long attempts = 0;
+    at_status_t st = auth_throttle_begin(ctx->cache, &state->throttle, req->email, ip, &wait,
+                                         &attempts);
     if (st == AT_UNAVAILABLE)
         return s_redis_fail(ctx);
     if (st == AT_RATE_LIMITED) {
@@ -322,16 +325,17 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
 
     auth_login_row_t row;
     st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
-    if (st != AT_OK && st != AT_NOT_FOUND)
+    if (st != AT_OK && st != AT_NOT_FOUND) {
+        auth_throttle_undo(ctx->cache, req->email, ip);
         return s_db_fail(ctx, st);
+    }
     bool match = false;
     auth_pw_rc_t rc = auth_password_verify(state->password, row.password_hash, req->password, &match);
-    if (rc != AUTH_PW_OK)
+    if (rc != AUTH_PW_OK) {
+        auth_throttle_undo(ctx->cache, req->email, ip);
         return s_password_fail(ctx, rc, "password");
-    bool locked = false;
-    if ((!match || !row.user) &&
-        auth_throttle_failed(ctx->cache, &state->throttle, req->email, ip, &locked) != AT_OK)
-        return s_redis_fail(ctx);
+    }
+    bool locked = attempts == state->throttle.per_account;
     if (!row.user) {
         /* the audit trail is chained per firm and this attempt has none */
         at_info(locked ? "login locked for an unknown email" : "login failed for an unknown email");
@@ -366,7 +370,9 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
     Atrium__Auth__LoginReply *rep = at_msg_new(ctx, &atrium__auth__login_reply__descriptor);
     if (row.user->mfa_enabled) {
         /* the password was right, nothing more: a ticket for the second
-         * step and no session; the failure counter stays until it is done */
+         * step and no session; the account's earlier failures stay counted
+         * until that step succeeds */
+        auth_throttle_undo(ctx->cache, req->email, ip);
         auth_mfa_ticket_t t = {row.user->id, row.user->firm_id, row.user->email};
         if (auth_mfa_ticket_create(ctx->cache, ctx->arena, &t, S_MFA_TICKET_TTL_S,
                                    &rep->mfa_ticket) != AT_OK)
@@ -378,7 +384,7 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         *out = &rep->base;
         return AT_OK;
     }
-    auth_throttle_clear(ctx->cache, req->email);
+    auth_throttle_success(ctx->cache, req->email, ip);
     ev.action = "auth.login";
     if ((st = at_audit(ctx, &ev)) != AT_OK)
         return s_db_fail(ctx, st);
@@ -437,7 +443,8 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
                        "the MFA ticket is unknown, used or expired: log in again");
     const char *ip = ctx->request ? ctx->request->ip : NULL;
     int wait = 0;
-    st = auth_throttle_check(ctx->cache, &state->throttle, t.email, ip, &wait);
+    long long attempts = 0;
+    st = auth_throttle_begin(ctx->cache, &state->throttle, t.email, ip, &wait, &attempts);
     if (st == AT_UNAVAILABLE)
         return s_redis_fail(ctx);
     if (st == AT_RATE_LIMITED) {
@@ -449,8 +456,10 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
     st = auth_store_mfa_get(ctx->db, ctx->arena, t.firm_id, t.user_id, &user, &sealed);
     if (st == AT_NOT_FOUND)
         return s_bad_login(ctx);
-    if (st != AT_OK)
+    if (st != AT_OK) {
+        auth_throttle_undo(ctx->cache, t.email, ip);
         return s_db_fail(ctx, st);
+    }
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
     const char *method = NULL;
@@ -482,9 +491,7 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
                            .firm_id = user->firm_id, .actor_id = user->id,
                            .actor_name = user->name, .actor_kind = user->kind};
     if (!method) {
-        bool locked = false;
-        if (auth_throttle_failed(ctx->cache, &state->throttle, t.email, ip, &locked) != AT_OK)
-            return s_redis_fail(ctx);
+        bool locked = attempts == state->throttle.per_account;
         ev.action = "auth.login_failed";
         ev.details = json_pack("{s:s}", "reason", "wrong_mfa_code");
         st = at_audit(ctx, &ev);
@@ -500,7 +507,7 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
             at_warn("cannot record a failed login: %s", at_status_code(st));
         return s_mfa_bad_code(ctx);
     }
-    auth_throttle_clear(ctx->cache, t.email);
+    auth_throttle_success(ctx->cache, t.email, ip);
     ev.action = "auth.login";
     ev.details = left >= 0 ? json_pack("{s:s, s:i}", "mfa", method, "recovery_codes_left", left)
                            : json_pack("{s:s}", "mfa", method);

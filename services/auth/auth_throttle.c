@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,67 +34,56 @@ static int s_ip_key(const char *ip, char key[96])
     return 0;
 }
 
-/* 0 under the limit, 1 at or over it (then *wait), -1 unreachable. */
-static int s_over(at_cache_t *cache, const char *key, int limit, int *wait)
-{
-    char *v = NULL;
-    int rc = at_cache_get(cache, key, &v, NULL);
-    if (rc < 0)
-        return -1;
-    long n = v ? strtol(v, NULL, 10) : 0;
-    free(v);
-    if (rc == 1 || n < limit)
-        return 0;
-    int ttl = at_cache_ttl(cache, key);
-    if (ttl == -1)
-        return -1;
-    *wait = ttl > 0 ? ttl : 1;
-    return 1;
-}
-
-at_status_t auth_throttle_check(at_cache_t *cache, const auth_throttle_limits_t *limits,
-                                const char *email, const char *ip, int *retry_after)
+at_status_t auth_throttle_begin(at_cache_t *cache, const auth_throttle_limits_t *limits,
+                                const char *email, const char *ip, int *retry_after,
+                                long long *count)
 {
     *retry_after = 0;
-    char key[96];
-    int wait = 0, worst = 0;
-    auth_throttle_account_key(email, key);
-    int rc = s_over(cache, key, limits->per_account, &wait);
-    if (rc < 0)
+    *count = 0;
+    char akey[96], ikey[96];
+    auth_throttle_account_key(email, akey);
+    long long a = at_cache_incr_window(cache, akey, limits->window_s);
+    if (a < 0)
         return AT_UNAVAILABLE;
-    if (rc == 1)
-        worst = wait;
-    if (s_ip_key(ip, key) == 0) {
-        rc = s_over(cache, key, limits->per_ip, &wait);
-        if (rc < 0)
+    long long i = 0;
+    bool has_ip = s_ip_key(ip, ikey) == 0;
+    if (has_ip && (i = at_cache_incr_window(cache, ikey, limits->window_s)) < 0)
+        return AT_UNAVAILABLE;
+    *count = a;
+    int wait = 0;
+    if (a > limits->per_account) {
+        int ttl = at_cache_ttl(cache, akey);
+        if (ttl == -1)
             return AT_UNAVAILABLE;
-        if (rc == 1 && wait > worst)
-            worst = wait;
+        wait = ttl;
     }
-    if (!worst)
+    if (has_ip && i > limits->per_ip) {
+        int ttl = at_cache_ttl(cache, ikey);
+        if (ttl == -1)
+            return AT_UNAVAILABLE;
+        if (ttl > wait)
+            wait = ttl;
+    }
+    if (a <= limits->per_account && (!has_ip || i <= limits->per_ip))
         return AT_OK;
-    *retry_after = worst;
+    *retry_after = wait > 0 ? wait : 1;
     return AT_RATE_LIMITED;
 }
 
-at_status_t auth_throttle_failed(at_cache_t *cache, const auth_throttle_limits_t *limits,
-                                 const char *email, const char *ip, bool *locked)
-{
-    *locked = false;
-    char key[96];
-    auth_throttle_account_key(email, key);
-    long long n = at_cache_incr_window(cache, key, limits->window_s);
-    if (n < 0)
-        return AT_UNAVAILABLE;
-    *locked = n == limits->per_account;
-    if (s_ip_key(ip, key) == 0 && at_cache_incr_window(cache, key, limits->window_s) < 0)
-        return AT_UNAVAILABLE;
-    return AT_OK;
-}
-
-void auth_throttle_clear(at_cache_t *cache, const char *email)
+void auth_throttle_success(at_cache_t *cache, const char *email, const char *ip)
 {
     char key[96];
     auth_throttle_account_key(email, key);
     at_cache_del(cache, key);
+    if (s_ip_key(ip, key) == 0)
+        at_cache_decr_existing(cache, key);
+}
+
+void auth_throttle_undo(at_cache_t *cache, const char *email, const char *ip)
+{
+    char key[96];
+    auth_throttle_account_key(email, key);
+    at_cache_decr_existing(cache, key);
+    if (s_ip_key(ip, key) == 0)
+        at_cache_decr_existing(cache, key);
 }

@@ -1,4 +1,4 @@
-/* auth_throttle: login throttling with fixed-window failure counters in
+/* auth_throttle: login throttling with fixed-window attempt counters in
  * Redis (at_cache_incr_window), one per account and one per client IP:
  *   atrium:login_fail:acct:<sha256 hex of the lower-cased email>
  *   atrium:login_fail:ip:<ip>
@@ -6,9 +6,12 @@
  * exactly like a known one (no enumeration through 429s), and the email
  * itself is never written to Redis.
  *
- * While either count is at its limit, login answers 429 without looking at
- * the password; the wait is the key's remaining TTL. A successful login
- * clears the account's counter (not the IP's).
+ * Every attempt is counted before the password is looked at (INCR first,
+ * then compare), so a burst of parallel guesses cannot all slip in before
+ * the first failure is counted; a success takes its count back. Over either
+ * limit, login answers 429 without checking the password; the wait is the
+ * key's remaining TTL (rejected attempts count too, but never extend the
+ * window).
  */
 #ifndef AUTH_THROTTLE_H
 #define AUTH_THROTTLE_H
@@ -18,27 +21,30 @@
 #include <stdbool.h>
 
 typedef struct {
-    int per_account; /* failures per account per window before 429 */
-    int per_ip;      /* failures per IP per window before 429 */
+    int per_account; /* failed attempts per account per window before 429 */
+    int per_ip;      /* failed attempts per IP per window before 429 */
     int window_s;    /* the window, seconds */
 } auth_throttle_limits_t;
 
 /* The account key of email into key (at least 96 bytes). Pure. */
 void auth_throttle_account_key(const char *email, char key[96]);
 
-/* AT_OK when email and ip (may be NULL: no IP counter) may try a password;
- * AT_RATE_LIMITED with *retry_after (seconds, >= 1) when not;
- * AT_UNAVAILABLE when Redis cannot be reached (fail closed). */
-at_status_t auth_throttle_check(at_cache_t *cache, const auth_throttle_limits_t *limits,
-                                const char *email, const char *ip, int *retry_after);
+/* Counts an attempt of email from ip (may be NULL: no IP counter). AT_OK
+ * when it may go on, *count then being the account's attempts in the window
+ * including this one (a failure with *count == per_account is the one that
+ * locks: audit auth.locked); AT_RATE_LIMITED with *retry_after (seconds,
+ * >= 1) when over a limit; AT_UNAVAILABLE when Redis cannot be reached
+ * (fail closed). */
+at_status_t auth_throttle_begin(at_cache_t *cache, const auth_throttle_limits_t *limits,
+                                const char *email, const char *ip, int *retry_after,
+                                long long *count);
 
-/* Counts one failed login of email from ip. *locked is set when this
- * failure brought the account to its limit (audit auth.locked once per
- * window). AT_OK or AT_UNAVAILABLE. */
-at_status_t auth_throttle_failed(at_cache_t *cache, const auth_throttle_limits_t *limits,
-                                 const char *email, const char *ip, bool *locked);
+/* The attempt succeeded: the account's counter is cleared and the IP's
+ * takes this attempt back. */
+void auth_throttle_success(at_cache_t *cache, const char *email, const char *ip);
 
-/* Forgets the failures of email after a successful login. */
-void auth_throttle_clear(at_cache_t *cache, const char *email);
+/* The attempt did not fail (right password, second factor pending; or an
+ * internal error): both counters take it back. */
+void auth_throttle_undo(at_cache_t *cache, const char *email, const char *ip);
 
 #endif

@@ -1,5 +1,6 @@
-"""Integration tests of login throttling, the common-password list and TOTP
-MFA (api.md "Authentication"; issue 3).
+"""Integration tests of login throttling, the common-password list, TOTP
+MFA, personal API tokens and trusted proxies (api.md "Authentication";
+issue 3).
 
 Throttling counts failures in Redis per account (5 per 15 minutes by
 default) and per client IP (20); these tests reset the counters they touch
@@ -64,12 +65,29 @@ class Throttling(Base):
         self.assertEqual(Client(self.url).login(other.email, other.password).status, 200)
         # the window ends (here: made to end) and login works again
         key = account_key(owner.email)
-        self.assertEqual(self.redis("GET", key), "5")
+        self.assertEqual(self.redis("GET", key), "6")  # refused attempts count, too
         self.redis("DEL", key)
         self.assertEqual(Client(self.url).login(owner.email, owner.password).status, 200)
         self.audit(owner, "auth.locked", owner.user["id"])
         failed = self.audit(owner, "auth.login_failed", owner.user["id"])
         self.assertEqual(len(failed), 5)
+
+    def test_a_parallel_burst_gets_no_more_guesses(self):
+        owner = self.owner()
+        out = []
+        barrier = threading.Barrier(15)
+
+        def guess():
+            barrier.wait()
+            out.append(Client(self.url).login(owner.email, "wrong password!").status)
+        threads = [threading.Thread(target=guess) for _ in range(15)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # each attempt is counted before its password is checked
+        self.assertEqual(sorted(out), [401] * 5 + [429] * 10, out)
+        self.redis("DEL", account_key(owner.email))
 
     def test_unknown_email_is_throttled_like_a_known_one(self):
         addr = email()
