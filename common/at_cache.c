@@ -172,6 +172,37 @@ static int s_integer(redisReply *r)
     return v;
 }
 
+int at_cache_getdel(at_cache_t *self, const char *key, char **value, size_t *len)
+{
+    *value = NULL;
+    return s_string_reply(s_command(self, "GETDEL %s", key), value, len);
+}
+
+long long at_cache_incr_window(at_cache_t *self, const char *key, int window_s)
+{
+    static const char script[] = "local n = redis.call('INCR', KEYS[1]) "
+                                 "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+                                 "return n";
+    redisReply *r = s_command(self, "EVAL %s 1 %s %d", script, key, window_s);
+    if (!r)
+        return -1;
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return n;
+}
+
+long long at_cache_decr_existing(at_cache_t *self, const char *key)
+{
+    static const char script[] = "if redis.call('EXISTS', KEYS[1]) == 1 then "
+                                 "return redis.call('DECR', KEYS[1]) end return 0";
+    redisReply *r = s_command(self, "EVAL %s 1 %s", script, key);
+    if (!r)
+        return -1;
+    long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return n;
+}
+
 int at_cache_del(at_cache_t *self, const char *key)
 {
     return s_integer(s_command(self, "DEL %s", key));

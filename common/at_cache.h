@@ -42,6 +42,23 @@ int at_cache_replace(at_cache_t *self, const char *key, const char *value, size_
  * absent or has no expiry, -1 when Redis is unreachable. */
 int at_cache_ttl(at_cache_t *self, const char *key);
 
+/* GETDEL key: reads and deletes in one step, so of concurrent callers
+ * exactly one gets the value (single-use tickets). Same returns as
+ * at_cache_get. */
+int at_cache_getdel(at_cache_t *self, const char *key, char **value, size_t *len);
+
+/* A fixed-window counter: INCR key, and when that made the key (the count
+ * is 1) EXPIRE key window_s, both in one server-side script so a key never
+ * lives without its expiry. Returns the count after the increment (>= 1),
+ * or -1 when Redis is unreachable. Read it back with at_cache_get and
+ * at_cache_ttl (throttling: count failures, refuse while over a limit). */
+long long at_cache_incr_window(at_cache_t *self, const char *key, int window_s);
+
+/* DECR key only when key exists (a DECR of a missing key would make one
+ * without expiry): undoes an at_cache_incr_window. Returns the count after
+ * (0 when there was no key), or -1 when Redis is unreachable. */
+long long at_cache_decr_existing(at_cache_t *self, const char *key);
+
 /* DEL key. Returns the number deleted (0 or 1), or -1. */
 int at_cache_del(at_cache_t *self, const char *key);
 

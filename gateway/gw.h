@@ -50,6 +50,7 @@ typedef struct {
     int64_t max_body;              /* JSON body cap, bytes */
     int64_t max_upload;            /* upload cap, bytes */
     bool behind_tls;
+    const char *trusted_proxies;   /* "ip,ip": peers whose X-Forwarded-For is believed */
     gw_compiled_route_t *routes;
     size_t nroutes;
     gw_compiled_route_t *special;  /* metrics slots for hand-written endpoints */

@@ -6,6 +6,11 @@
  * A session whose generation differs from the principal's (the user has
  * changed password since) is refused and deleted.
  *
+ * Personal API tokens (Authorization: Bearer atr_...) are looked up as
+ * atrium:api_token:<sha256>, a one-minute cache that auth.token_auth fills
+ * from PostgreSQL on a miss; they carry the owner's current principal, no
+ * session and no CSRF rule. A cookie wins over a bearer header.
+ *
  * It never creates sessions (the auth service does) and never lets a
  * request through when Redis cannot be asked.
  */
@@ -14,8 +19,10 @@
 #include "at_log.h"
 #include "at_pbjson.h"
 #include "at_time.h"
+#include "auth.pb-c.h"
 #include <openssl/crypto.h>
 #include <string.h>
+#include <strings.h>
 
 static bool s_unsafe(const char *method)
 {
@@ -80,6 +87,61 @@ static at_status_t s_principal(gw_req_t *r, const char *user_id, const char *fir
     return AT_OK;
 }
 
+/* A request with "Authorization: Bearer <token>": the token's owner, with
+ * the principal every request gets. */
+static at_status_t s_bearer(gw_req_t *r, const char *token, bool required)
+{
+    if (strncmp(token, "atr_", 4) != 0 || strlen(token) > 200)
+        return required ? AT_UNAUTHENTICATED : AT_OK;
+    char hash[65], key[96];
+    s_sha256_hex(token, hash);
+    snprintf(key, sizeof key, "atrium:api_token:%s", hash);
+    char *text = NULL;
+    int rc = at_cache_get(r->thread->cache, key, &text, NULL);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    char *uid = NULL, *fid = NULL;
+    if (rc == 0) {
+        json_t *j = json_loads(text, 0, NULL);
+        free(text);
+        const char *u = json_string_value(json_object_get(j, "user_id"));
+        const char *f = json_string_value(json_object_get(j, "firm_id"));
+        if (u && f) {
+            uid = at_arena_strdup(r->arena, u);
+            fid = at_arena_strdup(r->arena, f);
+        }
+        json_decref(j);
+    }
+    if (!uid) {
+        /* not cached: auth looks it up in PostgreSQL (and caches it) */
+        Atrium__Auth__TokenAuthRequest q = ATRIUM__AUTH__TOKEN_AUTH_REQUEST__INIT;
+        q.token_hash = hash;
+        Atrium__Reply *rep = NULL;
+        ProtobufCMessage *m = NULL;
+        at_status_t st = gw_call_msg(r, "auth.token_auth", true, &q.base,
+                                     &atrium__auth__token_auth_reply__descriptor, &m, &rep);
+        if (st == AT_NOT_FOUND)
+            return required ? AT_UNAUTHENTICATED : AT_OK;
+        if (!at_status_is_success(st))
+            return st == AT_TIMEOUT ? AT_UNAVAILABLE : st;
+        const Atrium__Auth__TokenAuthReply *who = (const void *) m;
+        if (!who->user_id || !who->firm_id)
+            return AT_UNAUTHENTICATED;
+        uid = who->user_id;
+        fid = who->firm_id;
+    }
+    Atrium__Principal *p = NULL;
+    at_status_t st = s_principal(r, uid, fid, &p);
+    if (st != AT_OK)
+        return st;
+    if (!p->firm_id || strcmp(p->firm_id, fid) != 0)
+        return AT_UNAUTHENTICATED;
+    p->session_id = NULL; /* no session: logout and session lists see none */
+    r->id.principal = p;
+    r->id.by_cookie = false;
+    return AT_OK;
+}
+
 at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
 {
     memset(&r->id, 0, sizeof r->id);
@@ -87,8 +149,12 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
     char token[256] = "";
     if (!cookies || mg_get_cookie(cookies, "atrium_session", token, sizeof token) <= 0)
         token[0] = 0;
-    if (!token[0])
+    if (!token[0]) {
+        const char *authz = mg_get_header(r->conn, "Authorization");
+        if (authz && strncasecmp(authz, "Bearer ", 7) == 0)
+            return s_bearer(r, authz + 7, required);
         return required ? AT_UNAUTHENTICATED : AT_OK;
+    }
 
     char hash[65], key[96];
     at_sha256_hex(token, strlen(token), hash);

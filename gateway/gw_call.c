@@ -5,6 +5,53 @@
 #include "at_mdp.h"
 #include <string.h>
 
+/* True when ip is one of the comma-separated list (blanks ignored). */
+static bool s_listed(const char *list, const char *ip)
+{
+    size_t n = strlen(ip);
+    for (const char *p = list; p && *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len && len == n && memcmp(p, ip, n) == 0)
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+/* The client's IP: the socket's peer, or, when that peer is a trusted
+ * proxy, the last X-Forwarded-For entry not itself a trusted proxy (the
+ * entries before it are the client's to write and are never believed). */
+static const char *s_client_ip(gw_req_t *r)
+{
+    const char *peer = r->info->remote_addr;
+    const char *xff = mg_get_header(r->conn, "X-Forwarded-For");
+    const char *list = r->gw->trusted_proxies;
+    if (!xff || !list || !*list || !s_listed(list, peer))
+        return peer;
+    char *copy = at_arena_strdup(r->arena, xff);
+    const char *ip = peer;
+    for (char *end = copy + strlen(copy); end > copy;) {
+        char *comma = end - 1;
+        while (comma > copy && *comma != ',')
+            comma--;
+        char *start = *comma == ',' ? comma + 1 : comma;
+        *end = 0;
+        while (*start == ' ')
+            start++;
+        size_t len = strcspn(start, " ");
+        start[len] = 0;
+        if (!*start || len > 45 || strspn(start, "0123456789abcdefABCDEF.:") != len)
+            break; /* malformed: keep the last good one */
+        ip = start;
+        if (!s_listed(list, start))
+            break;
+        end = comma;
+    }
+    return ip;
+}
+
 at_status_t gw_call_frame(gw_req_t *r, const char *rpc, bool idempotent,
                           const ProtobufCMessage *body, zframe_t **frame)
 {
@@ -23,7 +70,7 @@ at_status_t gw_call_frame(gw_req_t *r, const char *rpc, bool idempotent,
     env.has_deadline_ms = 1;
     env.deadline_ms = r->deadline_ms;
     env.method = (char *) rpc;
-    env.ip = (char *) r->info->remote_addr;
+    env.ip = (char *) s_client_ip(r);
     env.user_agent = (char *) mg_get_header(r->conn, "User-Agent");
     /* Packed with malloc, not the arena: an upload sends a chunk per call and
      * the arena lives for the whole request. */

@@ -25,6 +25,9 @@ static const at_config_key_t s_keys[] = {
      "largest JSON request body"},
     {"ATRIUM_SESSION_IDLE_MINUTES", "30", AT_CFG_INT, 1, 100000, true, false,
      "a session unused this long ends"},
+    {"ATRIUM_TRUSTED_PROXIES", "", AT_CFG_STRING, 0, 0, false, false,
+     "comma-separated IPs of reverse proxies whose X-Forwarded-For names the client"
+     " (login throttling, session lists, audit); empty: the socket's peer is the client"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
     s_gw.timeout_ms = at_config_int(config, "ATRIUM_REQUEST_TIMEOUT_MS");
     s_gw.max_body = at_config_int(config, "ATRIUM_MAX_BODY_BYTES");
     s_gw.behind_tls = at_config_bool(config, "ATRIUM_BEHIND_TLS");
+    s_gw.trusted_proxies = at_config_get(config, "ATRIUM_TRUSTED_PROXIES");
     if (gw_routes_init(&s_gw) != 0) {
         at_error("the route table is invalid");
         return 1;

@@ -268,9 +268,12 @@ static void s_embed_raw(json_t *v)
     }
 }
 
+/* DELETE reads a body too (DELETE /me/mfa/totp takes the password); the
+ * DELETE rows without one say GW_NO_BODY. */
 static bool s_has_body_method(const char *m)
 {
-    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 ||
+           strcmp(m, "DELETE") == 0;
 }
 
 static void s_generic(gw_req_t *r, const gw_route_t *row)

@@ -1,6 +1,5 @@
 /* routes_auth: the gateway rows of the auth service (api.md "Authentication"
- * and "Firm, staff, clients, members"). MFA, password reset and API tokens
- * come later (issue 3). */
+ * and "Firm, staff, clients, members"). Password reset comes later (issue 3). */
 #include "auth.pb-c.h"
 #include "gw_route.h"
 
@@ -8,12 +7,18 @@
 static const char *const s_user_nulls[] = {"role", NULL};
 static const char *const s_invitation_nulls[] = {"client_id", NULL};
 static const char *const s_invitation_info_nulls[] = {"client_name", NULL};
+static const char *const s_token_nulls[] = {"last_used_at", NULL};
 
 const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/signup", GW_AUTH_NONE, "auth.signup", &atrium__auth__signup_request__descriptor,
      &atrium__auth__signup_reply__descriptor, 201, GW_SETS_SESSION | GW_NO_CSRF, s_user_nulls},
     {"POST", "/api/v1/auth/login", GW_AUTH_NONE, "auth.login", &atrium__auth__login_request__descriptor,
      &atrium__auth__login_reply__descriptor, 200, GW_SETS_SESSION | GW_NO_CSRF, s_user_nulls},
+    /* the second login step: the ticket is no session, so this route is
+     * public and nothing else accepts a ticket */
+    {"POST", "/api/v1/auth/mfa", GW_AUTH_NONE, "auth.mfa_login",
+     &atrium__auth__mfa_login_request__descriptor, &atrium__auth__login_reply__descriptor, 200,
+     GW_SETS_SESSION | GW_NO_CSRF, s_user_nulls},
     {"POST", "/api/v1/auth/logout", GW_AUTH_REQUIRED, "auth.logout", &atrium__auth__empty__descriptor,
      NULL, 204, GW_CLEARS_SESSION | GW_NO_BODY, NULL},
     {"GET", "/api/v1/me", GW_AUTH_REQUIRED, "auth.me", &atrium__auth__empty__descriptor,
@@ -61,5 +66,21 @@ const gw_route_t gw_routes_auth[] = {
      &atrium__auth__session_delete_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
     {"POST", "/api/v1/me/password", GW_AUTH_REQUIRED, "auth.password_change",
      &atrium__auth__password_change_request__descriptor, NULL, 204, 0, NULL},
+    {"POST", "/api/v1/me/mfa/totp", GW_AUTH_REQUIRED, "auth.totp_begin",
+     &atrium__auth__empty__descriptor, &atrium__auth__totp_begin_reply__descriptor, 200,
+     GW_NO_BODY, NULL},
+    {"POST", "/api/v1/me/mfa/totp/confirm", GW_AUTH_REQUIRED, "auth.totp_confirm",
+     &atrium__auth__totp_confirm_request__descriptor, &atrium__auth__totp_confirm_reply__descriptor,
+     200, 0, NULL},
+    {"DELETE", "/api/v1/me/mfa/totp", GW_AUTH_REQUIRED, "auth.totp_disable",
+     &atrium__auth__totp_disable_request__descriptor, NULL, 204, 0, NULL},
+    {"POST", "/api/v1/me/tokens", GW_AUTH_REQUIRED, "auth.token_create",
+     &atrium__auth__token_create_request__descriptor, &atrium__auth__api_token__descriptor, 201, 0,
+     s_token_nulls},
+    {"GET", "/api/v1/me/tokens", GW_AUTH_REQUIRED, "auth.tokens_list",
+     &atrium__auth__tokens_list_request__descriptor, &atrium__auth__tokens_list_reply__descriptor,
+     200, 0, NULL},
+    {"DELETE", "/api/v1/me/tokens/{id}", GW_AUTH_REQUIRED, "auth.token_delete",
+     &atrium__auth__token_delete_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -1,9 +1,8 @@
 /* audit_key: the audit service's Ed25519 checkpoint-signing key, kept in
  * one file (ATRIUM_AUDIT_KEY_FILE, by default
  * $ATRIUM_DATA_DIR/audit/checkpoint.key): the 32-byte Ed25519 seed as 64
- * lower-case hex digits and a newline, mode 0600 in a 0700 folder. The file
- * is created on first start when absent (atomically: written aside, then
- * linked into place, so two instances starting together agree on one key).
+ * lower-case hex digits and a newline, mode 0600 in a 0700 folder, created
+ * on first start when absent (common/at_keyfile.h does the file).
  *
  * It does not rotate keys or store the public half in the database (the
  * service does, audit_store_add_key); a lost file means a new key, while

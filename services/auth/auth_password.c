@@ -19,6 +19,9 @@ struct auth_password_t {
     unsigned long long opslimit;
     size_t memlimit;
     char dummy[AUTH_PASSWORD_HASH_MAX];
+    char *common_text;     /* the list, lower-cased, lines NUL-terminated */
+    const char **common;   /* sorted pointers into common_text */
+    size_t ncommon;
 };
 
 char *auth_password_nfc(const char *s, size_t *chars)
@@ -141,8 +144,69 @@ void auth_password_destroy(auth_password_t **self_p)
     if (!self_p || !*self_p)
         return;
     sem_destroy(&(*self_p)->slots);
+    free((*self_p)->common);
+    free((*self_p)->common_text);
     free(*self_p);
     *self_p = NULL;
+}
+
+static int s_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+static void s_ascii_lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char) (*s - 'A' + 'a');
+}
+
+size_t auth_password_set_common(auth_password_t *self, const char *text, size_t len)
+{
+    free(self->common);
+    free(self->common_text);
+    self->common_text = malloc(len + 1);
+    if (!self->common_text)
+        abort();
+    memcpy(self->common_text, text, len);
+    self->common_text[len] = 0;
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += text[i] == '\n';
+    self->common = calloc(cap, sizeof *self->common);
+    if (!self->common)
+        abort();
+    self->ncommon = 0;
+    for (char *line = self->common_text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[--n] = 0;
+        if (n && line[0] != '#') {
+            s_ascii_lower(line);
+            self->common[self->ncommon++] = line;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    qsort(self->common, self->ncommon, sizeof *self->common, s_cmp);
+    return self->ncommon;
+}
+
+bool auth_password_is_common(const auth_password_t *self, const char *password)
+{
+    if (!self->ncommon)
+        return false;
+    char *nfc = auth_password_nfc(password, NULL);
+    if (!nfc)
+        return false;
+    s_ascii_lower(nfc);
+    const char *key = nfc;
+    bool found = bsearch(&key, self->common, self->ncommon, sizeof *self->common, s_cmp) != NULL;
+    auth_password_free_nfc(nfc);
+    return found;
 }
 
 auth_pw_rc_t auth_password_hash(auth_password_t *self, const char *password, char *out)
@@ -150,6 +214,8 @@ auth_pw_rc_t auth_password_hash(auth_password_t *self, const char *password, cha
     auth_pw_rc_t rc = auth_password_check(password);
     if (rc != AUTH_PW_OK)
         return rc;
+    if (auth_password_is_common(self, password))
+        return AUTH_PW_COMMON;
     char *nfc = auth_password_nfc(password, NULL);
     if (!nfc)
         return AUTH_PW_NOT_UTF8;

@@ -27,6 +27,7 @@ typedef enum {
     AUTH_PW_TOO_SHORT,  /* fewer than AUTH_PASSWORD_MIN_CHARS characters */
     AUTH_PW_TOO_LONG,   /* more than AUTH_PASSWORD_MAX_BYTES bytes (refused before hashing) */
     AUTH_PW_NOT_UTF8,   /* not valid UTF-8, or contains NUL */
+    AUTH_PW_COMMON,     /* on the list of common passwords (auth_password_set_common) */
     AUTH_PW_BUSY,       /* no hashing slot within the wait limit (answer 503) */
     AUTH_PW_ERROR,      /* out of memory in the hash (logged) */
 } auth_pw_rc_t;
@@ -48,7 +49,18 @@ void auth_password_destroy(auth_password_t **self_p);
  * AUTH_PASSWORD_MIN_CHARS code points after NFC. */
 auth_pw_rc_t auth_password_check(const char *password);
 
-/* Checks the policy, then hashes the NFC form of password into out (at
+/* Gives the hasher the list of common passwords: text (len bytes, one
+ * password a line; empty lines and lines starting with '#' are skipped) is
+ * copied, lower-cased (ASCII) and sorted. auth_password_hash refuses a
+ * password on it with AUTH_PW_COMMON. Call before sharing the hasher
+ * between threads. Returns the number of entries. */
+size_t auth_password_set_common(auth_password_t *self, const char *text, size_t len);
+
+/* True when the NFC form of password, lower-cased (ASCII letters), is on
+ * the common list. */
+bool auth_password_is_common(const auth_password_t *self, const char *password);
+
+/* Checks the policy and the common list, then hashes the NFC form of password into out (at
  * least AUTH_PASSWORD_HASH_MAX bytes) as a PHC string with a random salt.
  * Blocks for a hashing slot (at most a few seconds). */
 auth_pw_rc_t auth_password_hash(auth_password_t *self, const char *password, char *out);

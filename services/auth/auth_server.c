@@ -12,14 +12,21 @@
 #include "auth_rules.h"
 #include "auth_session.h"
 #include "auth_store.h"
+#include "auth_throttle.h"
+#include "auth_totp.h"
+#include "at_keyfile.h"
+#include "at_time.h"
+#include <sodium.h>
 #include <ctype.h>
 #include <string.h>
 #include <unistr.h>
 
 extern const at_embedded_t auth_migrations[];
+extern const at_embedded_t auth_data[]; /* data/common-passwords.txt */
 
 #define S_NAME_MAX_CHARS 200
 #define S_ME_CLIENTS_MAX 200
+#define S_MFA_TICKET_TTL_S 300 /* api.md: the second login step within 5 minutes */
 #define S_INVITATION_TTL_S (7 * 24 * 3600) /* api.md: invitations expire in 7 days */
 
 /* Process state shared read-only by the workers (the hasher locks itself). */
@@ -30,6 +37,8 @@ typedef struct {
     int64_t max_s;
     const char *public_url; /* ATRIUM_PUBLIC_URL */
     size_t public_url_len;  /* its length without trailing slashes */
+    auth_throttle_limits_t throttle;
+    unsigned char secret_key[AUTH_TOTP_KEY_BYTES]; /* seals TOTP secrets at rest */
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -41,6 +50,14 @@ static const at_config_key_t s_config[] = {
      "a session ends this many hours after login whatever its use"},
     {"ATRIUM_PUBLIC_URL", "http://localhost:8080", AT_CFG_STRING, 0, 0, true, false,
      "the address users reach Atrium at: invitation links (accept_url) start with it"},
+    {"ATRIUM_AUTH_SECRET_KEY_FILE", "${ATRIUM_DATA_DIR}/auth/secret.key", AT_CFG_STRING, 0, 0,
+     true, false, "the key that encrypts TOTP secrets at rest (created on first start, mode 0600)"},
+    {"ATRIUM_LOGIN_FAILURES_PER_ACCOUNT", "5", AT_CFG_INT, 1, 1000, true, false,
+     "failed logins of one email within the throttle window before login answers 429"},
+    {"ATRIUM_LOGIN_FAILURES_PER_IP", "20", AT_CFG_INT, 1, 100000, true, false,
+     "failed logins from one client IP within the throttle window before login answers 429"},
+    {"ATRIUM_LOGIN_THROTTLE_MINUTES", "15", AT_CFG_INT, 1, 1440, true, false,
+     "the window of the failed-login counters; a throttled login may retry when it ends"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -120,6 +137,10 @@ static at_status_t s_password_fail(at_ctx_t *ctx, auth_pw_rc_t rc, const char *f
                        AUTH_PASSWORD_MAX_BYTES);
     case AUTH_PW_NOT_UTF8:
         return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s is not valid UTF-8", field);
+    case AUTH_PW_COMMON:
+        return at_fail(ctx, AT_VALIDATION_FAILED, field,
+                       "%s is too common: it is on the list of passwords attackers try first",
+                       field);
     case AUTH_PW_BUSY:
         ctx->retry_after = 1;
         return at_fail(ctx, AT_UNAVAILABLE, NULL, "too many password checks at once");
@@ -288,17 +309,36 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         strlen(req->email) > 254)
         return s_bad_login(ctx); /* can never match: refused before any hashing */
 
+    /* counted and throttled before the password is looked at (or any hash
+     * runs); a success takes the count back */
+    const char *ip = ctx->request ? ctx->request->ip : NULL;
+    int wait = 0;
+    long long attempts = 0;
+    at_status_t st = auth_throttle_begin(ctx->cache, &state->throttle, req->email, ip, &wait,
+                                         &attempts);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st == AT_RATE_LIMITED) {
+        ctx->retry_after = wait;
+        return at_fail(ctx, AT_RATE_LIMITED, NULL, "too many failed logins, try again later");
+    }
+
     auth_login_row_t row;
-    at_status_t st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
-    if (st != AT_OK && st != AT_NOT_FOUND)
+    st = auth_store_login_row(ctx->db, ctx->arena, req->email, &row);
+    if (st != AT_OK && st != AT_NOT_FOUND) {
+        auth_throttle_undo(ctx->cache, req->email, ip);
         return s_db_fail(ctx, st);
+    }
     bool match = false;
     auth_pw_rc_t rc = auth_password_verify(state->password, row.password_hash, req->password, &match);
-    if (rc != AUTH_PW_OK)
+    if (rc != AUTH_PW_OK) {
+        auth_throttle_undo(ctx->cache, req->email, ip);
         return s_password_fail(ctx, rc, "password");
+    }
+    bool locked = attempts == state->throttle.per_account;
     if (!row.user) {
         /* the audit trail is chained per firm and this attempt has none */
-        at_info("login failed for an unknown email");
+        at_info(locked ? "login locked for an unknown email" : "login failed for an unknown email");
         return s_bad_login(ctx);
     }
     if ((st = s_begin(ctx)) != AT_OK)
@@ -311,6 +351,13 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         ev.details = json_pack("{s:s}", "reason", "wrong_password");
         st = at_audit(ctx, &ev);
         json_decref(ev.details);
+        if (st == AT_OK && locked) {
+            ev.action = "auth.locked";
+            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account,
+                                   "minutes", state->throttle.window_s / 60);
+            st = at_audit(ctx, &ev);
+            json_decref(ev.details);
+        }
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
             at_warn("cannot record a failed login: %s", at_status_code(st));
         return s_bad_login(ctx);
@@ -320,6 +367,24 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         if (auth_password_hash(state->password, req->password, hash) == AUTH_PW_OK)
             auth_store_set_password_hash(ctx->db, row.user->id, hash);
     }
+    Atrium__Auth__LoginReply *rep = at_msg_new(ctx, &atrium__auth__login_reply__descriptor);
+    if (row.user->mfa_enabled) {
+        /* the password was right, nothing more: a ticket for the second
+         * step and no session; the account's earlier failures stay counted
+         * until that step succeeds */
+        auth_throttle_undo(ctx->cache, req->email, ip);
+        auth_mfa_ticket_t t = {row.user->id, row.user->firm_id, row.user->email};
+        if (auth_mfa_ticket_create(ctx->cache, ctx->arena, &t, S_MFA_TICKET_TTL_S,
+                                   &rep->mfa_ticket) != AT_OK)
+            return s_redis_fail(ctx);
+        if ((st = s_commit(ctx)) != AT_OK)
+            return st;
+        rep->has_mfa_required = 1;
+        rep->mfa_required = 1;
+        *out = &rep->base;
+        return AT_OK;
+    }
+    auth_throttle_success(ctx->cache, req->email, ip);
     ev.action = "auth.login";
     if ((st = at_audit(ctx, &ev)) != AT_OK)
         return s_db_fail(ctx, st);
@@ -328,12 +393,294 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
-    Atrium__Auth__LoginReply *rep = at_msg_new(ctx, &atrium__auth__login_reply__descriptor);
     rep->user = row.user;
     rep->csrf_token = session.csrf;
     rep->session_token = session.token;
     *out = &rep->base;
     return AT_OK;
+}
+
+/* -- TOTP MFA ------------------------------------------------------------- */
+
+/* The TOTP secret sealed in the user's row, opened into key (20 bytes).
+ * -1 when there is none or it does not open (another key file). */
+static int s_totp_key(const s_state_t *state, const char *sealed,
+                      unsigned char key[AUTH_TOTP_SECRET_BYTES])
+{
+    size_t len = 0;
+    if (!sealed || auth_secret_open(state->secret_key, sealed, key, AUTH_TOTP_SECRET_BYTES,
+                                    &len) != 0 || len != AUTH_TOTP_SECRET_BYTES) {
+        if (sealed)
+            at_error("a TOTP secret does not open with ATRIUM_AUTH_SECRET_KEY_FILE's key");
+        return -1;
+    }
+    return 0;
+}
+
+static at_status_t s_mfa_bad_code(at_ctx_t *ctx)
+{
+    return at_fail(ctx, AT_INVALID_CREDENTIALS, "code", "the code is wrong or was used already");
+}
+
+/* Second login step: POST /auth/mfa {mfa_ticket, code}. The ticket is
+ * taken (GETDEL) whatever the outcome, so each password login buys one
+ * guess, and a wrong code counts as a failed login for throttling. */
+static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__MfaLoginRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    if (!req->code || !*req->code)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "code", "code is required");
+    if (!auth_token_shape_ok(req->mfa_ticket))
+        return at_fail(ctx, AT_UNAUTHENTICATED, "mfa_ticket",
+                       "the MFA ticket is unknown, used or expired: log in again");
+    auth_mfa_ticket_t t;
+    at_status_t st = auth_mfa_ticket_take(ctx->cache, ctx->arena, req->mfa_ticket, &t);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st != AT_OK)
+        return at_fail(ctx, AT_UNAUTHENTICATED, "mfa_ticket",
+                       "the MFA ticket is unknown, used or expired: log in again");
+    const char *ip = ctx->request ? ctx->request->ip : NULL;
+    int wait = 0;
+    long long attempts = 0;
+    st = auth_throttle_begin(ctx->cache, &state->throttle, t.email, ip, &wait, &attempts);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st == AT_RATE_LIMITED) {
+        ctx->retry_after = wait;
+        return at_fail(ctx, AT_RATE_LIMITED, NULL, "too many failed logins, try again later");
+    }
+    Atrium__Auth__User *user = NULL;
+    char *sealed = NULL;
+    st = auth_store_mfa_get(ctx->db, ctx->arena, t.firm_id, t.user_id, &user, &sealed);
+    if (st == AT_NOT_FOUND)
+        return s_bad_login(ctx);
+    if (st != AT_OK) {
+        auth_throttle_undo(ctx->cache, t.email, ip);
+        return s_db_fail(ctx, st);
+    }
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    const char *method = NULL;
+    int left = -1;
+    unsigned char key[AUTH_TOTP_SECRET_BYTES];
+    if (auth_totp_code_shape(req->code)) {
+        if (user->mfa_enabled && s_totp_key(state, sealed, key) == 0) {
+            int64_t step = auth_totp_match(key, sizeof key, req->code, at_time_now_ms() / 1000);
+            sodium_memzero(key, sizeof key);
+            if (step >= 0) {
+                st = auth_store_totp_use_step(ctx->db, t.firm_id, t.user_id, step, false);
+                if (st == AT_OK)
+                    method = "totp";
+                else if (st != AT_CONFLICT)
+                    return s_db_fail(ctx, st);
+            }
+        }
+    } else {
+        char hash[65];
+        if (user->mfa_enabled && auth_recovery_code_hash(req->code, hash) == 0) {
+            st = auth_store_recovery_use(ctx->db, t.firm_id, t.user_id, hash, &left);
+            if (st == AT_OK)
+                method = "recovery_code";
+            else if (st != AT_NOT_FOUND)
+                return s_db_fail(ctx, st);
+        }
+    }
+    at_audit_event_t ev = {.resource_type = "user", .resource_id = user->id,
+                           .firm_id = user->firm_id, .actor_id = user->id,
+                           .actor_name = user->name, .actor_kind = user->kind};
+    if (!method) {
+        bool locked = attempts == state->throttle.per_account;
+        ev.action = "auth.login_failed";
+        ev.details = json_pack("{s:s}", "reason", "wrong_mfa_code");
+        st = at_audit(ctx, &ev);
+        json_decref(ev.details);
+        if (st == AT_OK && locked) {
+            ev.action = "auth.locked";
+            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account,
+                                   "minutes", state->throttle.window_s / 60);
+            st = at_audit(ctx, &ev);
+            json_decref(ev.details);
+        }
+        if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+            at_warn("cannot record a failed login: %s", at_status_code(st));
+        return s_mfa_bad_code(ctx);
+    }
+    auth_throttle_success(ctx->cache, t.email, ip);
+    ev.action = "auth.login";
+    ev.details = left >= 0 ? json_pack("{s:s, s:i}", "mfa", method, "recovery_codes_left", left)
+                           : json_pack("{s:s}", "mfa", method);
+    st = at_audit(ctx, &ev);
+    json_decref(ev.details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_session_t session;
+    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+        return st;
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__LoginReply *rep = at_msg_new(ctx, &atrium__auth__login_reply__descriptor);
+    rep->user = user;
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* MFA settings change only from a logged-in session: an API token that
+ * leaks must not be able to enrol its own second factor on the account. */
+static at_status_t s_session_only(at_ctx_t *ctx, const char *what)
+{
+    return at_fail(ctx, AT_FORBIDDEN, NULL, "%s needs a logged-in session, not an API token",
+                   what);
+}
+
+/* POST /me/mfa/totp: a new secret, pending until a code confirms it. */
+static at_status_t s_totp_begin(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    s_state_t *state = ctx->state;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "MFA enrolment");
+    Atrium__Auth__User *user = NULL;
+    char *sealed = NULL;
+    at_status_t st = auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (user->mfa_enabled)
+        return at_fail(ctx, AT_CONFLICT, NULL, "MFA is on already: turn it off first");
+    unsigned char key[AUTH_TOTP_SECRET_BYTES];
+    randombytes_buf(key, sizeof key);
+    char *box = auth_secret_seal(state->secret_key, key, sizeof key);
+    char b32[(AUTH_TOTP_SECRET_BYTES * 8 + 4) / 5 + 1];
+    auth_base32_encode(key, sizeof key, b32);
+    sodium_memzero(key, sizeof key);
+    st = auth_store_totp_set_pending(ctx->db, p->firm_id, p->user_id, box);
+    free(box);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, NULL, "MFA is on already: turn it off first");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    Atrium__Auth__TotpBeginReply *rep =
+        at_msg_new(ctx, &atrium__auth__totp_begin_reply__descriptor);
+    rep->secret = at_str(ctx, b32);
+    char *uri = auth_totp_uri("Atrium", user->email, b32);
+    rep->otpauth_uri = at_str(ctx, uri);
+    free(uri);
+    sodium_memzero(b32, sizeof b32);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* POST /me/mfa/totp/confirm {code}: a code of the pending secret turns MFA
+ * on and brings ten recovery codes, shown this once. */
+static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    const Atrium__Auth__TotpConfirmRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "MFA enrolment");
+    if (!auth_totp_code_shape(req->code))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "code", "code must be %d digits",
+                       AUTH_TOTP_DIGITS);
+    Atrium__Auth__User *user = NULL;
+    char *sealed = NULL;
+    at_status_t st = auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (user->mfa_enabled)
+        return at_fail(ctx, AT_CONFLICT, NULL, "MFA is on already");
+    if (!sealed)
+        return at_fail(ctx, AT_CONFLICT, NULL, "no TOTP enrolment to confirm: start one first");
+    unsigned char key[AUTH_TOTP_SECRET_BYTES];
+    if (s_totp_key(state, sealed, key) != 0)
+        return at_fail(ctx, AT_INTERNAL, NULL, "the TOTP secret cannot be read");
+    int64_t step = auth_totp_match(key, sizeof key, req->code, at_time_now_ms() / 1000);
+    sodium_memzero(key, sizeof key);
+    if (step < 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "code", "the code is wrong: check the clock of "
+                       "the authenticator");
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    st = auth_store_totp_use_step(ctx->db, p->firm_id, p->user_id, step, true);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "code", "the code was used already");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    Atrium__Auth__TotpConfirmReply *rep =
+        at_msg_new(ctx, &atrium__auth__totp_confirm_reply__descriptor);
+    rep->n_recovery_codes = AUTH_RECOVERY_CODES;
+    rep->recovery_codes = at_arena_alloc(ctx->arena, AUTH_RECOVERY_CODES * sizeof(char *));
+    char hashes[AUTH_RECOVERY_CODES][65];
+    for (int i = 0; i < AUTH_RECOVERY_CODES; i++) {
+        char code[AUTH_RECOVERY_CODE_LEN + 1];
+        auth_recovery_code_new(code);
+        auth_recovery_code_hash(code, hashes[i]);
+        rep->recovery_codes[i] = at_str(ctx, code);
+    }
+    st = auth_store_recovery_replace(ctx->db, p->firm_id, p->user_id, hashes, AUTH_RECOVERY_CODES);
+    if (st == AT_OK) {
+        json_t *details = json_pack("{s:s}", "method", "totp");
+        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_enabled", .resource_type = "user",
+                                               .resource_id = p->user_id, .details = details});
+        json_decref(details);
+    }
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* DELETE /me/mfa/totp {password}: MFA off, with the password as proof. */
+static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__TotpDisableRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return s_session_only(ctx, "turning MFA off");
+    if (!req->password || !*req->password)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "password", "password is required");
+    char *hash = NULL;
+    at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
+                                                  &hash);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    bool match = false;
+    auth_pw_rc_t rc = auth_password_verify(state->password, hash, req->password, &match);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "password");
+    if (!match)
+        return at_fail(ctx, AT_FORBIDDEN, "password", "password is wrong");
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    bool was_on = false;
+    st = auth_store_mfa_disable(ctx->db, p->firm_id, p->user_id, &was_on);
+    if (st == AT_OK && was_on) {
+        json_t *details = json_pack("{s:s}", "method", "totp");
+        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_disabled", .resource_type = "user",
+                                               .resource_id = p->user_id, .details = details});
+        json_decref(details);
+    }
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
 }
 
 static at_status_t s_logout(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
@@ -1031,6 +1378,114 @@ static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
     return AT_NO_CONTENT;
 }
 
+/* -- personal API tokens ------------------------------------------------------- */
+
+#define S_API_TOKEN_PREFIX "atr_"
+#define S_API_TOKEN_CACHE_S 60 /* the gateway's cache of a token's owner */
+
+/* POST /me/tokens {name}: a token with the caller's rights, shown once.
+ * Only a session may make one: a token cannot mint tokens. */
+static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    const Atrium__Auth__TokenCreateRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->session_id)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "API tokens are made from a logged-in session");
+    char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
+    if (!name)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
+                       S_NAME_MAX_CHARS);
+    char *token = at_arena_printf(ctx->arena, S_API_TOKEN_PREFIX "%s", auth_random_token(ctx->arena));
+    char hash[65];
+    auth_session_token_hash(token, hash);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    Atrium__Auth__ApiToken *t = NULL;
+    st = auth_store_token_create(ctx->db, ctx->arena, p->firm_id, p->user_id, name, hash, &t);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, NULL, "a user has at most %d API tokens", AUTH_TOKENS_MAX);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s, s:s}", "token_id", t->id, "name", t->name);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_created", .resource_type = "user",
+                                           .resource_id = p->user_id, .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    t->token = token;
+    *out = &t->base;
+    return AT_CREATED;
+}
+
+static at_status_t s_tokens_list(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                 ProtobufCMessage **out)
+{
+    (void) in;
+    const Atrium__Principal *p = ctx->principal;
+    Atrium__Auth__TokensListReply *rep =
+        at_msg_new(ctx, &atrium__auth__tokens_list_reply__descriptor);
+    at_status_t st = auth_store_tokens_list(ctx->db, ctx->arena, p->firm_id, p->user_id,
+                                            &rep->items, &rep->n_items);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                  ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__TokenDeleteRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!s_uuid_ok(req->id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    char *hash = NULL;
+    st = auth_store_token_delete(ctx->db, ctx->arena, p->firm_id, p->user_id, req->id, &hash);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:s}", "token_id", req->id);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_revoked", .resource_type = "user",
+                                           .resource_id = p->user_id, .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* out of Redis before the commit: should that fail, nothing changes */
+    if (auth_api_token_uncache(ctx->cache, ctx->arena, hash) != AT_OK)
+        return s_redis_fail(ctx);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+/* internal: who a bearer token is (the gateway asks on a cache miss); the
+ * answer is cached in Redis for a minute. */
+static at_status_t s_token_auth(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                ProtobufCMessage **out)
+{
+    const Atrium__Auth__TokenAuthRequest *req = (const void *) in;
+    if (!s_hex64(req->token_hash))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    Atrium__Auth__TokenAuthReply *who = NULL;
+    at_status_t st = auth_store_token_auth(ctx->db, ctx->arena, req->token_hash, &who);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "API token does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    auth_api_token_cache(ctx->cache, ctx->arena, req->token_hash, who, S_API_TOKEN_CACHE_S);
+    *out = &who->base;
+    return AT_OK;
+}
+
 /* -- the service ---------------------------------------------------------- */
 
 static const at_method_t s_methods[] = {
@@ -1038,6 +1493,14 @@ static const at_method_t s_methods[] = {
      &atrium__auth__signup_reply__descriptor, AT_METHOD_PUBLIC},
     {"auth.login", s_login, &atrium__auth__login_request__descriptor,
      &atrium__auth__login_reply__descriptor, AT_METHOD_PUBLIC},
+    {"auth.mfa_login", s_mfa_login, &atrium__auth__mfa_login_request__descriptor,
+     &atrium__auth__login_reply__descriptor, AT_METHOD_PUBLIC},
+    {"auth.totp_begin", s_totp_begin, &atrium__auth__empty__descriptor,
+     &atrium__auth__totp_begin_reply__descriptor, 0},
+    {"auth.totp_confirm", s_totp_confirm, &atrium__auth__totp_confirm_request__descriptor,
+     &atrium__auth__totp_confirm_reply__descriptor, 0},
+    {"auth.totp_disable", s_totp_disable, &atrium__auth__totp_disable_request__descriptor, NULL,
+     0},
     {"auth.logout", s_logout, &atrium__auth__empty__descriptor, NULL, 0},
     {"auth.me", s_me, &atrium__auth__empty__descriptor, &atrium__auth__me_reply__descriptor, 0},
     {"auth.update_me", s_update_me, &atrium__auth__update_me_request__descriptor,
@@ -1074,6 +1537,15 @@ static const at_method_t s_methods[] = {
      NULL, 0},
     {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
      NULL, 0},
+    {"auth.token_create", s_token_create, &atrium__auth__token_create_request__descriptor,
+     &atrium__auth__api_token__descriptor, 0},
+    {"auth.tokens_list", s_tokens_list, &atrium__auth__tokens_list_request__descriptor,
+     &atrium__auth__tokens_list_reply__descriptor, 0},
+    {"auth.token_delete", s_token_delete, &atrium__auth__token_delete_request__descriptor, NULL,
+     0},
+    /* internal: the gateway resolves a bearer token it has not cached */
+    {"auth.token_auth", s_token_auth, &atrium__auth__token_auth_request__descriptor,
+     &atrium__auth__token_auth_reply__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -1096,12 +1568,28 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     s->idle_s = (int) at_config_int(config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
     s->max_s = at_config_int(config, "ATRIUM_SESSION_MAX_HOURS") * 3600;
     s->public_url = at_config_get(config, "ATRIUM_PUBLIC_URL");
+    s->throttle.per_account = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_ACCOUNT");
+    s->throttle.per_ip = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_IP");
+    s->throttle.window_s = (int) at_config_int(config, "ATRIUM_LOGIN_THROTTLE_MINUTES") * 60;
     s->password = auth_password_new(0, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT);
     if (!s->password) {
         at_error("libsodium does not start");
         free(s);
         return -1;
     }
+    char *err = NULL;
+    if (at_keyfile_load(at_config_get(config, "ATRIUM_AUTH_SECRET_KEY_FILE"), s->secret_key,
+                        sizeof s->secret_key, &err) != 0) {
+        at_error("auth: secret key: %s", err ? err : "?");
+        free(err);
+        auth_password_destroy(&s->password);
+        free(s);
+        return -1;
+    }
+    for (const at_embedded_t *e = auth_data; e->name; e++)
+        if (strcmp(e->name, "common-passwords.txt") == 0)
+            at_debug("%zu common passwords refused",
+                     auth_password_set_common(s->password, (const char *) e->data, e->len));
     *state = s;
     return 0;
 }
@@ -1112,6 +1600,7 @@ static void s_fini(void *state)
     if (!s)
         return;
     auth_password_destroy(&s->password);
+    sodium_memzero(s->secret_key, sizeof s->secret_key);
     free(s);
 }
 

@@ -283,3 +283,68 @@ at_status_t auth_session_set_generation(at_cache_t *cache, const char *id, int g
     free(out);
     return rc < 0 ? AT_UNAVAILABLE : rc > 0 ? AT_NOT_FOUND : AT_OK;
 }
+
+at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena,
+                                   const auth_mfa_ticket_t *t, int ttl_s, char **ticket)
+{
+    *ticket = s_random_b64(arena);
+    char hex[65];
+    auth_session_token_hash(*ticket, hex);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "user_id", t->user_id, "firm_id", t->firm_id,
+                          "email", t->email);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        abort();
+    int rc = at_cache_set(cache, s_key(arena, "mfa_ticket", hex), text, strlen(text), ttl_s);
+    free(text);
+    return rc == 0 ? AT_OK : AT_UNAVAILABLE;
+}
+
+at_status_t auth_mfa_ticket_take(at_cache_t *cache, at_arena_t *arena, const char *ticket,
+                                 auth_mfa_ticket_t *t)
+{
+    memset(t, 0, sizeof *t);
+    char hex[65];
+    auth_session_token_hash(ticket, hex);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = at_cache_getdel(cache, s_key(arena, "mfa_ticket", hex), &text, &len);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc == 1)
+        return AT_NOT_FOUND;
+    json_t *j = json_loadb(text, len, 0, NULL);
+    free(text);
+    const char *u = json_string_value(json_object_get(j, "user_id"));
+    const char *f = json_string_value(json_object_get(j, "firm_id"));
+    const char *e = json_string_value(json_object_get(j, "email"));
+    at_status_t st = AT_NOT_FOUND;
+    if (u && f && e) {
+        t->user_id = at_arena_strdup(arena, u);
+        t->firm_id = at_arena_strdup(arena, f);
+        t->email = at_arena_strdup(arena, e);
+        st = AT_OK;
+    }
+    json_decref(j);
+    return st;
+}
+
+at_status_t auth_api_token_cache(at_cache_t *cache, at_arena_t *arena, const char *hash,
+                                 const Atrium__Auth__TokenAuthReply *who, int ttl_s)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s}", "user_id", who->user_id, "firm_id", who->firm_id,
+                          "token_id", who->token_id);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text)
+        abort();
+    int rc = at_cache_set(cache, s_key(arena, "api_token", hash), text, strlen(text), ttl_s);
+    free(text);
+    return rc == 0 ? AT_OK : AT_UNAVAILABLE;
+}
+
+at_status_t auth_api_token_uncache(at_cache_t *cache, at_arena_t *arena, const char *hash)
+{
+    return at_cache_del(cache, s_key(arena, "api_token", hash)) < 0 ? AT_UNAVAILABLE : AT_OK;
+}

@@ -79,6 +79,32 @@ at_status_t auth_session_end_others(at_cache_t *cache, const char *user_id, cons
  * (gone meanwhile) or AT_UNAVAILABLE. */
 at_status_t auth_session_set_generation(at_cache_t *cache, const char *id, int generation);
 
+/* What an MFA ticket stands for: a user whose password was right. */
+typedef struct {
+    char *user_id;
+    char *firm_id;
+    char *email;
+} auth_mfa_ticket_t;
+
+/* Makes an MFA ticket (a random token, into *ticket in arena) for t, kept
+ * as atrium:mfa_ticket:<sha256 hex of it> for ttl_s. It is no session: the
+ * gateway never reads these keys. AT_OK or AT_UNAVAILABLE. */
+at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena,
+                                   const auth_mfa_ticket_t *t, int ttl_s, char **ticket);
+
+/* Takes ticket (GETDEL: of concurrent callers one gets it) into *t (arena).
+ * AT_OK, AT_NOT_FOUND when unknown, used or expired, AT_UNAVAILABLE. */
+at_status_t auth_mfa_ticket_take(at_cache_t *cache, at_arena_t *arena, const char *ticket,
+                                 auth_mfa_ticket_t *t);
+
+/* The gateway's view of a personal API token: atrium:api_token:<hash> =
+ * {"user_id", "firm_id", "token_id"}, written for ttl_s by auth.token_auth
+ * from PostgreSQL and deleted when the token is revoked. AT_OK or
+ * AT_UNAVAILABLE. */
+at_status_t auth_api_token_cache(at_cache_t *cache, at_arena_t *arena, const char *hash,
+                                 const Atrium__Auth__TokenAuthReply *who, int ttl_s);
+at_status_t auth_api_token_uncache(at_cache_t *cache, at_arena_t *arena, const char *hash);
+
 /* A new single-use token: 32 random bytes (libsodium) as unpadded
  * base64url, in arena (invitations, and sessions above). */
 char *auth_random_token(at_arena_t *arena);

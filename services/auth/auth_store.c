@@ -3,6 +3,7 @@
 #include "auth_store.h"
 #include "at_cursor.h"
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -760,6 +761,276 @@ at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const c
         goto cleanup;
     }
     *generation = atoi(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- TOTP MFA --------------------------------------------------------------- */
+
+at_status_t auth_store_mfa_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *user_id, Atrium__Auth__User **user, char **sealed)
+{
+    *user = NULL;
+    *sealed = NULL;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_USER_COLS ", u.totp_secret FROM users u"
+                                " WHERE u.id = $1 AND u.firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+    *sealed = s_val(arena, res, 0, S_USER_NCOLS);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* Runs an UPDATE ... RETURNING of one row: AT_OK when it touched one,
+ * otherwise none_st. */
+static at_status_t s_update_one(at_db_t *db, const char *sql, int n, const char *const *p,
+                                at_status_t none_st)
+{
+    PGresult *res = at_db_query(db, sql, n, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = none_st;
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_totp_set_pending(at_db_t *db, const char *firm_id, const char *user_id,
+                                        const char *sealed)
+{
+    const char *p[] = {user_id, firm_id, sealed};
+    return s_update_one(db,
+                        "UPDATE users SET totp_secret = $3, updated_at = clock_timestamp()"
+                        " WHERE id = $1 AND firm_id = $2 AND NOT mfa_enabled RETURNING id",
+                        3, p, AT_CONFLICT);
+}
+
+at_status_t auth_store_totp_use_step(at_db_t *db, const char *firm_id, const char *user_id,
+                                     int64_t step, bool enable)
+{
+    char step_text[24];
+    snprintf(step_text, sizeof step_text, "%lld", (long long) step);
+    const char *p[] = {user_id, firm_id, step_text, enable ? "t" : "f"};
+    return s_update_one(db,
+                        "UPDATE users SET totp_last_step = $3::bigint,"
+                        " mfa_enabled = mfa_enabled OR $4::boolean, updated_at = clock_timestamp()"
+                        " WHERE id = $1 AND firm_id = $2 AND totp_secret IS NOT NULL"
+                        " AND totp_last_step < $3::bigint RETURNING id",
+                        4, p, AT_CONFLICT);
+}
+
+at_status_t auth_store_recovery_replace(at_db_t *db, const char *firm_id, const char *user_id,
+                                        char hashes[][65], size_t n)
+{
+    /* a text[] literal: the hashes are hex, nothing to quote */
+    char *arr = malloc(n * 65 + 3);
+    if (!arr)
+        abort();
+    size_t len = 0;
+    arr[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            arr[len++] = ',';
+        memcpy(arr + len, hashes[i], 64);
+        len += 64;
+    }
+    arr[len++] = '}';
+    arr[len] = 0;
+    const char *p[] = {user_id, firm_id, arr};
+    /* two statements: a data-modifying CTE would not see its own delete */
+    PGresult *res = at_db_query(db, "DELETE FROM recovery_codes WHERE user_id = $1 AND firm_id = $2",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    res = NULL;
+    if (st != AT_OK)
+        goto cleanup;
+    res = at_db_query(db,
+                      "INSERT INTO recovery_codes (user_id, firm_id, code_hash)"
+                      " SELECT $1, $2, unnest($3::text[])",
+                      3, p);
+    st = at_db_status(db, res);
+cleanup:
+    PQclear(res);
+    free(arr);
+    return st;
+}
+
+at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char *user_id,
+                                    const char *hash, int *left)
+{
+    *left = 0;
+    const char *p[] = {user_id, firm_id, hash};
+    PGresult *res = at_db_query(db,
+                                "WITH u AS (UPDATE recovery_codes SET used_at = clock_timestamp()"
+                                "  WHERE user_id = $1 AND firm_id = $2 AND code_hash = $3"
+                                "  AND used_at IS NULL RETURNING code_hash)"
+                                " SELECT (SELECT count(*) FROM recovery_codes r WHERE r.user_id = $1"
+                                "  AND r.used_at IS NULL AND r.code_hash NOT IN (SELECT * FROM u))"
+                                " FROM u",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *left = atoi(PQgetvalue(res, 0, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char *user_id,
+                                   bool *was_on)
+{
+    *was_on = false;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "WITH d AS (DELETE FROM recovery_codes WHERE user_id = $1"
+                                "  AND firm_id = $2),"
+                                " old AS (SELECT mfa_enabled FROM users WHERE id = $1"
+                                "  AND firm_id = $2 FOR UPDATE)"
+                                " UPDATE users u SET mfa_enabled = false, totp_secret = NULL,"
+                                "  updated_at = clock_timestamp() FROM old"
+                                " WHERE u.id = $1 AND u.firm_id = $2 RETURNING old.mfa_enabled",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *was_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- personal API tokens ------------------------------------------------------ */
+
+#define S_TOKEN_COLS "t.id, t.name, " S_TS("t.created_at") ", " S_TS("t.last_used_at")
+
+static Atrium__Auth__ApiToken *s_token(at_arena_t *arena, PGresult *res, int r)
+{
+    Atrium__Auth__ApiToken *t = s_new(arena, &atrium__auth__api_token__descriptor);
+    t->id = s_val(arena, res, r, 0);
+    t->name = s_val(arena, res, r, 1);
+    t->created_at = s_val(arena, res, r, 2);
+    t->last_used_at = s_val(arena, res, r, 3);
+    return t;
+}
+
+at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *name,
+                                    const char *token_hash, Atrium__Auth__ApiToken **out)
+{
+    *out = NULL;
+    char max[16];
+    snprintf(max, sizeof max, "%d", AUTH_TOKENS_MAX);
+    const char *p[] = {user_id, firm_id, name, token_hash, max};
+    /* the user's row is locked so two creates cannot both pass the cap */
+    PGresult *res = at_db_query(db,
+                                "WITH u AS (SELECT id FROM users WHERE id = $1 AND firm_id = $2"
+                                "  FOR UPDATE)"
+                                " INSERT INTO api_tokens AS t (firm_id, user_id, name, token_hash)"
+                                " SELECT $2, u.id, $3, $4 FROM u"
+                                " WHERE (SELECT count(*) FROM api_tokens x WHERE x.user_id = $1)"
+                                "  < $5::int"
+                                " RETURNING " S_TOKEN_COLS,
+                                5, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_CONFLICT;
+        goto cleanup;
+    }
+    *out = s_token(arena, res, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, Atrium__Auth__ApiToken ***items,
+                                   size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *p[] = {user_id, firm_id};
+    PGresult *res = at_db_query(db,
+                                "SELECT " S_TOKEN_COLS " FROM api_tokens t"
+                                " WHERE t.user_id = $1 AND t.firm_id = $2"
+                                " ORDER BY t.created_at DESC, t.id DESC",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    *items = at_arena_alloc(arena, (size_t) (rows ? rows : 1) * sizeof **items);
+    for (int r = 0; r < rows; r++)
+        (*items)[r] = s_token(arena, res, r);
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *id, char **token_hash)
+{
+    *token_hash = NULL;
+    const char *p[] = {user_id, firm_id, id};
+    PGresult *res = at_db_query(db,
+                                "DELETE FROM api_tokens WHERE user_id = $1 AND firm_id = $2"
+                                " AND id = $3::uuid RETURNING token_hash",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *token_hash = s_val(arena, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                  Atrium__Auth__TokenAuthReply **out)
+{
+    *out = NULL;
+    const char *p[] = {token_hash};
+    PGresult *res = at_db_query(db,
+                                "UPDATE api_tokens SET last_used_at = clock_timestamp()"
+                                " WHERE token_hash = $1 RETURNING user_id, firm_id, id",
+                                1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *out = s_new(arena, &atrium__auth__token_auth_reply__descriptor);
+    (*out)->user_id = s_val(arena, res, 0, 0);
+    (*out)->firm_id = s_val(arena, res, 0, 1);
+    (*out)->token_id = s_val(arena, res, 0, 2);
 cleanup:
     PQclear(res);
     return st;

@@ -167,4 +167,65 @@ at_status_t auth_store_password_hash_get(at_db_t *db, at_arena_t *arena, const c
 at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const char *user_id,
                                        const char *hash, int *generation);
 
+/* -- TOTP MFA (003_mfa.sql) ------------------------------------------------ */
+
+/* user_id of firm_id with its sealed TOTP secret (*sealed NULL when none).
+ * AT_NOT_FOUND when absent. */
+at_status_t auth_store_mfa_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *user_id, Atrium__Auth__User **user, char **sealed);
+
+/* Stores sealed as the pending secret of user_id while MFA is off.
+ * AT_CONFLICT when MFA is on (or the user is gone). */
+at_status_t auth_store_totp_set_pending(at_db_t *db, const char *firm_id, const char *user_id,
+                                        const char *sealed);
+
+/* Accepts a code of step for user_id: totp_last_step becomes step only if
+ * it was below (the single-use guard), and with enable MFA is switched on.
+ * AT_OK, or AT_CONFLICT when step was used already (a replay) or there is
+ * no secret. */
+at_status_t auth_store_totp_use_step(at_db_t *db, const char *firm_id, const char *user_id,
+                                     int64_t step, bool enable);
+
+/* Replaces the recovery codes of user_id by the n SHA-256 hex hashes. */
+at_status_t auth_store_recovery_replace(at_db_t *db, const char *firm_id, const char *user_id,
+                                        char hashes[][65], size_t n);
+
+/* Consumes the unused recovery code with hash of user_id (UPDATE ...
+ * RETURNING). AT_OK, or AT_NOT_FOUND when there is none (unknown or used);
+ * *left gets the unused codes that remain. */
+at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char *user_id,
+                                    const char *hash, int *left);
+
+/* Switches MFA off for user_id: secret and recovery codes are deleted.
+ * *was_on tells whether it was on. AT_NOT_FOUND when the user is absent. */
+at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char *user_id,
+                                   bool *was_on);
+
+/* -- personal API tokens (004_api_tokens.sql) --------------------------------- */
+
+#define AUTH_TOKENS_MAX 100 /* per user */
+
+/* Inserts a token of user_id named name stored by token_hash; AT_CONFLICT
+ * when the user has AUTH_TOKENS_MAX already. *out gets id, name,
+ * created_at (arena). */
+at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *name,
+                                    const char *token_hash, Atrium__Auth__ApiToken **out);
+
+/* Every token of user_id, newest first. */
+at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *user_id, Atrium__Auth__ApiToken ***items,
+                                   size_t *n);
+
+/* Deletes token id of user_id; *token_hash gets its hash (arena) to drop it
+ * from Redis. AT_NOT_FOUND when the user has no such token. */
+at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    const char *user_id, const char *id, char **token_hash);
+
+/* The owner of the token with token_hash, noting its use (at most once a
+ * minute: the gateway caches the answer that long). AT_NOT_FOUND when
+ * there is none. */
+at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                  Atrium__Auth__TokenAuthReply **out);
+
 #endif

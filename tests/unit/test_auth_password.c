@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,12 +149,62 @@ static void t_cost_in_string(void **state)
     auth_password_destroy(&real);
 }
 
+static void t_common(void **state)
+{
+    auth_password_t *pw = *state;
+    static const char list[] = "# a comment\r\n"
+                               "Password1234\n"
+                               "\n"
+                               "qwertyuiop123\r\n"
+                               "caf\xc3\xa9" "caf\xc3\xa9" "caf\xc3\xa9\n"
+                               "iloveyou2024"; /* no final newline */
+    assert_int_equal(auth_password_set_common(pw, list, sizeof list - 1), 4);
+    assert_true(auth_password_is_common(pw, "password1234"));
+    assert_true(auth_password_is_common(pw, "PASSWORD1234")); /* case-insensitive */
+    assert_true(auth_password_is_common(pw, "qwertyuiop123"));
+    assert_true(auth_password_is_common(pw, "iloveyou2024"));
+    /* compared after NFC: e + U+0301 is the listed U+00E9 */
+    assert_true(auth_password_is_common(pw, "cafe\xcc\x81" "caf\xc3\xa9" "caf\xc3\xa9"));
+    assert_false(auth_password_is_common(pw, "# a comment"));
+    assert_false(auth_password_is_common(pw, ""));
+    assert_false(auth_password_is_common(pw, "password12345"));
+    char hash[AUTH_PASSWORD_HASH_MAX];
+    assert_int_equal(auth_password_hash(pw, "Password1234", hash), AUTH_PW_COMMON);
+    assert_int_equal(auth_password_hash(pw, "a long uncommon one", hash), AUTH_PW_OK);
+    /* the policy comes first: too short stays too short */
+    assert_int_equal(auth_password_set_common(pw, "short\n", 6), 1);
+    assert_int_equal(auth_password_hash(pw, "short", hash), AUTH_PW_TOO_SHORT);
+    assert_int_equal(auth_password_set_common(pw, "", 0), 0);
+    assert_false(auth_password_is_common(pw, "password1234"));
+}
+
+/* The shipped list is well-formed and holds the obvious ones. */
+static void t_common_shipped(void **state)
+{
+    (void) state;
+    auth_password_t *pw = auth_password_new(1, T_OPS, T_MEM);
+    FILE *f = fopen(ATRIUM_SOURCE_DIR "/services/auth/data/common-passwords.txt", "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    size_t n = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    assert_true(auth_password_set_common(pw, buf, n) > 1000);
+    free(buf);
+    assert_true(auth_password_is_common(pw, "password1234"));
+    assert_true(auth_password_is_common(pw, "Qwerty123456"));
+    assert_true(auth_password_is_common(pw, "aaaaaaaaaaaa"));
+    assert_true(auth_password_is_common(pw, "123456789012"));
+    assert_false(auth_password_is_common(pw, "violet-harbour-tractor-91"));
+    auth_password_destroy(&pw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_round_trip), cmocka_unit_test(t_nfc),
         cmocka_unit_test(t_policy),     cmocka_unit_test(t_dummy),
-        cmocka_unit_test(t_cost_in_string),
+        cmocka_unit_test(t_cost_in_string), cmocka_unit_test(t_common),
+        cmocka_unit_test(t_common_shipped),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
