@@ -94,7 +94,7 @@ static at_status_t s_bearer(gw_req_t *r, const char *token, bool required)
     if (strncmp(token, "atr_", 4) != 0 || strlen(token) > 200)
         return required ? AT_UNAUTHENTICATED : AT_OK;
     char hash[65], key[96];
-    s_sha256_hex(token, hash);
+    at_sha256_hex(token, strlen(token), hash);
     snprintf(key, sizeof key, "atrium:api_token:%s", hash);
     char *text = NULL;
     int rc = at_cache_get(r->thread->cache, key, &text, NULL);
