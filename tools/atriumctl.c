@@ -125,7 +125,9 @@ static int s_load_checkpoints(s_trust_t *t, const char *path)
     return 0;
 }
 
-static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
+/* The checkpoint c as the verifier takes it, and the trusted key of its
+ * signer into *pk (NULL when none is trusted). */
+static audit_checkpoint_t s_cp(s_trust_t *t, json_t *c, const unsigned char **pk)
 {
     audit_checkpoint_t cp = {
         .firm_id = json_string_value(json_object_get(c, "firm_id")),
@@ -135,11 +137,37 @@ static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
         .key_id = json_string_value(json_object_get(c, "key_id")),
         .signature = json_string_value(json_object_get(c, "signature")),
     };
-    const unsigned char *pk = NULL;
-    for (int i = 0; i < t->n && !pk; i++)
+    *pk = NULL;
+    for (int i = 0; i < t->n && !*pk; i++)
         if (cp.key_id && strcmp(cp.key_id, t->id[i]) == 0)
-            pk = t->pk[i];
+            *pk = t->pk[i];
+    return cp;
+}
+
+static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
+{
+    const unsigned char *pk = NULL;
+    audit_checkpoint_t cp = s_cp(t, c, &pk);
     audit_verify_checkpoint(v, &cp, pk);
+}
+
+/* An export that starts after seq 1 (retention archived the events
+ * before it) continues the chain from the checkpoint at first_seq - 1,
+ * which must be among the checkpoints given. */
+static void s_start(audit_verify_t *v, s_trust_t *t, int64_t first_seq)
+{
+    int64_t at = first_seq - 1;
+    json_t *c = NULL;
+    while (t->next < t->ncps && json_integer_value(json_object_get(t->cps[t->next], "seq")) <= at) {
+        if (json_integer_value(json_object_get(t->cps[t->next], "seq")) == at)
+            c = t->cps[t->next];
+        t->next++;
+    }
+    const unsigned char *pk = NULL;
+    audit_checkpoint_t cp = {0};
+    if (c)
+        cp = s_cp(t, c, &pk);
+    audit_verify_start(v, at, c ? &cp : NULL, pk);
 }
 
 static int s_cmd_audit_verify(int argc, char **argv)
@@ -171,7 +199,9 @@ static int s_cmd_audit_verify(int argc, char **argv)
         fprintf(stderr,
                 "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints FILE.json]\n"
                 "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
-                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST)\n"
+                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST);\n"
+                "               an export that starts after seq 1 (events archived by retention)\n"
+                "               needs the checkpoint at the seq before its first among them\n"
                 "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
         goto done;
     }
@@ -202,6 +232,8 @@ static int s_cmd_audit_verify(int argc, char **argv)
             rc = 1;
             break;
         }
+        if (v.events == 0 && ev.seq > 1)
+            s_start(&v, &t, ev.seq);
         audit_verify_event(&v, &ev, hash);
         while (t.next < t.ncps &&
                json_integer_value(json_object_get(t.cps[t.next], "seq")) <= v.last_seq)
@@ -220,8 +252,9 @@ static int s_cmd_audit_verify(int argc, char **argv)
             printf("FAILED: %s holds no events\n", file);
             rc = 1;
         } else if (audit_verify_ok(&v)) {
-            printf("ok: %lld events of firm %s, seq 1 to %lld, head %s; %d checkpoint%s verified\n",
-                   (long long) v.events, v.firm_id, (long long) v.last_seq, v.head, v.checkpoints,
+            printf("ok: %lld events of firm %s, seq %lld to %lld, head %s; %d checkpoint%s verified\n",
+                   (long long) v.events, v.firm_id, (long long) v.start_seq + 1,
+                   (long long) v.last_seq, v.head, v.checkpoints,
                    v.checkpoints == 1 ? "" : "s");
         } else {
             printf("FAILED at seq %lld: %s\n", (long long) v.first_bad_seq, v.problem);

@@ -505,3 +505,51 @@ cleanup:
     PQclear(res);
     return st;
 }
+
+at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *archived_seq)
+{
+    const char *p[] = {firm_id};
+    *archived_seq = 0;
+    PGresult *res =
+        at_db_query(db, "SELECT archived_seq FROM firm_heads WHERE firm_id = $1", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && PQntuples(res) == 1)
+        *archived_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved)
+{
+    *firms = 0;
+    *moved = 0;
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long) older_than_s);
+    const char *p[] = {secs};
+    /* the firms with a checkpoint old enough beyond what is archived */
+    PGresult *res = at_db_query(
+        db,
+        "SELECT firm_id, upto FROM (SELECT h.firm_id, h.archived_seq,"
+        " (SELECT max(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
+        "   AND c.at < now() - make_interval(secs => $1::bigint)) AS upto"
+        " FROM firm_heads h) t WHERE upto > archived_seq ORDER BY firm_id",
+        1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    for (int r = 0; r < PQntuples(res) && st == AT_OK; r++) {
+        const char *q[] = {PQgetvalue(res, r, 0), PQgetvalue(res, r, 1)};
+        PGresult *one =
+            at_db_query(db, "SELECT archive_events($1::uuid, $2::bigint)", 2, q);
+        st = at_db_status(db, one);
+        if (st == AT_OK && PQntuples(one) == 1) {
+            int64_t n = strtoll(PQgetvalue(one, 0, 0), NULL, 10);
+            *moved += n;
+            *firms += n > 0;
+        }
+        PQclear(one);
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
