@@ -2,7 +2,8 @@
 atrium-tasks (the running one's environment, so the same schema, bus and
 database) runs beside the first while 200 tasks are created through the API.
 Both serve requests and both run an outbox relay, but the session advisory
-lock lets only one relay the schema at a time: every task.created event is
+lock lets only one relay the schema at a time, also when the relaying
+session is killed half-way and the lock changes hands: every task.created event is
 in the trail exactly once, in the order the tasks were created, the firm's
 seq has no gap, and GET /api/v1/audit/verify is ok."""
 import os
@@ -54,6 +55,14 @@ class AuditRelay(unittest.TestCase):
         return int(self.db.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
                                " AND granted"))
 
+    def tasks_relay_backends(self):
+        """Backends holding the tasks relay's lock (hashtext('atrium.outbox.tasks')
+        as a bigint key: classid is its high half, objid its low half)."""
+        out = self.db.sql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND"
+                          " ((classid::bigint << 32) | objid::bigint)"
+                          " = hashtext('atrium.outbox.tasks')::bigint")
+        return [int(x) for x in out.split()]
+
     def items(self, c, query=""):
         out, cursor = [], None
         while True:
@@ -85,7 +94,13 @@ class AuditRelay(unittest.TestCase):
                 # the second is still running and still not relaying too
                 self.assertIsNone(second.poll(), "the second atrium-tasks exited")
                 self.assertEqual(self.relay_locks(), locks_before)
+                # the relaying session dies mid-run: its instance reconnects
+                # without the lock, and one of the two takes it over
+                holders = self.tasks_relay_backends()
+                self.assertEqual(len(holders), 1, holders)
+                self.db.sql("SELECT pg_terminate_backend(%d)" % holders[0])
         self.assertIsNone(second.poll(), "the second atrium-tasks exited")
+        self.assertTrue(wait_until(lambda: len(self.tasks_relay_backends()) == 1, timeout=20))
 
         def arrived():
             got = self.items(owner, "&action=task.created")
