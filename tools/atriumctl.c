@@ -87,7 +87,8 @@ typedef struct {
     int n;
     json_t **cps; /* checkpoint objects, ascending seq (borrowed from root) */
     size_t ncps, next;
-    json_t *root;
+    json_t *root[S_MAX_KEYS]; /* one per --checkpoints file */
+    int nroots;
 } s_trust_t;
 
 static int s_cmp_cp(const void *a, const void *b)
@@ -97,24 +98,26 @@ static int s_cmp_cp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Loads checkpoints from the saved answer of GET /api/v1/audit/checkpoints
- * ({"items": [...]}), a JSON array of checkpoints, or one checkpoint (the
- * answer of POST). */
+/* Adds the checkpoints of one file: the saved answer of GET
+ * /api/v1/audit/checkpoints ({"items": [...]}, one page), a JSON array of
+ * checkpoints, or one checkpoint (the answer of POST). Several files (pages)
+ * add up. */
 static int s_load_checkpoints(s_trust_t *t, const char *path)
 {
     json_error_t err;
-    t->root = json_load_file(path, 0, &err);
-    if (!t->root) {
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) {
         fprintf(stderr, "atriumctl: %s: %s (line %d)\n", path, err.text, err.line);
         return -1;
     }
-    json_t *arr = json_is_array(t->root) ? t->root : json_object_get(t->root, "items");
+    t->root[t->nroots++] = root;
+    json_t *arr = json_is_array(root) ? root : json_object_get(root, "items");
     size_t n = arr ? json_array_size(arr) : 1;
-    t->cps = calloc(n + 1, sizeof *t->cps);
+    t->cps = realloc(t->cps, (t->ncps + n + 1) * sizeof *t->cps);
     if (!t->cps)
         abort();
     for (size_t i = 0; i < n; i++) {
-        json_t *c = arr ? json_array_get(arr, i) : t->root;
+        json_t *c = arr ? json_array_get(arr, i) : root;
         if (!json_is_object(c) || !json_is_integer(json_object_get(c, "seq"))) {
             fprintf(stderr, "atriumctl: %s: entry %zu is not a checkpoint\n", path, i);
             return -1;
@@ -172,7 +175,8 @@ static void s_start(audit_verify_t *v, s_trust_t *t, int64_t first_seq)
 
 static int s_cmd_audit_verify(int argc, char **argv)
 {
-    const char *file = NULL, *cpfile = NULL;
+    const char *file = NULL, *cpfile[S_MAX_KEYS];
+    int ncpfiles = 0;
     s_trust_t t = {0};
     int rc = 2;
     for (int i = 0; i < argc; i++) {
@@ -185,7 +189,11 @@ static int s_cmd_audit_verify(int argc, char **argv)
             t.n++;
         } else if ((strcmp(argv[i], "--checkpoints") == 0 || strcmp(argv[i], "--checkpoint") == 0) &&
                    i + 1 < argc) {
-            cpfile = argv[++i];
+            if (ncpfiles == S_MAX_KEYS) {
+                fprintf(stderr, "atriumctl: at most %d --checkpoints files\n", S_MAX_KEYS);
+                goto done;
+            }
+            cpfile[ncpfiles++] = argv[++i];
         } else if (!file && argv[i][0] != '-') {
             file = argv[i];
         } else if (!file && strcmp(argv[i], "-") == 0) {
@@ -195,18 +203,20 @@ static int s_cmd_audit_verify(int argc, char **argv)
             break;
         }
     }
-    if (!file || (cpfile && t.n == 0)) {
+    if (!file || (ncpfiles && t.n == 0)) {
         fprintf(stderr,
                 "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints FILE.json]\n"
                 "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
                 "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST);\n"
                 "               an export that starts after seq 1 (events archived by retention)\n"
-                "               needs the checkpoint at the seq before its first among them\n"
+                "               needs the checkpoint at the seq before its first among them;\n"
+                "               repeat it for several pages (?cursor=)\n"
                 "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
         goto done;
     }
-    if (cpfile && s_load_checkpoints(&t, cpfile) != 0)
-        goto done;
+    for (int i = 0; i < ncpfiles; i++)
+        if (s_load_checkpoints(&t, cpfile[i]) != 0)
+            goto done;
     FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!in) {
         fprintf(stderr, "atriumctl: cannot open %s: %s\n", file, strerror(errno));
@@ -263,7 +273,8 @@ static int s_cmd_audit_verify(int argc, char **argv)
     }
 done:
     free(t.cps);
-    json_decref(t.root);
+    for (int i = 0; i < t.nroots; i++)
+        json_decref(t.root[i]);
     return rc;
 }
 

@@ -94,6 +94,9 @@ class AuditRetention(unittest.TestCase):
 
         # offline: the export starts after the archive and verifies from the
         # checkpoint it starts at, and not without it
+        later = c.post("/api/v1/audit/checkpoints")  # a later one, archived up to in 3 s
+        self.assertIn(later.status, (200, 201), later)
+        later = later.json()["seq"]
         r = c.get("/api/v1/audit/export?format=jsonl")
         self.assertEqual(r.status, 200, r)
         lines = r.body.decode("utf-8").splitlines()
@@ -112,8 +115,32 @@ class AuditRetention(unittest.TestCase):
             out = self.atriumctl(trail)
             self.assertEqual(out.returncode, 1, out.stdout)
             self.assertIn("no signed checkpoint", out.stdout)
+            # the checkpoints in two files (as two pages would be): the same;
+            # without the one at the start: refused
+            items = cps.json()["items"]
+            start = [x for x in items if x["seq"] == upto]
+            rest = [x for x in items if x["seq"] != upto]
+            self.assertEqual(len(start), 1, items)
+            f1, f2 = os.path.join(d, "cp1.json"), os.path.join(d, "cp2.json")
+            with open(f1, "w") as f:
+                json.dump({"items": start}, f)
+            with open(f2, "w") as f:
+                json.dump(rest, f)
+            out = self.atriumctl(trail, "--public-key", pk, "--checkpoints", f2, "--checkpoints", f1)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertTrue(rest, items)
+            out = self.atriumctl(trail, "--public-key", pk, "--checkpoints", f2)
+            self.assertEqual(out.returncode, 1, out.stdout)
+            self.assertIn("no signed checkpoint", out.stdout)
 
         # the oldest live event deleted behind the service's back: named
+        # (once retention has moved up to the later checkpoint, so the
+        # next round cannot move the gap away)
+        self.assertTrue(wait_until(lambda: self.verify(c).get("archived_up_to") == later,
+                                   timeout=20))
+        self.assertTrue(wait_until(lambda: self.items(c) and self.items(c)[-1]["seq"] == later + 1,
+                                   timeout=20))
+        upto = later
         self.db.sql("BEGIN; ALTER TABLE audit.events DISABLE TRIGGER events_no_update_delete;"
                     " DELETE FROM audit.events WHERE firm_id = '%s' AND seq = %d;"
                     " ALTER TABLE audit.events ENABLE TRIGGER events_no_update_delete; COMMIT;"
