@@ -3,6 +3,10 @@
  *   ingest ENDPOINT FIRM N   sends N events of FIRM to audit.ingest over the
  *                            bus in batches of 200 as a system principal
  *                            (as the outbox relays do) and prints events/s
+ *   redeliver ENDPOINT FIRM  sends the batches [A, B, B] then [A, C] (B twice
+ *                            in one batch, A again in the next) and prints
+ *                            the accepted counts: "2 1" when redeliveries
+ *                            are ignored (tests/integration/test_audit_relay.py)
  *   gen FIRM N SEQ HASH      writes N events of FIRM after (SEQ, HASH) as
  *                            PostgreSQL COPY text for audit.events, each with
  *                            its correct chain hash (audit_chain.h), and the
@@ -66,15 +70,88 @@ static void s_fields(s_fields_t *f, long long i, int64_t at_ms)
     at_time_format_ms(at_ms, f->at, sizeof f->at);
 }
 
+/* Sends one IngestRequest of k events; *accepted from the reply. */
+static int s_send(at_bus_client_t *bus, Atrium__Audit__Event **ptrs, int k, int *accepted)
+{
+    Atrium__Principal sys = ATRIUM__PRINCIPAL__INIT;
+    sys.user_id = sys.firm_id = "00000000-0000-0000-0000-000000000000";
+    sys.kind = "system";
+    sys.name = "bench";
+    Atrium__Audit__IngestRequest ing = ATRIUM__AUDIT__INGEST_REQUEST__INIT;
+    ing.n_events = (size_t) k;
+    ing.events = ptrs;
+    size_t blen = atrium__audit__ingest_request__get_packed_size(&ing);
+    uint8_t *body = malloc(blen + 1);
+    atrium__audit__ingest_request__pack(&ing, body);
+    Atrium__Request env = ATRIUM__REQUEST__INIT;
+    env.method = "audit.ingest";
+    env.request_id = "bench-audit";
+    env.principal = &sys;
+    env.has_deadline_ms = 1;
+    env.deadline_ms = at_time_now_ms() + 30000;
+    env.has_body = 1;
+    env.body.data = body;
+    env.body.len = blen;
+    size_t elen = atrium__request__get_packed_size(&env);
+    uint8_t *buf = malloc(elen + 1);
+    atrium__request__pack(&env, buf);
+    zframe_t *frame = NULL;
+    int rc = 0;
+    if (at_bus_client_call(bus, "audit", 0, env.deadline_ms, buf, elen, &frame) != AT_BUS_OK) {
+        fprintf(stderr, "bench-audit-driver: no reply from audit.ingest\n");
+        rc = 1;
+    } else {
+        Atrium__Reply *rep = atrium__reply__unpack(NULL, zframe_size(frame), zframe_data(frame));
+        if (!rep || !rep->has_status || rep->status != 0) {
+            fprintf(stderr, "bench-audit-driver: audit.ingest failed (%d)\n",
+                    rep && rep->has_status ? (int) rep->status : -1);
+            rc = 1;
+        } else if (accepted) {
+            Atrium__Audit__IngestReply *r = atrium__audit__ingest_reply__unpack(
+                NULL, rep->body.len, rep->body.data);
+            *accepted = r ? r->accepted : -1;
+            if (r)
+                atrium__audit__ingest_reply__free_unpacked(r, NULL);
+        }
+        if (rep)
+            atrium__reply__free_unpacked(rep, NULL);
+        zframe_destroy(&frame);
+    }
+    free(buf);
+    free(body);
+    return rc;
+}
+
+static int s_redeliver(const char *endpoint, const char *firm)
+{
+    at_bus_client_t *bus = at_bus_client_new(endpoint);
+    if (!bus)
+        return 1;
+    s_fields_t f[3];
+    Atrium__Audit__Event ev[3];
+    for (int i = 0; i < 3; i++) {
+        s_fields(&f[i], i, at_time_now_ms());
+        atrium__audit__event__init(&ev[i]);
+        ev[i].event_id = f[i].event_id;
+        ev[i].firm_id = (char *) firm;
+        ev[i].action = "bench.redelivered";
+        ev[i].at = f[i].at;
+        ev[i].resource_id = f[i].event_id;
+    }
+    Atrium__Audit__Event *b1[] = {&ev[0], &ev[1], &ev[1]}, *b2[] = {&ev[0], &ev[2]};
+    int a1 = -1, a2 = -1;
+    int rc = s_send(bus, b1, 3, &a1) || s_send(bus, b2, 2, &a2);
+    if (rc == 0)
+        printf("%d %d\n", a1, a2);
+    at_bus_client_destroy(&bus);
+    return rc;
+}
+
 static int s_ingest(const char *endpoint, const char *firm, long long n)
 {
     at_bus_client_t *bus = at_bus_client_new(endpoint);
     if (!bus)
         return 1;
-    Atrium__Principal sys = ATRIUM__PRINCIPAL__INIT;
-    sys.user_id = sys.firm_id = "00000000-0000-0000-0000-000000000000";
-    sys.kind = "system";
-    sys.name = "bench";
     s_fields_t *fs = calloc(BATCH, sizeof *fs);
     Atrium__Audit__Event *evs = calloc(BATCH, sizeof *evs);
     Atrium__Audit__Event **ptrs = calloc(BATCH, sizeof *ptrs);
@@ -101,41 +178,7 @@ static int s_ingest(const char *endpoint, const char *firm, long long n)
             evs[j].source = "bench";
             ptrs[j] = &evs[j];
         }
-        Atrium__Audit__IngestRequest ing = ATRIUM__AUDIT__INGEST_REQUEST__INIT;
-        ing.n_events = (size_t) k;
-        ing.events = ptrs;
-        size_t blen = atrium__audit__ingest_request__get_packed_size(&ing);
-        uint8_t *body = malloc(blen + 1);
-        atrium__audit__ingest_request__pack(&ing, body);
-        Atrium__Request env = ATRIUM__REQUEST__INIT;
-        env.method = "audit.ingest";
-        env.request_id = "bench-audit";
-        env.principal = &sys;
-        env.has_deadline_ms = 1;
-        env.deadline_ms = at_time_now_ms() + 30000;
-        env.has_body = 1;
-        env.body.data = body;
-        env.body.len = blen;
-        size_t elen = atrium__request__get_packed_size(&env);
-        uint8_t *buf = malloc(elen + 1);
-        atrium__request__pack(&env, buf);
-        zframe_t *frame = NULL;
-        if (at_bus_client_call(bus, "audit", 0, env.deadline_ms, buf, elen, &frame) != AT_BUS_OK) {
-            fprintf(stderr, "bench-audit-driver: no reply from audit.ingest\n");
-            rc = 1;
-        } else {
-            Atrium__Reply *rep = atrium__reply__unpack(NULL, zframe_size(frame), zframe_data(frame));
-            if (!rep || !rep->has_status || rep->status != 0) {
-                fprintf(stderr, "bench-audit-driver: audit.ingest failed (%d)\n",
-                        rep && rep->has_status ? (int) rep->status : -1);
-                rc = 1;
-            }
-            if (rep)
-                atrium__reply__free_unpacked(rep, NULL);
-            zframe_destroy(&frame);
-        }
-        free(buf);
-        free(body);
+        rc = s_send(bus, ptrs, k, NULL);
         sent += k;
     }
     double s = (double) (at_time_mono_us() - t0) / 1e6;
@@ -194,9 +237,12 @@ int main(int argc, char **argv)
         return 1;
     if (argc == 5 && strcmp(argv[1], "ingest") == 0)
         return s_ingest(argv[2], argv[3], atoll(argv[4]));
+    if (argc == 4 && strcmp(argv[1], "redeliver") == 0)
+        return s_redeliver(argv[2], argv[3]);
     if (argc == 6 && strcmp(argv[1], "gen") == 0)
         return s_gen(argv[2], atoll(argv[3]), atoll(argv[4]), argv[5]);
     fprintf(stderr, "usage: bench-audit-driver ingest ENDPOINT FIRM N\n"
+                    "       bench-audit-driver redeliver ENDPOINT FIRM\n"
                     "       bench-audit-driver gen FIRM N SEQ HASH > events.copy\n");
     return 2;
 }

@@ -5,7 +5,9 @@ Both serve requests and both run an outbox relay, but the session advisory
 lock lets only one relay the schema at a time, also when the relaying
 session is killed half-way and the lock changes hands: every task.created event is
 in the trail exactly once, in the order the tasks were created, the firm's
-seq has no gap, and GET /api/v1/audit/verify is ok."""
+seq has no gap, and GET /api/v1/audit/verify is ok. And audit.ingest
+itself, sent batches with an event twice in one batch and again in the next
+(bench-audit-driver redeliver), stores each event once, gap-free."""
 import os
 import signal
 import subprocess
@@ -14,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN_DIR, Stack, wait_until  # noqa: E402
+from harness import BIN_DIR, Client, Stack, wait_until  # noqa: E402
 from common_tm import new_firm  # noqa: E402
 from test_audit_integrity import Db  # noqa: E402
 
@@ -119,6 +121,28 @@ class AuditRelay(unittest.TestCase):
         self.assertEqual(v.status, 200, v)
         self.assertTrue(v.json()["ok"], v.json())
         self.assertEqual(v.json()["events"], len(every))
+
+
+    def test_ingest_ignores_redeliveries(self):
+        owner = Client(self.stack.url)
+        r = owner.signup()
+        self.assertEqual(r.status, 201, r)
+        firm = r.json()["firm"]["id"]
+        pid = self.stack.pids("atrium-audit")[0]
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            env = dict(kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv)
+        out = subprocess.run([os.path.join(BIN_DIR, "bench-audit-driver"), "redeliver",
+                              env[b"ATRIUM_BUS_ENDPOINT"].decode(), firm],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.split(), ["2", "1"])
+        got = self.items(owner, "&action=bench.redelivered")
+        self.assertEqual(len(got), 3)
+        self.assertEqual(len(set(i["event_id"] for i in got)), 3)
+        every = self.items(owner)
+        self.assertEqual([i["seq"] for i in every], list(range(len(every), 0, -1)))
+        v = owner.get("/api/v1/audit/verify").json()
+        self.assertTrue(v["ok"], v)
 
 
 if __name__ == "__main__":
