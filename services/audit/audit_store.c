@@ -659,37 +659,72 @@ at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *arch
     return st;
 }
 
+/* Events moved per archive_events call: the move holds the firm's head row
+ * (its ingestion waits), so it stays short; a long backlog goes in steps. */
+#define S_RETAIN_STEP "20000"
+
+/* One pass: for each firm, moves up to its newest old-enough checkpoint
+ * within S_RETAIN_STEP events of what is archived (or, when checkpoints are
+ * sparser than that, its next old-enough one). */
+static at_status_t s_retain_pass(at_db_t *db, const char *secs, int *firms, int64_t *moved)
+{
+    const char *p[] = {secs, S_RETAIN_STEP};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT firm_id, upto FROM (SELECT h.firm_id, COALESCE("
+        "  (SELECT max(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
+        "    AND c.at < now() - make_interval(secs => $1::bigint) AND c.seq > h.archived_seq"
+        "    AND c.seq <= h.archived_seq + $2::bigint),"
+        "  (SELECT min(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
+        "    AND c.at < now() - make_interval(secs => $1::bigint) AND c.seq > h.archived_seq))"
+        "  AS upto FROM firm_heads h) t WHERE upto IS NOT NULL ORDER BY firm_id",
+        2, p);
+    at_status_t st = at_db_status(db, res);
+    for (int r = 0; st == AT_OK && r < PQntuples(res); r++) {
+        const char *q[] = {PQgetvalue(res, r, 0), PQgetvalue(res, r, 1)};
+        if (at_db_begin(db) != 0) {
+            st = AT_UNAVAILABLE;
+            break;
+        }
+        /* a sparse-checkpoint step can be large: more time than a request */
+        PGresult *one = at_db_exec(db, "SET LOCAL statement_timeout = '300s'");
+        st = at_db_status(db, one);
+        PQclear(one);
+        if (st == AT_OK) {
+            one = at_db_query(db, "SELECT archive_events($1::uuid, $2::bigint)", 2, q);
+            st = at_db_status(db, one);
+            if (st == AT_OK && PQntuples(one) == 1) {
+                int64_t n = strtoll(PQgetvalue(one, 0, 0), NULL, 10);
+                *moved += n;
+                *firms += n > 0;
+            }
+            PQclear(one);
+        }
+        if (st == AT_OK && at_db_commit(db) != 0)
+            st = AT_UNAVAILABLE;
+        if (st != AT_OK && at_db_in_transaction(db))
+            at_db_rollback(db);
+    }
+    PQclear(res);
+    return st;
+}
+
 at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved)
 {
     *firms = 0;
     *moved = 0;
     char secs[24];
     snprintf(secs, sizeof secs, "%lld", (long long) older_than_s);
-    const char *p[] = {secs};
-    /* the firms with a checkpoint old enough beyond what is archived */
-    PGresult *res = at_db_query(
-        db,
-        "SELECT firm_id, upto FROM (SELECT h.firm_id, h.archived_seq,"
-        " (SELECT max(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
-        "   AND c.at < now() - make_interval(secs => $1::bigint)) AS upto"
-        " FROM firm_heads h) t WHERE upto > archived_seq ORDER BY firm_id",
-        1, p);
-    at_status_t st = at_db_status(db, res);
-    if (st != AT_OK)
-        goto cleanup;
-    for (int r = 0; r < PQntuples(res) && st == AT_OK; r++) {
-        const char *q[] = {PQgetvalue(res, r, 0), PQgetvalue(res, r, 1)};
-        PGresult *one =
-            at_db_query(db, "SELECT archive_events($1::uuid, $2::bigint)", 2, q);
-        st = at_db_status(db, one);
-        if (st == AT_OK && PQntuples(one) == 1) {
-            int64_t n = strtoll(PQgetvalue(one, 0, 0), NULL, 10);
-            *moved += n;
-            *firms += n > 0;
-        }
-        PQclear(one);
+    at_status_t st = AT_OK;
+    /* passes until nothing more moves (bounded: 1000 steps a round) */
+    for (int pass = 0; pass < 1000 && st == AT_OK; pass++) {
+        int64_t before = *moved;
+        int f = 0;
+        st = s_retain_pass(db, secs, &f, moved);
+        if (pass == 0)
+            *firms = f;
+        if (*moved == before)
+            break;
     }
-cleanup:
-    PQclear(res);
     return st;
 }

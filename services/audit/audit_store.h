@@ -109,9 +109,10 @@ at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *arch
 
 /* Retention: for every firm, moves the events at or below its newest
  * checkpoint signed more than older_than_s seconds ago into events_archive
- * (audit.archive_events, sql/003_retention.sql), one transaction per firm.
- * *firms and *moved count what moved. Returns AT_OK or the first db status
- * (firms done before it stay done). */
+ * (archive_events, sql/003_retention.sql), in steps of about 20,000 events
+ * from checkpoint to checkpoint, one short transaction per step. *firms
+ * (firms moved in the first pass) and *moved (events) count what moved.
+ * Returns AT_OK or the first db status (steps done before it stay done). */
 at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved);
 
 #endif
