@@ -13,6 +13,7 @@ struct at_db_t {
     int timeout_ms;
     zhashx_t *prepared; /* sql text -> statement name */
     unsigned next_stmt;
+    unsigned session; /* bumped by every reconnect: session state (locks, LISTEN) is gone */
 };
 
 static int s_setup(at_db_t *self)
@@ -73,6 +74,11 @@ PGconn *at_db_conn(at_db_t *self)
     return self->conn;
 }
 
+unsigned at_db_session(const at_db_t *self)
+{
+    return self->session;
+}
+
 int at_db_ensure(at_db_t *self)
 {
     if (PQstatus(self->conn) == CONNECTION_OK)
@@ -83,6 +89,7 @@ int at_db_ensure(at_db_t *self)
         return -1;
     }
     at_info("db: reconnected");
+    self->session++;
     return s_setup(self);
 }
 

@@ -28,6 +28,11 @@ void at_db_destroy(at_db_t **self_p);
 /* Checks the connection and resets it if broken. 0 when usable, -1 not. */
 int at_db_ensure(at_db_t *self);
 
+/* Which server session the connection is on: it changes whenever a broken
+ * connection was reset (by at_db_ensure or any query), so a caller holding
+ * session state (an advisory lock, LISTEN) knows it was lost. */
+unsigned at_db_session(const at_db_t *self);
+
 /* Runs sql (prepared once per connection, named by a hash of the text) with
  * n text parameters (NULL entries are SQL NULL). Returns a result the caller
  * must PQclear, whose status may be an error (see at_db_status), or NULL when

@@ -340,6 +340,7 @@ static void *s_relay_thread(void *arg)
         zclock_sleep(1000);
     }
     bool locked = false, listening = false;
+    unsigned session = 0; /* the db session the lock and LISTEN were taken on */
     int64_t backoff = 0;
     char listen_sql[128];
     snprintf(listen_sql, sizeof listen_sql, "LISTEN \"%s_outbox\"", t->def->schema);
@@ -350,7 +351,13 @@ static void *s_relay_thread(void *arg)
             continue;
         }
         at_arena_reset(ctx.arena);
+        /* Any statement may have reset a broken connection: the new session
+         * holds neither the lock nor the LISTEN, and another instance may
+         * have taken the lock meanwhile. */
+        if (at_db_session(ctx.db) != session)
+            locked = listening = false;
         if (!locked) {
+            session = at_db_session(ctx.db);
             const char *p[] = {t->def->schema};
             PGresult *res = at_db_query(
                 ctx.db, "SELECT pg_try_advisory_lock(hashtext('atrium.outbox.' || $1))", 1, p);
@@ -375,6 +382,10 @@ static void *s_relay_thread(void *arg)
             " ip, user_agent, request_id, details::text"
             " FROM audit_outbox ORDER BY seq LIMIT 200",
             0, NULL);
+        if (at_db_session(ctx.db) != session) {
+            PQclear(res); /* read on a new session, without the lock: start over */
+            continue;
+        }
         if (at_db_status(ctx.db, res) != AT_OK) {
             PQclear(res);
             zclock_sleep(1000);

@@ -25,7 +25,12 @@ enum {
     GW_NO_CSRF = 1u << 3,        /* state-changing but exempt from the CSRF header (login, signup) */
     GW_NO_BODY = 1u << 4,        /* ignore any request body */
     GW_REDIRECT = 1u << 5,       /* reply field location becomes a 302 Location header */
+    GW_LONG = 1u << 6,           /* deadline GW_LONG_FACTOR x ATRIUM_REQUEST_TIMEOUT_MS (whole-trail verify) */
 };
+
+/* A GW_LONG route's deadline, as a multiple of the ordinary one (60 s with
+ * the default 5 s): verifying a million-event trail takes seconds, not ms. */
+#define GW_LONG_FACTOR 12
 
 typedef struct {
     const char *method;     /* "GET", "POST", ...; NULL ends a table */

@@ -423,6 +423,8 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
     }
     r.route = found;
     const gw_route_t *row = found->row;
+    if (row->flags & GW_LONG)
+        r.deadline_ms = at_time_now_ms() + gw->timeout_ms * GW_LONG_FACTOR;
     if (row->auth != GW_AUTH_NONE) {
         at_status_t st = gw_authenticate(&r, row->auth == GW_AUTH_REQUIRED, row->flags & GW_NO_CSRF);
         if (st == AT_FORBIDDEN)

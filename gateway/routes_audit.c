@@ -18,7 +18,7 @@ static const char *const s_null_fields[] = {
 
 /* verify: what is not known is null rather than missing. */
 static const char *const s_verify_nulls[] = {"first_bad_seq", "problem", "last_checkpoint_seq",
-                                             NULL};
+                                             "archived_up_to", NULL};
 
 const gw_route_t gw_routes_audit[] = {
     {"GET", "/api/v1/audit", GW_AUTH_REQUIRED, "audit.list",
@@ -29,7 +29,7 @@ const gw_route_t gw_routes_audit[] = {
      GW_IDEMPOTENT | GW_NO_BODY, s_null_fields},
     {"GET", "/api/v1/audit/verify", GW_AUTH_REQUIRED, "audit.verify",
      &atrium__audit__verify_request__descriptor, &atrium__audit__verify_reply__descriptor, 200,
-     GW_IDEMPOTENT | GW_NO_BODY, s_verify_nulls},
+     GW_IDEMPOTENT | GW_NO_BODY | GW_LONG, s_verify_nulls},
     {"GET", "/api/v1/audit/checkpoints", GW_AUTH_REQUIRED, "audit.checkpoints",
      &atrium__audit__checkpoints_request__descriptor,
      &atrium__audit__checkpoints_reply__descriptor, 200, GW_IDEMPOTENT | GW_NO_BODY, NULL},

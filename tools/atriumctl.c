@@ -87,7 +87,8 @@ typedef struct {
     int n;
     json_t **cps; /* checkpoint objects, ascending seq (borrowed from root) */
     size_t ncps, next;
-    json_t *root;
+    json_t *root[S_MAX_KEYS]; /* one per --checkpoints file */
+    int nroots;
 } s_trust_t;
 
 static int s_cmp_cp(const void *a, const void *b)
@@ -97,24 +98,26 @@ static int s_cmp_cp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Loads checkpoints from the saved answer of GET /api/v1/audit/checkpoints
- * ({"items": [...]}), a JSON array of checkpoints, or one checkpoint (the
- * answer of POST). */
+/* Adds the checkpoints of one file: the saved answer of GET
+ * /api/v1/audit/checkpoints ({"items": [...]}, one page), a JSON array of
+ * checkpoints, or one checkpoint (the answer of POST). Several files (pages)
+ * add up. */
 static int s_load_checkpoints(s_trust_t *t, const char *path)
 {
     json_error_t err;
-    t->root = json_load_file(path, 0, &err);
-    if (!t->root) {
+    json_t *root = json_load_file(path, 0, &err);
+    if (!root) {
         fprintf(stderr, "atriumctl: %s: %s (line %d)\n", path, err.text, err.line);
         return -1;
     }
-    json_t *arr = json_is_array(t->root) ? t->root : json_object_get(t->root, "items");
+    t->root[t->nroots++] = root;
+    json_t *arr = json_is_array(root) ? root : json_object_get(root, "items");
     size_t n = arr ? json_array_size(arr) : 1;
-    t->cps = calloc(n + 1, sizeof *t->cps);
+    t->cps = realloc(t->cps, (t->ncps + n + 1) * sizeof *t->cps);
     if (!t->cps)
         abort();
     for (size_t i = 0; i < n; i++) {
-        json_t *c = arr ? json_array_get(arr, i) : t->root;
+        json_t *c = arr ? json_array_get(arr, i) : root;
         if (!json_is_object(c) || !json_is_integer(json_object_get(c, "seq"))) {
             fprintf(stderr, "atriumctl: %s: entry %zu is not a checkpoint\n", path, i);
             return -1;
@@ -125,7 +128,9 @@ static int s_load_checkpoints(s_trust_t *t, const char *path)
     return 0;
 }
 
-static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
+/* The checkpoint c as the verifier takes it, and the trusted key of its
+ * signer into *pk (NULL when none is trusted). */
+static audit_checkpoint_t s_cp(s_trust_t *t, json_t *c, const unsigned char **pk)
 {
     audit_checkpoint_t cp = {
         .firm_id = json_string_value(json_object_get(c, "firm_id")),
@@ -135,16 +140,43 @@ static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
         .key_id = json_string_value(json_object_get(c, "key_id")),
         .signature = json_string_value(json_object_get(c, "signature")),
     };
-    const unsigned char *pk = NULL;
-    for (int i = 0; i < t->n && !pk; i++)
+    *pk = NULL;
+    for (int i = 0; i < t->n && !*pk; i++)
         if (cp.key_id && strcmp(cp.key_id, t->id[i]) == 0)
-            pk = t->pk[i];
+            *pk = t->pk[i];
+    return cp;
+}
+
+static void s_check_cp(audit_verify_t *v, s_trust_t *t, json_t *c)
+{
+    const unsigned char *pk = NULL;
+    audit_checkpoint_t cp = s_cp(t, c, &pk);
     audit_verify_checkpoint(v, &cp, pk);
+}
+
+/* An export that starts after seq 1 (retention archived the events
+ * before it) continues the chain from the checkpoint at first_seq - 1,
+ * which must be among the checkpoints given. */
+static void s_start(audit_verify_t *v, s_trust_t *t, int64_t first_seq)
+{
+    int64_t at = first_seq - 1;
+    json_t *c = NULL;
+    while (t->next < t->ncps && json_integer_value(json_object_get(t->cps[t->next], "seq")) <= at) {
+        if (json_integer_value(json_object_get(t->cps[t->next], "seq")) == at)
+            c = t->cps[t->next];
+        t->next++;
+    }
+    const unsigned char *pk = NULL;
+    audit_checkpoint_t cp = {0};
+    if (c)
+        cp = s_cp(t, c, &pk);
+    audit_verify_start(v, at, c ? &cp : NULL, pk);
 }
 
 static int s_cmd_audit_verify(int argc, char **argv)
 {
-    const char *file = NULL, *cpfile = NULL;
+    const char *file = NULL, *cpfile[S_MAX_KEYS];
+    int ncpfiles = 0;
     s_trust_t t = {0};
     int rc = 2;
     for (int i = 0; i < argc; i++) {
@@ -157,7 +189,11 @@ static int s_cmd_audit_verify(int argc, char **argv)
             t.n++;
         } else if ((strcmp(argv[i], "--checkpoints") == 0 || strcmp(argv[i], "--checkpoint") == 0) &&
                    i + 1 < argc) {
-            cpfile = argv[++i];
+            if (ncpfiles == S_MAX_KEYS) {
+                fprintf(stderr, "atriumctl: at most %d --checkpoints files\n", S_MAX_KEYS);
+                goto done;
+            }
+            cpfile[ncpfiles++] = argv[++i];
         } else if (!file && argv[i][0] != '-') {
             file = argv[i];
         } else if (!file && strcmp(argv[i], "-") == 0) {
@@ -167,16 +203,20 @@ static int s_cmd_audit_verify(int argc, char **argv)
             break;
         }
     }
-    if (!file || (cpfile && t.n == 0)) {
+    if (!file || (ncpfiles && t.n == 0)) {
         fprintf(stderr,
                 "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints FILE.json]\n"
                 "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
-                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST)\n"
+                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST);\n"
+                "               an export that starts after seq 1 (events archived by retention)\n"
+                "               needs the checkpoint at the seq before its first among them;\n"
+                "               repeat it for several pages (?cursor=)\n"
                 "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
         goto done;
     }
-    if (cpfile && s_load_checkpoints(&t, cpfile) != 0)
-        goto done;
+    for (int i = 0; i < ncpfiles; i++)
+        if (s_load_checkpoints(&t, cpfile[i]) != 0)
+            goto done;
     FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!in) {
         fprintf(stderr, "atriumctl: cannot open %s: %s\n", file, strerror(errno));
@@ -202,6 +242,8 @@ static int s_cmd_audit_verify(int argc, char **argv)
             rc = 1;
             break;
         }
+        if (v.events == 0 && ev.seq > 1)
+            s_start(&v, &t, ev.seq);
         audit_verify_event(&v, &ev, hash);
         while (t.next < t.ncps &&
                json_integer_value(json_object_get(t.cps[t.next], "seq")) <= v.last_seq)
@@ -220,8 +262,9 @@ static int s_cmd_audit_verify(int argc, char **argv)
             printf("FAILED: %s holds no events\n", file);
             rc = 1;
         } else if (audit_verify_ok(&v)) {
-            printf("ok: %lld events of firm %s, seq 1 to %lld, head %s; %d checkpoint%s verified\n",
-                   (long long) v.events, v.firm_id, (long long) v.last_seq, v.head, v.checkpoints,
+            printf("ok: %lld events of firm %s, seq %lld to %lld, head %s; %d checkpoint%s verified\n",
+                   (long long) v.events, v.firm_id, (long long) v.start_seq + 1,
+                   (long long) v.last_seq, v.head, v.checkpoints,
                    v.checkpoints == 1 ? "" : "s");
         } else {
             printf("FAILED at seq %lld: %s\n", (long long) v.first_bad_seq, v.problem);
@@ -230,7 +273,8 @@ static int s_cmd_audit_verify(int argc, char **argv)
     }
 done:
     free(t.cps);
-    json_decref(t.root);
+    for (int i = 0; i < t.nroots; i++)
+        json_decref(t.root[i]);
     return rc;
 }
 

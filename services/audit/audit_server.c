@@ -5,7 +5,8 @@
  * audit.verify (GET /api/v1/audit/verify) and audit.export_page (one page of
  * GET /api/v1/audit/export, which the gateway streams); plus the background
  * thread that signs a checkpoint of every firm whose head moved, every
- * ATRIUM_AUDIT_CHECKPOINT_S seconds.
+ * ATRIUM_AUDIT_CHECKPOINT_S seconds, and moves events past the retention
+ * period into the archive (at start, then every ATRIUM_AUDIT_RETENTION_EVERY_S).
  *
  * It holds no SQL (audit_store.c), no hashing or signing (audit_chain.c),
  * no verification logic (audit_verify.c) and no formatting (audit_export.c).
@@ -38,6 +39,12 @@ static const at_config_key_t s_config[] = {
      true, false, "the Ed25519 checkpoint-signing key (created on first start, mode 0600)"},
     {"ATRIUM_AUDIT_CHECKPOINT_S", "60", AT_CFG_INT, 1, 86400, true, false,
      "seconds between signed checkpoints of every firm whose trail grew"},
+    {"ATRIUM_AUDIT_RETENTION_DAYS", "0", AT_CFG_INT, 0, 36500, true, false,
+     "days after which events move to the archive (0: keep them live for ever)"},
+    {"ATRIUM_AUDIT_RETENTION_S", "0", AT_CFG_INT, 0, 3153600000LL, true, false,
+     "the retention period in seconds, when set (> 0) instead of days (for tests)"},
+    {"ATRIUM_AUDIT_RETENTION_EVERY_S", "3600", AT_CFG_INT, 1, 86400, true, false,
+     "seconds between retention rounds"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -45,6 +52,8 @@ static const at_config_key_t s_config[] = {
 typedef struct {
     audit_key_t key;
     int64_t checkpoint_ms;
+    int64_t retention_s;       /* 0: retention off */
+    int64_t retention_every_ms;
 } s_state_t;
 
 /* ------------------------------------------------------------------ ingest */
@@ -454,16 +463,36 @@ static void s_checkpoint_all(at_ctx_t *ctx)
         at_debug("audit: signed %d checkpoints", signed_n);
 }
 
+/* Retention: archives every firm's events up to its newest checkpoint
+ * older than the period (sql/003_retention.sql). Several instances may run
+ * it at once: each firm's move locks its head row and happens once. */
+static void s_retain(at_ctx_t *ctx)
+{
+    const s_state_t *state = ctx->state;
+    int firms = 0;
+    int64_t moved = 0;
+    if (audit_store_retain(ctx->db, state->retention_s, &firms, &moved) != AT_OK)
+        at_warn("audit: retention round failed; retrying next round");
+    else if (moved)
+        at_info("audit: retention moved %lld events of %d firms to the archive",
+                (long long) moved, firms);
+}
+
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
     const s_state_t *state = ctx->state;
-    /* first round soon after start: a restart signs what came meanwhile */
-    int64_t next = at_time_now_ms() + 1000;
+    /* first rounds soon after start: a restart signs what came meanwhile */
+    int64_t next = at_time_now_ms() + 1000, next_retain = next;
     while (!*stop) {
         if (at_time_now_ms() >= next) {
             if (at_db_ensure(ctx->db) == 0)
                 s_checkpoint_all(ctx);
             next = at_time_now_ms() + state->checkpoint_ms;
+        }
+        if (state->retention_s > 0 && at_time_now_ms() >= next_retain) {
+            if (at_db_ensure(ctx->db) == 0)
+                s_retain(ctx);
+            next_retain = at_time_now_ms() + state->retention_every_ms;
         }
         zclock_sleep(200);
     }
@@ -502,7 +531,10 @@ static at_status_t s_verify(at_ctx_t *ctx, const ProtobufCMessage *request,
     char head_hash[AUDIT_CHAIN_HEX_LEN + 1];
     Atrium__Audit__SigningKey **keys = NULL;
     size_t nkeys = 0;
+    int64_t archived = 0;
     st = audit_store_head(ctx->db, firm, &head_seq, head_hash);
+    if (st == AT_OK)
+        st = audit_store_archived(ctx->db, firm, &archived);
     if (st == AT_OK)
         st = audit_store_keys(ctx->db, ctx->arena, &keys, &nkeys);
     if (st != AT_OK)
@@ -518,6 +550,23 @@ static at_status_t s_verify(at_ctx_t *ctx, const ProtobufCMessage *request,
     size_t ncps = 0, icp = 0;
     bool cps_more = true;
     int64_t cp_from = 0, after = 0;
+    if (archived > 0) {
+        /* Retention moved seq 1..archived out: the live chain continues
+         * from the signed checkpoint at archived. */
+        st = audit_store_checkpoints(ctx->db, cps_arena, firm, true, archived - 1, 1, &cps, &ncps,
+                                     &cps_more);
+        const Atrium__Audit__Checkpoint *c = st == AT_OK && ncps == 1 ? cps[0] : NULL;
+        unsigned char pk[32];
+        bool known = c && s_key(keys, nkeys, c->key_id, pk);
+        audit_checkpoint_t cp = {0};
+        if (c)
+            cp = (audit_checkpoint_t){c->firm_id, c->seq, c->head_hash, c->at, c->key_id,
+                                      c->signature};
+        audit_verify_start(&v, archived, c ? &cp : NULL, known ? pk : NULL);
+        cp_from = after = archived;
+        ncps = icp = 0;
+        cps_more = true;
+    }
     const Atrium__Request *env = ctx->request;
     while (st == AT_OK) {
         if (env && env->has_deadline_ms && at_time_now_ms() > env->deadline_ms - 250) {
@@ -591,6 +640,10 @@ static at_status_t s_verify(at_ctx_t *ctx, const ProtobufCMessage *request,
     rep->checkpoints_ok = v.checkpoints_ok;
     rep->has_checkpoints = 1;
     rep->checkpoints = v.checkpoints;
+    if (archived > 0) {
+        rep->has_archived_up_to = 1;
+        rep->archived_up_to = archived;
+    }
     if (v.last_checkpoint_seq) {
         rep->has_last_checkpoint_seq = 1;
         rep->last_checkpoint_seq = v.last_checkpoint_seq;
@@ -708,6 +761,12 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         return -1;
     }
     s->checkpoint_ms = at_config_int(config, "ATRIUM_AUDIT_CHECKPOINT_S") * 1000;
+    s->retention_s = at_config_int(config, "ATRIUM_AUDIT_RETENTION_S");
+    if (s->retention_s == 0)
+        s->retention_s = at_config_int(config, "ATRIUM_AUDIT_RETENTION_DAYS") * 86400;
+    s->retention_every_ms = at_config_int(config, "ATRIUM_AUDIT_RETENTION_EVERY_S") * 1000;
+    if (s->retention_s > 0)
+        at_info("audit: events move to the archive after %lld s", (long long) s->retention_s);
     at_info("audit: signing checkpoints with key %s every %lld s", s->key.key_id,
             (long long) (s->checkpoint_ms / 1000));
     *state = s;

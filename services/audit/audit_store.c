@@ -71,30 +71,67 @@ static at_status_t s_lock_heads(at_db_t *db, const audit_chain_event_t *ev, size
     return st;
 }
 
-at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n,
-                               int *accepted)
-{
-    at_status_t st = AT_OK;
-    PGresult *res = NULL;
-    s_head_t *heads = NULL;
-    size_t nheads = 0;
-    int count = 0;
-    *accepted = 0;
-    if (n == 0)
-        return AT_OK;
-    heads = calloc(n, sizeof *heads);
-    if (!heads)
-        abort();
-    if (at_db_begin(db) != 0) {
-        st = AT_UNAVAILABLE;
-        goto cleanup;
-    }
-    st = s_lock_heads(db, events, n, heads, &nheads);
-    if (st != AT_OK)
-        goto cleanup;
+/* The columns of an inserted event, in audit_chain_event_t order. */
+#define S_EVENT_COLS                                                                            \
+    "firm_id, seq, event_id, at, actor_id, actor_name, actor_kind, action, resource_type,"     \
+    " resource_id, client_id, ip, user_agent, request_id, source, details, hash"
 
+/* Marks the events already stored, and the repeats of an earlier event of
+ * the batch, as skipped (seq -1). Runs under the heads' locks. */
+static at_status_t s_mark_stored(at_db_t *db, audit_chain_event_t *events, size_t n)
+{
+    /* uuids are canonical (36 chars of [0-9a-f-]): safe in an array literal */
+    size_t cap = n * (AUDIT_UUID_LEN + 1) + 3, len = 0;
+    char *arr = malloc(cap);
+    if (!arr)
+        abort();
+    arr[len++] = '{';
     for (size_t i = 0; i < n; i++) {
+        events[i].seq = 0;
+        len += (size_t) snprintf(arr + len, cap - len, "%s%s", i ? "," : "", events[i].event_id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(events[j].event_id, events[i].event_id) == 0) {
+                events[i].seq = -1;
+                break;
+            }
+    }
+    snprintf(arr + len, cap - len, "}");
+    const char *p[] = {arr};
+    PGresult *res =
+        at_db_query(db, "SELECT event_id FROM events WHERE event_id = ANY ($1::uuid[])", 1, p);
+    at_status_t st = at_db_status(db, res);
+    for (int r = 0; st == AT_OK && r < PQntuples(res); r++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(events[i].event_id, PQgetvalue(res, r, 0)) == 0)
+                events[i].seq = -1;
+    PQclear(res);
+    free(arr);
+    return st;
+}
+
+/* A JSON string or null for v; NULL when v is not valid UTF-8. */
+static json_t *s_jstr(const char *v)
+{
+    return v ? json_string(v) : json_null();
+}
+
+/* Appends the batch (the events not marked skipped, chain hashes computed
+ * from heads) in one INSERT of a JSON array of rows: one round trip instead
+ * of one per event. *fallback is set when the batch cannot go this way
+ * (text that is not UTF-8, or a row the INSERT skipped after all); the
+ * caller then rolls back and appends row by row. */
+static at_status_t s_insert_bulk(at_db_t *db, audit_chain_event_t *events, size_t n,
+                                 s_head_t *heads, size_t nheads, int *count, bool *fallback)
+{
+    json_t *rows = json_array();
+    at_status_t st = AT_OK;
+    char *text = NULL;
+    int want = 0;
+    *fallback = false;
+    for (size_t i = 0; i < n && !*fallback; i++) {
         audit_chain_event_t *e = &events[i];
+        if (e->seq < 0)
+            continue;
         s_head_t *h = s_find_head(heads, nheads, e->firm_id);
         char hash[AUDIT_CHAIN_HEX_LEN + 1];
         e->seq = h->seq + 1;
@@ -102,6 +139,68 @@ at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t 
             at_error("audit: chain head of firm %s is unusable", e->firm_id);
             st = AT_INTERNAL;
             goto cleanup;
+        }
+        h->seq = e->seq;
+        memcpy(h->hash, hash, sizeof hash);
+        h->dirty = true;
+        const char *v[] = {e->firm_id,      NULL,         e->event_id,      e->at,
+                           e->actor_id,     e->actor_name, e->actor_kind,   e->action,
+                           e->resource_type, e->resource_id, e->client_id,  e->ip,
+                           e->user_agent,   e->request_id, e->source,       e->details,
+                           hash};
+        json_t *row = json_array();
+        for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
+            json_t *x = c == 1 ? json_integer((json_int_t) e->seq) : s_jstr(v[c]);
+            if (!x) {
+                *fallback = true;
+                break;
+            }
+            json_array_append_new(row, x);
+        }
+        json_array_append_new(rows, row);
+        want++;
+    }
+    if (*fallback || want == 0)
+        goto cleanup;
+    text = json_dumps(rows, JSON_COMPACT);
+    if (!text)
+        abort();
+    const char *p[] = {text};
+    PGresult *res = at_db_query(
+        db,
+        "INSERT INTO events (" S_EVENT_COLS ")"
+        " SELECT (r->>0)::uuid, (r->>1)::bigint, (r->>2)::uuid, (r->>3)::timestamptz,"
+        " (r->>4)::uuid, r->>5, r->>6, r->>7, r->>8, r->>9, (r->>10)::uuid, r->>11, r->>12,"
+        " r->>13, r->>14, (r->>15)::json, r->>16"
+        " FROM json_array_elements($1::json) AS r"
+        " ON CONFLICT (event_id) DO NOTHING",
+        1, p);
+    st = at_db_status(db, res);
+    if (st == AT_OK && strtol(PQcmdTuples(res), NULL, 10) != want)
+        *fallback = true;
+    PQclear(res);
+    *count = want;
+cleanup:
+    free(text);
+    json_decref(rows);
+    return st;
+}
+
+/* Appends row by row: each INSERT's outcome decides whether the event takes
+ * the next seq. The fallback of s_insert_bulk. */
+static at_status_t s_insert_rows(at_db_t *db, audit_chain_event_t *events, size_t n,
+                                 s_head_t *heads, size_t nheads, int *count)
+{
+    PGresult *res = NULL;
+    at_status_t st = AT_OK;
+    for (size_t i = 0; i < n; i++) {
+        audit_chain_event_t *e = &events[i];
+        s_head_t *h = s_find_head(heads, nheads, e->firm_id);
+        char hash[AUDIT_CHAIN_HEX_LEN + 1];
+        e->seq = h->seq + 1;
+        if (audit_chain_hash(h->hash, e, hash) != 0) {
+            at_error("audit: chain head of firm %s is unusable", e->firm_id);
+            return AT_INTERNAL;
         }
         char seq[24];
         snprintf(seq, sizeof seq, "%lld", (long long) e->seq);
@@ -111,21 +210,19 @@ at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t 
                            e->user_agent, e->request_id, e->source,     e->details,
                            hash};
         res = at_db_query(db,
-                          "INSERT INTO events (firm_id, seq, event_id, at, actor_id, actor_name,"
-                          " actor_kind, action, resource_type, resource_id, client_id, ip,"
-                          " user_agent, request_id, source, details, hash)"
+                          "INSERT INTO events (" S_EVENT_COLS ")"
                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
                           " $15, $16, $17)"
                           " ON CONFLICT (event_id) DO NOTHING",
                           17, p);
         st = at_db_status(db, res);
         if (st != AT_OK)
-            goto cleanup;
+            break;
         if (strcmp(PQcmdTuples(res), "1") == 0) {
             h->seq = e->seq;
             memcpy(h->hash, hash, sizeof hash);
             h->dirty = true;
-            count++;
+            (*count)++;
         } else {
             at_debug("audit: event %s already stored; redelivery ignored", e->event_id);
             e->seq = 0;
@@ -133,6 +230,34 @@ at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t 
         PQclear(res);
         res = NULL;
     }
+    PQclear(res);
+    return st;
+}
+
+/* One attempt at the whole batch in one transaction: bulk, or row by row. */
+static at_status_t s_append(at_db_t *db, audit_chain_event_t *events, size_t n, bool bulk,
+                            int *accepted, bool *fallback)
+{
+    at_status_t st = AT_OK;
+    PGresult *res = NULL;
+    size_t nheads = 0;
+    int count = 0;
+    s_head_t *heads = calloc(n, sizeof *heads);
+    if (!heads)
+        abort();
+    *fallback = false;
+    if (at_db_begin(db) != 0) {
+        st = AT_UNAVAILABLE;
+        goto cleanup;
+    }
+    st = s_lock_heads(db, events, n, heads, &nheads);
+    if (st == AT_OK && bulk)
+        st = s_mark_stored(db, events, n);
+    if (st == AT_OK)
+        st = bulk ? s_insert_bulk(db, events, n, heads, nheads, &count, fallback)
+                  : s_insert_rows(db, events, n, heads, nheads, &count);
+    if (st != AT_OK || *fallback)
+        goto cleanup;
 
     for (size_t i = 0; i < nheads; i++) {
         if (!heads[i].dirty)
@@ -157,12 +282,27 @@ at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t 
 
 cleanup:
     PQclear(res);
-    if (st != AT_OK && at_db_in_transaction(db))
+    if ((st != AT_OK || *fallback) && at_db_in_transaction(db))
         at_db_rollback(db);
-    if (st != AT_OK)
-        for (size_t i = 0; i < n; i++)
-            events[i].seq = 0;
     free(heads);
+    return st;
+}
+
+at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n,
+                               int *accepted)
+{
+    *accepted = 0;
+    if (n == 0)
+        return AT_OK;
+    bool fallback = false;
+    at_status_t st = s_append(db, events, n, true, accepted, &fallback);
+    if (st == AT_OK && fallback) {
+        at_debug("audit: batch of %zu appended row by row", n);
+        st = s_append(db, events, n, false, accepted, &fallback);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (st != AT_OK || events[i].seq < 0)
+            events[i].seq = 0;
     return st;
 }
 
@@ -503,5 +643,88 @@ at_status_t audit_store_checkpoints(at_db_t *db, at_arena_t *arena, const char *
     *n = (size_t) count;
 cleanup:
     PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *archived_seq)
+{
+    const char *p[] = {firm_id};
+    *archived_seq = 0;
+    PGresult *res =
+        at_db_query(db, "SELECT archived_seq FROM firm_heads WHERE firm_id = $1", 1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st == AT_OK && PQntuples(res) == 1)
+        *archived_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return st;
+}
+
+/* Events moved per archive_events call: the move holds the firm's head row
+ * (its ingestion waits), so it stays short; a long backlog goes in steps. */
+#define S_RETAIN_STEP "20000"
+
+/* One pass: for each firm, moves up to its newest old-enough checkpoint
+ * within S_RETAIN_STEP events of what is archived (or, when checkpoints are
+ * sparser than that, its next old-enough one). */
+static at_status_t s_retain_pass(at_db_t *db, const char *secs, int *firms, int64_t *moved)
+{
+    const char *p[] = {secs, S_RETAIN_STEP};
+    PGresult *res = at_db_query(
+        db,
+        "SELECT firm_id, upto FROM (SELECT h.firm_id, COALESCE("
+        "  (SELECT max(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
+        "    AND c.at < now() - make_interval(secs => $1::bigint) AND c.seq > h.archived_seq"
+        "    AND c.seq <= h.archived_seq + $2::bigint),"
+        "  (SELECT min(c.seq) FROM checkpoints c WHERE c.firm_id = h.firm_id"
+        "    AND c.at < now() - make_interval(secs => $1::bigint) AND c.seq > h.archived_seq))"
+        "  AS upto FROM firm_heads h) t WHERE upto IS NOT NULL ORDER BY firm_id",
+        2, p);
+    at_status_t st = at_db_status(db, res);
+    for (int r = 0; st == AT_OK && r < PQntuples(res); r++) {
+        const char *q[] = {PQgetvalue(res, r, 0), PQgetvalue(res, r, 1)};
+        if (at_db_begin(db) != 0) {
+            st = AT_UNAVAILABLE;
+            break;
+        }
+        /* a sparse-checkpoint step can be large: more time than a request */
+        PGresult *one = at_db_exec(db, "SET LOCAL statement_timeout = '300s'");
+        st = at_db_status(db, one);
+        PQclear(one);
+        if (st == AT_OK) {
+            one = at_db_query(db, "SELECT archive_events($1::uuid, $2::bigint)", 2, q);
+            st = at_db_status(db, one);
+            if (st == AT_OK && PQntuples(one) == 1) {
+                int64_t n = strtoll(PQgetvalue(one, 0, 0), NULL, 10);
+                *moved += n;
+                *firms += n > 0;
+            }
+            PQclear(one);
+        }
+        if (st == AT_OK && at_db_commit(db) != 0)
+            st = AT_UNAVAILABLE;
+        if (st != AT_OK && at_db_in_transaction(db))
+            at_db_rollback(db);
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved)
+{
+    *firms = 0;
+    *moved = 0;
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long) older_than_s);
+    at_status_t st = AT_OK;
+    /* passes until nothing more moves (bounded: 1000 steps a round) */
+    for (int pass = 0; pass < 1000 && st == AT_OK; pass++) {
+        int64_t before = *moved;
+        int f = 0;
+        st = s_retain_pass(db, secs, &f, moved);
+        if (pass == 0)
+            *firms = f;
+        if (*moved == before)
+            break;
+    }
     return st;
 }

@@ -102,4 +102,17 @@ at_status_t audit_store_checkpoints(at_db_t *db, at_arena_t *arena, const char *
                                     bool ascending, int64_t from, int limit,
                                     Atrium__Audit__Checkpoint ***items, size_t *n, bool *more);
 
+/* Where the firm's live trail starts: *archived_seq is the last seq moved
+ * to events_archive by retention (0: none), whose signed checkpoint verify
+ * starts from. Returns AT_OK or the db status. */
+at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *archived_seq);
+
+/* Retention: for every firm, moves the events at or below its newest
+ * checkpoint signed more than older_than_s seconds ago into events_archive
+ * (archive_events, sql/003_retention.sql), in steps of about 20,000 events
+ * from checkpoint to checkpoint, one short transaction per step. *firms
+ * (firms moved in the first pass) and *moved (events) count what moved.
+ * Returns AT_OK or the first db status (steps done before it stay done). */
+at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved);
+
 #endif

@@ -30,6 +30,24 @@ void audit_verify_init(audit_verify_t *v, const char *firm_id)
         snprintf(v->firm_id, sizeof v->firm_id, "%s", firm_id);
 }
 
+void audit_verify_start(audit_verify_t *v, int64_t seq, const audit_checkpoint_t *cp,
+                        const unsigned char *pk)
+{
+    v->start_seq = seq;
+    v->last_seq = seq;
+    if (!cp || cp->seq != seq) {
+        v->checkpoints_ok = false;
+        s_problem(v, seq,
+                  "the trail starts after seq %lld but no signed checkpoint at that seq vouches "
+                  "for it",
+                  (long long) seq);
+        return;
+    }
+    if (cp->head_hash && strlen(cp->head_hash) == AUDIT_CHAIN_HEX_LEN)
+        memcpy(v->head, cp->head_hash, AUDIT_CHAIN_HEX_LEN + 1);
+    audit_verify_checkpoint(v, cp, pk);
+}
+
 void audit_verify_event(audit_verify_t *v, const audit_chain_event_t *ev, const char *hash)
 {
     int64_t expected = v->last_seq + 1;

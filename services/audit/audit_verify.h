@@ -24,6 +24,7 @@ typedef struct {
     bool checkpoints_ok;
     int checkpoints;                       /* checkpoints checked */
     int64_t last_checkpoint_seq;
+    int64_t start_seq;                     /* the trail starts after it (0: at seq 1) */
     char problem[256];                     /* the first problem, "" while none */
 } audit_verify_t;
 
@@ -41,8 +42,16 @@ typedef struct {
  * is the firm whose trail is expected. */
 void audit_verify_init(audit_verify_t *v, const char *firm_id);
 
+/* For a trail whose events up to seq were archived (or an export that
+ * starts after seq): the chain continues from the signed checkpoint cp at
+ * that seq, checked as audit_verify_checkpoint does, with public key pk.
+ * cp NULL (no checkpoint at seq is known) is a problem: nothing vouches for
+ * where the trail starts. Call it once, before the first event. */
+void audit_verify_start(audit_verify_t *v, int64_t seq, const audit_checkpoint_t *cp,
+                        const unsigned char *pk);
+
 /* Feeds the next event (the stored fields, normalised as audit_chain.h) and
- * its stored hash. Events must come in seq order starting at 1; a gap, a
+ * its stored hash. Events must come in seq order starting at 1 (or after the start); a gap, a
  * repeat, another firm or a hash that does not follow is recorded as a
  * problem (the first one wins) and the walk goes on. */
 void audit_verify_event(audit_verify_t *v, const audit_chain_event_t *ev, const char *hash);

@@ -4,7 +4,8 @@
  * implementation (Python cryptography); CSV neutralisation and quoting and
  * the JSONL round trip (audit_export.h); and the streaming verifier
  * (audit_verify.h) on a good chain, an edited event, a gap, and newest
- * events removed below a checkpoint. */
+ * events removed below a checkpoint, and one that starts from a signed
+ * checkpoint after retention archived what came before. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -290,6 +291,56 @@ static void t_verify(void **state)
     assert_int_equal(v.first_bad_seq, 3);
 }
 
+/* Retention: a trail whose events 1..3 were archived verifies from the
+ * signed checkpoint at 3, and not without one, nor from a forged one. */
+static void t_verify_from_checkpoint(void **state)
+{
+    (void) state;
+    unsigned char pk[32], sk[64];
+    s_keypair(pk, sk);
+    s_make_chain();
+    char sig3[129], sig6[129];
+    audit_checkpoint_t cp3 = s_cp(sk, 3, sig3), cp6 = s_cp(sk, 6, sig6);
+    audit_verify_t v;
+
+    audit_verify_init(&v, FIRM);
+    audit_verify_start(&v, 3, &cp3, pk);
+    for (int i = 3; i < N; i++)
+        audit_verify_event(&v, &s_chain[i], s_hashes[i]);
+    audit_verify_checkpoint(&v, &cp6, pk);
+    audit_verify_expect_seq(&v, N);
+    assert_true(audit_verify_ok(&v));
+    assert_int_equal(v.events, N - 3);
+    assert_int_equal(v.start_seq, 3);
+    assert_int_equal(v.checkpoints, 2);
+    assert_string_equal(v.head, s_hashes[N - 1]);
+
+    /* no checkpoint vouches for the start */
+    audit_verify_init(&v, FIRM);
+    audit_verify_start(&v, 3, NULL, NULL);
+    for (int i = 3; i < N; i++)
+        audit_verify_event(&v, &s_chain[i], s_hashes[i]);
+    assert_false(audit_verify_ok(&v));
+    assert_int_equal(v.first_bad_seq, 3);
+
+    /* the start's checkpoint signed by another key */
+    unsigned char pk2[32], sk2[64];
+    crypto_sign_keypair(pk2, sk2);
+    char bad[129];
+    audit_checkpoint_t forged = s_cp(sk2, 3, bad);
+    audit_verify_init(&v, FIRM);
+    audit_verify_start(&v, 3, &forged, pk);
+    assert_false(audit_verify_ok(&v));
+
+    /* the first live event removed as well: a gap after the start */
+    audit_verify_init(&v, FIRM);
+    audit_verify_start(&v, 3, &cp3, pk);
+    for (int i = 4; i < N; i++)
+        audit_verify_event(&v, &s_chain[i], s_hashes[i]);
+    assert_false(audit_verify_ok(&v));
+    assert_int_equal(v.first_bad_seq, 4);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -298,6 +349,7 @@ int main(void)
         cmocka_unit_test(t_checkpoint_bytes), cmocka_unit_test(t_checkpoint_signature),
         cmocka_unit_test(t_csv_neutralised),  cmocka_unit_test(t_csv_row),
         cmocka_unit_test(t_jsonl_round_trip), cmocka_unit_test(t_verify),
+        cmocka_unit_test(t_verify_from_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
