@@ -34,6 +34,7 @@ typedef struct {
     char *blob_dir;
     int64_t max_upload; /* bytes */
     int64_t idle_s;     /* an upload without a chunk for this long is dropped */
+    int64_t quota;      /* bytes a firm's versions may hold; 0: no limit */
 } doc_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -43,6 +44,9 @@ static const at_config_key_t s_config[] = {
      "largest file an upload may store, in bytes (default 10 GiB)"},
     {"ATRIUM_UPLOAD_IDLE_S", "86400", AT_CFG_INT, 60, 30 * 86400, true, false,
      "an upload that received nothing for this many seconds is dropped with its bytes"},
+    {"ATRIUM_FIRM_QUOTA_BYTES", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
+     "bytes a firm's stored versions may hold in all (sum of every version's size); 0: no "
+     "limit"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -118,6 +122,26 @@ static at_status_t s_document(at_ctx_t *ctx, const char *id, bool lock, doc_row_
     return AT_OK;
 }
 
+/* As s_document, but staff also find a soft-deleted document (row->deleted);
+ * for anyone else a deleted document does not exist. */
+static at_status_t s_document_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *row,
+                                  const char **role)
+{
+    if (!at_is_staff(ctx))
+        return s_document(ctx, id, lock, row, role);
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    at_status_t st = doc_store_get_any(ctx, id, lock, row);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    if (st != AT_OK)
+        return st;
+    *role = s_role(ctx, row->firm_id, row->doc->client_id, row->internal);
+    if (!*role)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    return AT_OK;
+}
+
 /* Loads folder id as a place for things of client_id; field names the
  * request field for the 404. */
 static at_status_t s_folder(at_ctx_t *ctx, const char *id, const char *client_id,
@@ -158,6 +182,19 @@ static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_i
                                                        .details = details});
     json_decref(details);
     return st;
+}
+
+/* One event about document doc_id: the audit event (action) and the
+ * document's own activity entry (activity, about version when > 0), both in
+ * the open transaction. */
+static at_status_t s_event(at_ctx_t *ctx, const char *action, const char *activity,
+                           const char *firm_id, const char *client_id, const char *doc_id,
+                           int32_t version, json_t *details)
+{
+    at_status_t st = s_audit(ctx, action, firm_id, client_id, "document", doc_id, details);
+    if (st != AT_OK)
+        return st;
+    return doc_store_activity_add(ctx, doc_id, firm_id, client_id, activity, version);
 }
 
 /* -- folders ---------------------------------------------------------------- */
@@ -270,10 +307,11 @@ static at_status_t s_documents_get(at_ctx_t *ctx, const ProtobufCMessage *req,
     const Atrium__Document__GetDocumentRequest *rq = (const void *) req;
     doc_row_t row;
     const char *role;
-    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
     if (st != AT_OK || (st = s_begin(ctx)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.viewed", row.firm_id, row.doc->client_id, "document", row.doc->id,
+    st = s_event(ctx, "document.viewed", "viewed", row.firm_id, row.doc->client_id, row.doc->id,
+                 row.doc->version,
                  json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -321,13 +359,13 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
     if (st != AT_OK)
         return st;
     if (renamed &&
-        (st = s_audit(ctx, "document.renamed", row.firm_id, row.doc->client_id, "document",
-                      row.doc->id,
+        (st = s_event(ctx, "document.renamed", "renamed", row.firm_id, row.doc->client_id,
+                      row.doc->id, 0,
                       json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name))) != AT_OK)
         return st;
     if (moved &&
-        (st = s_audit(ctx, "document.moved", row.firm_id, row.doc->client_id, "document",
-                      row.doc->id,
+        (st = s_event(ctx, "document.moved", "moved", row.firm_id, row.doc->client_id,
+                      row.doc->id, 0,
                       json_pack("{s:s, s:s?, s:s?}", "name", renamed ? rq->name : row.doc->name,
                                 "from_folder_id", *old_folder ? old_folder : NULL,
                                 "to_folder_id", *to_folder ? to_folder : NULL))) != AT_OK)
@@ -356,8 +394,8 @@ static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot delete documents");
     if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.deleted", row.firm_id, row.doc->client_id, "document", row.doc->id,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    st = s_event(ctx, "document.deleted", "deleted", row.firm_id, row.doc->client_id, row.doc->id,
+                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     return AT_NO_CONTENT;
@@ -369,12 +407,116 @@ static at_status_t s_versions_list(at_ctx_t *ctx, const ProtobufCMessage *req,
     const Atrium__Document__ListVersionsRequest *rq = (const void *) req;
     doc_row_t row;
     const char *role;
-    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
     if (st != AT_OK)
         return st;
     Atrium__Document__VersionList *out =
         at_msg_new(ctx, &atrium__document__version_list__descriptor);
     if ((st = doc_store_version_list(ctx, row.doc->id, out)) != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* POST /documents/{id}/versions/{version}/restore: that version's blob (no
+ * copy) becomes a new, newest version. */
+static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    const Atrium__Document__RestoreVersionRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot restore versions");
+    int32_t from = rq->has_version ? rq->version : 0;
+    doc_version_t *v = NULL;
+    if (from <= 0 || (st = doc_store_version_get(ctx, row.doc->id, from, &v)) == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "version", "version %d not found", from);
+    if (st != AT_OK)
+        return st;
+    int32_t version = 0;
+    if ((st = doc_store_bump_version(ctx, row.doc->id, &version)) != AT_OK ||
+        (st = doc_store_version_insert(ctx, row.firm_id, row.doc->id, version, v->sha256, v->size,
+                                       v->content_type, ctx->principal->user_id)) != AT_OK)
+        return st;
+    st = s_event(ctx, "document.version_restored", "version_restored", row.firm_id,
+                 row.doc->client_id, row.doc->id, version,
+                 json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version",
+                           from, "version", version, "sha256", v->sha256, "size",
+                           (json_int_t) v->size));
+    doc_row_t now;
+    if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    now.doc->has_new_version = 1;
+    now.doc->new_version = true;
+    *reply = &now.doc->base;
+    return AT_CREATED;
+}
+
+/* POST /documents/{id}/restore: staff bring a soft-deleted document back.
+ * Restoring a live one answers it as it is (a retried restore succeeds). */
+static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                      ProtobufCMessage **reply)
+{
+    const Atrium__Document__RestoreDocumentRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document_any(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can restore documents");
+    if (!row.deleted) {
+        at_db_rollback(ctx->db);
+        *reply = &row.doc->base;
+        return AT_OK;
+    }
+    st = doc_store_restore(ctx, row.doc->id);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "name",
+                       "a document named \"%s\" exists in its folder now; rename that one first",
+                       row.doc->name);
+    if (st != AT_OK)
+        return st;
+    st = s_event(ctx, "document.restored", "restored", row.firm_id, row.doc->client_id,
+                 row.doc->id, row.doc->version,
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    doc_row_t now;
+    if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &now.doc->base;
+    return AT_OK;
+}
+
+/* GET /documents/{id}/activity: staff see every entry; a client user sees
+ * what client users did (their own included), not what staff did. */
+static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req,
+                              ProtobufCMessage **reply)
+{
+    const Atrium__Document__ActivityRequest *rq = (const void *) req;
+    doc_row_t row;
+    const char *role;
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
+    if (st != AT_OK)
+        return st;
+    char *key = NULL, *id = NULL;
+    if (s_set(rq->cursor) &&
+        (at_cursor_decode(ctx->arena, rq->cursor, &key, &id) != 0 || !doc_is_uuid(id)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
+    Atrium__Document__ActivityList *out =
+        at_msg_new(ctx, &atrium__document__activity_list__descriptor);
+    st = doc_store_activity_list(ctx, row.doc->id, at_is_staff(ctx), ctx->principal->user_id,
+                                 at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
+    if (st != AT_OK)
         return st;
     *reply = &out->base;
     return AT_OK;
@@ -386,6 +528,24 @@ static at_status_t s_too_large(at_ctx_t *ctx)
 {
     return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL, "the file is larger than the %" PRId64
                    " bytes allowed", s_state(ctx)->max_upload);
+}
+
+/* 413 when storing more bytes for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
+ * the versions it holds already plus this upload's bytes. */
+static at_status_t s_quota(at_ctx_t *ctx, const char *firm_id, int64_t bytes)
+{
+    int64_t quota = s_state(ctx)->quota, used = 0;
+    if (quota <= 0)
+        return AT_OK;
+    at_status_t st = doc_store_firm_usage(ctx, firm_id, &used);
+    if (st != AT_OK)
+        return st;
+    if (bytes > quota - used)
+        return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL,
+                       "the firm's storage quota of %" PRId64 " bytes would be exceeded (%" PRId64
+                       " in use)",
+                       quota, used);
+    return AT_OK;
 }
 
 static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
@@ -433,6 +593,8 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
     }
     if (s_viewer(role))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot upload");
+    if (up.declared >= 0 && (st = s_quota(ctx, up.firm_id, up.declared)) != AT_OK)
+        return st;
     doc_digest_init(up.state);
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
@@ -502,6 +664,8 @@ static at_status_t s_upload_chunk(at_ctx_t *ctx, const ProtobufCMessage *req,
                        rq->offset, up.received);
     if ((int64_t) len > S->max_upload - up.received)
         return s_too_large(ctx);
+    if (len > 0 && (st = s_quota(ctx, up.firm_id, up.received + (int64_t) len)) != AT_OK)
+        return st;
     if (up.declared >= 0 && (int64_t) len > up.declared - up.received)
         return at_fail(ctx, AT_BAD_REQUEST, "data", "more bytes than the %" PRId64 " declared",
                        up.declared);
@@ -626,7 +790,8 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
     doc_row_t row;
     if ((st = doc_store_get(ctx, doc_id, false, &row)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.uploaded", up.firm_id, up.client_id, "document", doc_id,
+    st = s_event(ctx, "document.uploaded", new_version ? "versioned" : "uploaded", up.firm_id,
+                 up.client_id, doc_id, version,
                  json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
                            (json_int_t) up.received, "sha256", hex, "version", version,
                            "content_type", ctype));
@@ -713,8 +878,8 @@ static at_status_t s_content_info(at_ctx_t *ctx, const ProtobufCMessage *req,
     if (rq->has_record && rq->record) {
         if ((st = s_begin(ctx)) != AT_OK)
             return st;
-        st = s_audit(ctx, "document.downloaded", row.firm_id, row.doc->client_id, "document",
-                     row.doc->id,
+        st = s_event(ctx, "document.downloaded", "downloaded", row.firm_id, row.doc->client_id,
+                     row.doc->id, v->version,
                      json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version",
                                v->version, "size", (json_int_t) v->size, "sha256", v->sha256));
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
@@ -834,6 +999,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         abort();
     S->max_upload = at_config_int(config, "ATRIUM_MAX_UPLOAD_BYTES");
     S->idle_s = at_config_int(config, "ATRIUM_UPLOAD_IDLE_S");
+    S->quota = at_config_int(config, "ATRIUM_FIRM_QUOTA_BYTES");
     if (strlen(S->blob_dir) > 3000 || doc_blob_init(S->blob_dir) != 0) {
         at_error("cannot use ATRIUM_BLOB_DIR %s: %s", S->blob_dir, strerror(errno));
         free(S->blob_dir);
@@ -867,6 +1033,12 @@ static const at_method_t s_methods[] = {
     M("document.delete", s_documents_delete, atrium__document__delete_document_request, NULL),
     M("document.versions", s_versions_list, atrium__document__list_versions_request,
       &atrium__document__version_list__descriptor),
+    M("document.restore_version", s_restore_version, atrium__document__restore_version_request,
+      &atrium__document__document__descriptor),
+    M("document.restore", s_restore_document, atrium__document__restore_document_request,
+      &atrium__document__document__descriptor),
+    M("document.activity", s_activity, atrium__document__activity_request,
+      &atrium__document__activity_list__descriptor),
     M("document.upload_begin", s_upload_begin, atrium__document__upload_begin_request,
       &atrium__document__upload_begin_reply__descriptor),
     M("document.upload_chunk", s_upload_chunk, atrium__document__upload_chunk_request,

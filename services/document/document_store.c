@@ -15,7 +15,7 @@
 #define DOC_COLS                                                                            \
     "d.id, d.firm_id, d.client_id, d.folder_id, d.name, v.size, v.sha256, v.content_type," \
     " d.current_version, d.created_by, " TS("d.created_at") ", " TS("d.updated_at")       \
-    ", f.visibility, d.created_at::text"
+    ", f.visibility, d.created_at::text, " TS("d.deleted_at")
 #define DOC_FROM                                                                     \
     " FROM documents d JOIN versions v ON v.document_id = d.id"                      \
     " AND v.version = d.current_version LEFT JOIN folders f ON f.id = d.folder_id"
@@ -53,6 +53,8 @@ static void s_doc_row(at_ctx_t *ctx, PGresult *res, int r, doc_row_t *out)
     d->updated_at = s_val(ctx, res, r, 11);
     const char *vis = at_db_value(res, r, 12);
     out->internal = vis && strcmp(vis, "internal") == 0;
+    d->deleted_at = s_val(ctx, res, r, 14);
+    out->deleted = d->deleted_at != NULL;
     out->doc = d;
 }
 
@@ -147,15 +149,18 @@ cleanup:
 
 /* -- documents ------------------------------------------------------------- */
 
-at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+static at_status_t s_get(at_ctx_t *ctx, const char *id, bool lock, bool any, doc_row_t *out)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(ctx->db,
-                                lock ? "SELECT " DOC_COLS DOC_FROM
-                                       " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
-                                     : "SELECT " DOC_COLS DOC_FROM
-                                       " WHERE d.id = $1 AND d.deleted_at IS NULL",
-                                1, p);
+    const char *sql;
+    if (any)
+        sql = lock ? "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 FOR UPDATE OF d"
+                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1";
+    else
+        sql = lock ? "SELECT " DOC_COLS DOC_FROM
+                     " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
+                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 AND d.deleted_at IS NULL";
+    PGresult *res = at_db_query(ctx->db, sql, 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -167,6 +172,16 @@ at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *o
 cleanup:
     PQclear(res);
     return st;
+}
+
+at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+{
+    return s_get(ctx, id, lock, false, out);
+}
+
+at_status_t doc_store_get_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+{
+    return s_get(ctx, id, lock, true, out);
 }
 
 at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const char *folder_id,
@@ -393,6 +408,111 @@ at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_
     at_status_t st = at_db_status(ctx->db, res);
     if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
         st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_restore(at_ctx_t *ctx, const char *id)
+{
+    const char *p[] = {id};
+    /* the live-name index refuses it (23505: AT_CONFLICT) when the folder
+     * has a live document of the name by now */
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET deleted_at = NULL, deleted_by = NULL,"
+                                " updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+/* -- activity -------------------------------------------------------------- */
+
+at_status_t doc_store_activity_add(at_ctx_t *ctx, const char *document_id, const char *firm_id,
+                                   const char *client_id, const char *action, int32_t version)
+{
+    const Atrium__Principal *pr = ctx->principal;
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    const char *p[] = {document_id,
+                       firm_id,
+                       client_id,
+                       pr ? pr->user_id : NULL,
+                       pr ? pr->name : NULL,
+                       pr ? pr->kind : NULL,
+                       action,
+                       version > 0 ? ver : NULL};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO activity (document_id, firm_id, client_id, actor_id,"
+                                " actor_name, actor_kind, action, version)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                8, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool staff,
+                                    const char *self_id, int limit, const char *after_key,
+                                    const char *after_id, Atrium__Document__ActivityList *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {document_id, staff ? "true" : "false", self_id, after_key, after_id, lim};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT id, actor_id, actor_name, actor_kind, action, " TS("at") ", version, at::text"
+        " FROM activity WHERE document_id = $1"
+        " AND ($2::bool OR actor_kind = 'client' OR actor_id = $3::uuid)"
+        " AND ($4::text IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))"
+        " ORDER BY at DESC, id DESC LIMIT $6",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Document__Activity *a = at_msg_new(ctx, &atrium__document__activity__descriptor);
+        Atrium__Document__Actor *who = at_msg_new(ctx, &atrium__document__actor__descriptor);
+        who->id = s_val(ctx, res, i, 1);
+        who->name = s_val(ctx, res, i, 2);
+        who->kind = s_val(ctx, res, i, 3);
+        a->actor = who;
+        a->action = s_val(ctx, res, i, 4);
+        a->at = s_val(ctx, res, i, 5);
+        if (at_db_value(res, i, 6)) {
+            a->has_version = 1;
+            a->version = (int32_t) s_i64(res, i, 6);
+        }
+        out->items[i] = a;
+    }
+    if (more && n > 0)
+        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 7),
+                                            at_db_value(res, n - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- quota ----------------------------------------------------------------- */
+
+at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes)
+{
+    const char *p[] = {firm_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT coalesce(sum(size), 0)::bigint FROM versions"
+                                " WHERE firm_id = $1",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK)
+        *bytes = s_i64(res, 0, 0);
     PQclear(res);
     return st;
 }

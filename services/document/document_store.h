@@ -25,6 +25,7 @@ typedef struct {
     doc_document_t *doc; /* in the arena */
     const char *firm_id;
     bool internal;       /* in an internal folder: staff only */
+    bool deleted;        /* soft-deleted (doc->deleted_at is set) */
 } doc_row_t;
 
 typedef struct {
@@ -63,6 +64,9 @@ at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const ch
 /* The live (not deleted) document id with its current version; lock takes a
  * row lock on it (FOR UPDATE). AT_OK, AT_NOT_FOUND or a db status. */
 at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out);
+
+/* As doc_store_get, but a soft-deleted document is found too. */
+at_status_t doc_store_get_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out);
 
 /* The live document named name (case-insensitively, NFC) in folder_id (NULL:
  * top level) of client_id, locked (FOR UPDATE). AT_NOT_FOUND if none. */
@@ -111,6 +115,30 @@ at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
 
 /* Soft-deletes the live document id. AT_NOT_FOUND if it is not live. */
 at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_by);
+
+/* Brings the soft-deleted document id back. AT_NOT_FOUND if it is not
+ * deleted; AT_CONFLICT when its folder has a live document of its name now
+ * (the transaction is then aborted). */
+at_status_t doc_store_restore(at_ctx_t *ctx, const char *id);
+
+/* -- activity -- */
+
+/* Records that the principal did action (to version, when > 0) to the
+ * document, in the caller's transaction. */
+at_status_t doc_store_activity_add(at_ctx_t *ctx, const char *document_id, const char *firm_id,
+                                   const char *client_id, const char *action, int32_t version);
+
+/* A page of the document's activity, newest first: all of it for staff,
+ * else only what client users did (and what self_id did). */
+at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool staff,
+                                    const char *self_id, int limit, const char *after_key,
+                                    const char *after_id, Atrium__Document__ActivityList *out);
+
+/* -- quota -- */
+
+/* Bytes the firm's versions hold: the sum of every version's size (of live
+ * and deleted documents alike, a version sharing a blob counted again). */
+at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes);
 
 /* -- uploads -- */
 
