@@ -45,7 +45,7 @@ static const at_config_key_t s_config[] = {
     {"ATRIUM_UPLOAD_IDLE_S", "86400", AT_CFG_INT, 60, 30 * 86400, true, false,
      "an upload that received nothing for this many seconds is dropped with its bytes"},
     {"ATRIUM_FIRM_QUOTA_BYTES", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
-     "bytes a firm's stored versions may hold in all (sum of every version's size); 0: no "
+     "bytes a firm's stored files may take in all (distinct blobs of its versions); 0: no "
      "limit"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
@@ -530,8 +530,11 @@ static at_status_t s_too_large(at_ctx_t *ctx)
                    " bytes allowed", s_state(ctx)->max_upload);
 }
 
-/* 413 when storing more bytes for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
- * the versions it holds already plus this upload's bytes. */
+/* 413 when storing bytes more for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
+ * the distinct blobs its versions use already plus this upload's bytes (not
+ * knowing the hash yet, an upload of bytes already stored counts too; an
+ * empty one never does). Uploads in progress are not counted, so two racing
+ * uploads may pass the quota by the smaller one. */
 static at_status_t s_quota(at_ctx_t *ctx, const char *firm_id, int64_t bytes)
 {
     int64_t quota = s_state(ctx)->quota, used = 0;
@@ -540,7 +543,7 @@ static at_status_t s_quota(at_ctx_t *ctx, const char *firm_id, int64_t bytes)
     at_status_t st = doc_store_firm_usage(ctx, firm_id, &used);
     if (st != AT_OK)
         return st;
-    if (bytes > quota - used)
+    if (bytes > 0 && bytes > quota - used)
         return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL,
                        "the firm's storage quota of %" PRId64 " bytes would be exceeded (%" PRId64
                        " in use)",

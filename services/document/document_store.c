@@ -507,8 +507,9 @@ at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *by
 {
     const char *p[] = {firm_id};
     PGresult *res = at_db_query(ctx->db,
-                                "SELECT coalesce(sum(size), 0)::bigint FROM versions"
-                                " WHERE firm_id = $1",
+                                "SELECT coalesce(sum(size), 0)::bigint FROM"
+                                " (SELECT DISTINCT sha256, size FROM versions"
+                                "  WHERE firm_id = $1) b",
                                 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st == AT_OK)

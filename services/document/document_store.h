@@ -136,8 +136,9 @@ at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool
 
 /* -- quota -- */
 
-/* Bytes the firm's versions hold: the sum of every version's size (of live
- * and deleted documents alike, a version sharing a blob counted again). */
+/* Bytes the firm's versions hold: the sizes of the distinct blobs its
+ * versions use (of live and deleted documents alike, since a soft-deleted
+ * document keeps its bytes); a blob used by several versions counts once. */
 at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes);
 
 /* -- uploads -- */
