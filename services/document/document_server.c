@@ -17,6 +17,7 @@
 #include "document_blob.h"
 #include "document_digest.h"
 #include "document_names.h"
+#include "document_requests.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -195,6 +196,20 @@ static at_status_t s_event(at_ctx_t *ctx, const char *action, const char *activi
     if (st != AT_OK)
         return st;
     return doc_store_activity_add(ctx, doc_id, firm_id, client_id, activity, version);
+}
+
+/* Loads document request id if the caller sees its client (field names the
+ * request field for the 404). */
+static at_status_t s_request_load(at_ctx_t *ctx, const char *id, bool lock, const char *field,
+                                  doc_request_row_t *row)
+{
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, field, "document request not found");
+    at_status_t st = doc_store_request_get(ctx, id, lock, row);
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && !s_role(ctx, row->firm_id, row->req->client_id, false)))
+        return at_fail(ctx, AT_NOT_FOUND, field, "document request not found");
+    return st;
 }
 
 /* -- folders ---------------------------------------------------------------- */
@@ -418,6 +433,127 @@ static at_status_t s_versions_list(at_ctx_t *ctx, const ProtobufCMessage *req,
     return AT_OK;
 }
 
+/* -- document requests ------------------------------------------------------ */
+
+static at_status_t s_requests_list(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const Atrium__Document__ListDocumentRequestsRequest *rq = (const void *) req;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    const char *status = s_set(rq->status) ? rq->status : NULL;
+    if (status && strcmp(status, "open") != 0 && strcmp(status, "submitted") != 0 &&
+        strcmp(status, "accepted") != 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "status",
+                       "status must be open, submitted or accepted");
+    char *key = NULL, *id = NULL;
+    if (s_set(rq->cursor) &&
+        (at_cursor_decode(ctx->arena, rq->cursor, &key, &id) != 0 || !doc_is_uuid(id)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
+    Atrium__Document__DocumentRequestList *out =
+        at_msg_new(ctx, &atrium__document__document_request_list__descriptor);
+    st = doc_store_request_list(ctx, ctx->principal->firm_id, rq->client_id, status,
+                                at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+static at_status_t s_requests_create(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    const Atrium__Document__CreateDocumentRequestRequest *rq = (const void *) req;
+    const char *firm_id = ctx->principal->firm_id, *field = NULL, *why = NULL;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can request documents");
+    if (!doc_request_valid(rq->title, rq->description, rq->due_at, &field, &why))
+        return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s", why);
+    const char *folder_id = NULL;
+    if (s_folder_given(rq->folder_id)) {
+        doc_folder_row_t f;
+        if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+            return st;
+        if (f.internal)
+            return at_fail(ctx, AT_VALIDATION_FAILED, "folder_id",
+                           "the client cannot see an internal folder; pick a shared one");
+        folder_id = f.folder->id;
+    }
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    doc_request_t *out = NULL;
+    st = doc_store_request_create(ctx, firm_id, rq->client_id, rq->title,
+                                  s_set(rq->description) ? rq->description : NULL,
+                                  s_set(rq->due_at) ? rq->due_at : NULL, folder_id,
+                                  ctx->principal->user_id, &out);
+    if (st != AT_OK)
+        return st;
+    st = s_audit(ctx, "document_request.created", firm_id, rq->client_id, "document_request",
+                 out->id,
+                 json_pack("{s:s, s:s?, s:s?}", "title", out->title, "due_at", out->due_at,
+                           "folder_id", folder_id));
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_CREATED;
+}
+
+/* Accept or reject (back to open, reason kept) a submitted request: staff. */
+static at_status_t s_requests_decide(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply, doc_req_action_t action)
+{
+    const Atrium__Document__DecideDocumentRequestRequest *rq = (const void *) req;
+    const char *reason = s_set(rq->reason) ? rq->reason : NULL;
+    if (action == DOC_REQ_REJECT && !reason)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "reason", "a rejection needs a reason");
+    if (reason && (strlen(reason) > DOC_REQUEST_TEXT_MAX ||
+                   !doc_utf8_valid((const unsigned char *) reason, strlen(reason))))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "reason",
+                       "reason must be valid UTF-8 of at most 10000 bytes");
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_request_row_t dr;
+    if ((st = s_request_load(ctx, rq->id, true, NULL, &dr)) != AT_OK)
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can accept or reject requests");
+    const char *next = doc_request_next(dr.req->status, action);
+    if (!next)
+        return at_fail(ctx, AT_CONFLICT, "status", "the request is %s", dr.req->status);
+    bool reject = action == DOC_REQ_REJECT;
+    if ((st = doc_store_request_decide(ctx, dr.req->id, next, reject ? reason : NULL,
+                                       ctx->principal->user_id)) != AT_OK)
+        return st;
+    st = s_audit(ctx, reject ? "document_request.rejected" : "document_request.accepted",
+                 dr.firm_id, dr.req->client_id, "document_request", dr.req->id,
+                 json_pack("{s:s, s:s?, s:s?, s:i}", "title", dr.req->title, "reason",
+                           reject ? reason : NULL, "document_id", dr.req->document_id, "version",
+                           dr.req->has_version ? dr.req->version : 0));
+    doc_request_row_t now;
+    if (st != AT_OK || (st = doc_store_request_get(ctx, dr.req->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &now.req->base;
+    return AT_OK;
+}
+
+static at_status_t s_requests_accept(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    return s_requests_decide(ctx, req, reply, DOC_REQ_ACCEPT);
+}
+
+static at_status_t s_requests_reject(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    return s_requests_decide(ctx, req, reply, DOC_REQ_REJECT);
+}
+
 /* POST /documents/{id}/versions/{version}/restore: that version's blob (no
  * copy) becomes a new, newest version. */
 static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
@@ -566,6 +702,17 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
                        .declared = rq->has_declared_size ? rq->declared_size : -1};
     const char *role = NULL, *why = NULL;
     at_status_t st;
+    doc_request_row_t dr = {0};
+    if (s_set(rq->request_id)) {
+        /* fulfils a document request: it must be open (or submitted, and
+         * this file replaces the submission) */
+        if ((st = s_request_load(ctx, rq->request_id, false, "request_id", &dr)) != AT_OK)
+            return st;
+        if (!doc_request_next(dr.req->status, DOC_REQ_SUBMIT))
+            return at_fail(ctx, AT_CONFLICT, "request_id", "the request is %s already",
+                           dr.req->status);
+        up.request_id = dr.req->id;
+    }
     if (s_set(rq->document_id)) {
         /* a new version: where and what name come from the document */
         doc_row_t row;
@@ -585,9 +732,13 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
             return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
         up.client_id = rq->client_id;
         up.name = rq->name;
-        if (s_folder_given(rq->folder_id)) {
+        /* a request's file goes to the request's folder unless one is named */
+        const char *folder_ref = s_folder_given(rq->folder_id) ? rq->folder_id
+                                 : dr.req                      ? dr.req->folder_id
+                                                               : NULL;
+        if (folder_ref) {
             doc_folder_row_t f;
-            if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+            if ((st = s_folder(ctx, folder_ref, rq->client_id, "folder_id", &f)) != AT_OK)
                 return st;
             up.folder_id = f.folder->id;
             if (!(role = s_role(ctx, f.firm_id, rq->client_id, f.internal)))
@@ -596,6 +747,8 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
     }
     if (s_viewer(role))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot upload");
+    if (dr.req && strcmp(dr.req->client_id, up.client_id) != 0)
+        return at_fail(ctx, AT_NOT_FOUND, "request_id", "document request not found");
     if (up.declared >= 0 && (st = s_quota(ctx, up.firm_id, up.declared)) != AT_OK)
         return st;
     doc_digest_init(up.state);
@@ -706,6 +859,30 @@ static at_status_t s_upload_drop(at_ctx_t *ctx, const doc_upload_t *up, at_statu
     return st;
 }
 
+/* Links a finished upload's document and version to the request it fulfils
+ * and marks it submitted, in the finish's transaction. A request accepted
+ * meanwhile keeps its accepted file (this one is still stored). */
+static at_status_t s_request_submitted(at_ctx_t *ctx, const doc_upload_t *up, const char *doc_id,
+                                       int32_t version)
+{
+    doc_request_row_t dr;
+    at_status_t st = doc_store_request_get(ctx, up->request_id, true, &dr);
+    if (st != AT_OK)
+        return st;
+    if (!doc_request_next(dr.req->status, DOC_REQ_SUBMIT)) {
+        at_info("upload %s: request %s is %s; not linked", up->id, dr.req->id, dr.req->status);
+        return AT_OK;
+    }
+    if ((st = doc_store_request_submit(ctx, dr.req->id, doc_id, version, up->created_by)) !=
+        AT_OK)
+        return st;
+    st = s_audit(ctx, "document_request.submitted", dr.firm_id, dr.req->client_id,
+                 "document_request", dr.req->id,
+                 json_pack("{s:s, s:s, s:i}", "title", dr.req->title, "document_id", doc_id,
+                           "version", version));
+    return st;
+}
+
 /* The document the finished upload becomes: a new version of up->document_id,
  * else a new document, else (the name is taken in that folder, perhaps by a
  * racing upload that committed first) a new version of the one holding it. */
@@ -798,6 +975,8 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
                  json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
                            (json_int_t) up.received, "sha256", hex, "version", version,
                            "content_type", ctype));
+    if (st == AT_OK && up.request_id)
+        st = s_request_submitted(ctx, &up, doc_id, version);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -1042,6 +1221,17 @@ static const at_method_t s_methods[] = {
       &atrium__document__document__descriptor),
     M("document.activity", s_activity, atrium__document__activity_request,
       &atrium__document__activity_list__descriptor),
+    M("document.requests_list", s_requests_list, atrium__document__list_document_requests_request,
+      &atrium__document__document_request_list__descriptor),
+    M("document.requests_create", s_requests_create,
+      atrium__document__create_document_request_request,
+      &atrium__document__document_request__descriptor),
+    M("document.requests_accept", s_requests_accept,
+      atrium__document__decide_document_request_request,
+      &atrium__document__document_request__descriptor),
+    M("document.requests_reject", s_requests_reject,
+      atrium__document__decide_document_request_request,
+      &atrium__document__document_request__descriptor),
     M("document.upload_begin", s_upload_begin, atrium__document__upload_begin_request,
       &atrium__document__upload_begin_reply__descriptor),
     M("document.upload_chunk", s_upload_chunk, atrium__document__upload_chunk_request,

@@ -518,6 +518,146 @@ at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *by
     return st;
 }
 
+/* -- document requests ----------------------------------------------------- */
+
+#define REQ_COLS                                                                        \
+    "id, firm_id, client_id, title, description, " TS("due_at") ", folder_id, status,"  \
+    " reason, document_id, version, created_by, " TS("created_at") ", " TS("updated_at") \
+    ", submitted_by, " TS("submitted_at") ", created_at::text"
+
+static void s_request_row(at_ctx_t *ctx, PGresult *res, int r, doc_request_row_t *out)
+{
+    doc_request_t *q = at_msg_new(ctx, &atrium__document__document_request__descriptor);
+    q->id = s_val(ctx, res, r, 0);
+    out->firm_id = s_val(ctx, res, r, 1);
+    q->client_id = s_val(ctx, res, r, 2);
+    q->title = s_val(ctx, res, r, 3);
+    q->description = s_val(ctx, res, r, 4);
+    q->due_at = s_val(ctx, res, r, 5);
+    q->folder_id = s_val(ctx, res, r, 6);
+    q->status = s_val(ctx, res, r, 7);
+    q->reason = s_val(ctx, res, r, 8);
+    q->document_id = s_val(ctx, res, r, 9);
+    if (at_db_value(res, r, 10)) {
+        q->has_version = 1;
+        q->version = (int32_t) s_i64(res, r, 10);
+    }
+    q->created_by = s_val(ctx, res, r, 11);
+    q->created_at = s_val(ctx, res, r, 12);
+    q->updated_at = s_val(ctx, res, r, 13);
+    q->submitted_by = s_val(ctx, res, r, 14);
+    q->submitted_at = s_val(ctx, res, r, 15);
+    out->req = q;
+}
+
+at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                     const char *title, const char *description,
+                                     const char *due_at, const char *folder_id,
+                                     const char *created_by, doc_request_t **out)
+{
+    const char *p[] = {firm_id, client_id, title, description, due_at, folder_id, created_by};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO requests (firm_id, client_id, title, description,"
+                                " due_at, folder_id, created_by)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " REQ_COLS,
+                                7, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK) {
+        doc_request_row_t row;
+        s_request_row(ctx, res, 0, &row);
+        *out = row.req;
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
+                                  doc_request_row_t *out)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                lock ? "SELECT " REQ_COLS " FROM requests WHERE id = $1 FOR UPDATE"
+                                     : "SELECT " REQ_COLS " FROM requests WHERE id = $1",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = AT_NOT_FOUND;
+    if (st == AT_OK)
+        s_request_row(ctx, res, 0, out);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                   const char *status, int limit, const char *after_key,
+                                   const char *after_id, Atrium__Document__DocumentRequestList *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, client_id, status, after_key, after_id, lim};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT " REQ_COLS " FROM requests WHERE firm_id = $1 AND client_id = $2"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::text IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $6",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        doc_request_row_t row;
+        s_request_row(ctx, res, i, &row);
+        out->items[i] = row.req;
+    }
+    if (more && n > 0)
+        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 16),
+                                            at_db_value(res, n - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *document_id,
+                                     int32_t version, const char *user_id)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    const char *p[] = {id, document_id, ver, user_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE requests SET status = 'submitted', document_id = $2,"
+                                " version = $3, submitted_by = $4, submitted_at = now(),"
+                                " updated_at = now() WHERE id = $1",
+                                4, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *status,
+                                     const char *reason, const char *user_id)
+{
+    const char *p[] = {id, status, reason, user_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE requests SET status = $2, reason = coalesce($3, reason),"
+                                " decided_by = $4, decided_at = now(), updated_at = now()"
+                                " WHERE id = $1",
+                                4, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
 /* -- uploads --------------------------------------------------------------- */
 
 /* bytea in text form: "\x" and two hex digits a byte */
@@ -535,12 +675,14 @@ at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const
     s_bytea_hex(up->state, DOC_DIGEST_STATE_BYTES, state, sizeof state);
     const char *p[] = {up->firm_id,    up->client_id, up->folder_id,
                        up->document_id, up->name,     hint,
-                       up->created_by, up->declared >= 0 ? declared : NULL, state};
+                       up->created_by, up->declared >= 0 ? declared : NULL, state,
+                       up->request_id};
     PGresult *res = at_db_query(ctx->db,
                                 "INSERT INTO uploads (firm_id, client_id, folder_id, document_id,"
-                                " name, content_type_hint, created_by, declared_size, sha_state)"
-                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                                9, p);
+                                " name, content_type_hint, created_by, declared_size, sha_state,"
+                                " request_id)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                10, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -555,8 +697,8 @@ at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *o
     const char *p[] = {id};
     PGresult *res = at_db_query(ctx->db,
                                 "SELECT id, firm_id, client_id, folder_id, document_id, name,"
-                                " created_by, coalesce(declared_size, -1), received, sha_state"
-                                " FROM uploads WHERE id = $1 FOR UPDATE",
+                                " created_by, coalesce(declared_size, -1), received, sha_state,"
+                                " request_id FROM uploads WHERE id = $1 FOR UPDATE",
                                 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
@@ -574,6 +716,7 @@ at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *o
     out->created_by = s_val(ctx, res, 0, 6);
     out->declared = s_i64(res, 0, 7);
     out->received = s_i64(res, 0, 8);
+    out->request_id = s_val(ctx, res, 0, 10);
     const char *hex = at_db_value(res, 0, 9);
     size_t bin_len = 0;
     if (!hex || strlen(hex) != 2 + 2 * DOC_DIGEST_STATE_BYTES || hex[0] != '\\' ||

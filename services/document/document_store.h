@@ -37,6 +37,7 @@ typedef struct {
 /* An upload in progress (strings in the arena). */
 typedef struct {
     const char *id, *firm_id, *client_id, *folder_id, *document_id, *name, *created_by;
+    const char *request_id; /* set: the upload fulfils this document request */
     int64_t declared; /* -1: not declared */
     int64_t received;
     unsigned char state[DOC_DIGEST_STATE_BYTES];
@@ -140,6 +141,40 @@ at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool
  * versions use (of live and deleted documents alike, since a soft-deleted
  * document keeps its bytes); a blob used by several versions counts once. */
 at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes);
+
+/* -- document requests -- */
+
+typedef Atrium__Document__DocumentRequest doc_request_t;
+
+typedef struct {
+    doc_request_t *req; /* in the arena */
+    const char *firm_id;
+} doc_request_row_t;
+
+/* Creates an open request; description, due_at (RFC 3339) and folder_id may
+ * be NULL. *out in the arena. */
+at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                     const char *title, const char *description,
+                                     const char *due_at, const char *folder_id,
+                                     const char *created_by, doc_request_t **out);
+
+/* The request id (lock: FOR UPDATE). AT_NOT_FOUND if none. */
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
+                                  doc_request_row_t *out);
+
+/* A page of client_id's requests (status NULL: any), newest first. */
+at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                   const char *status, int limit, const char *after_key,
+                                   const char *after_id, Atrium__Document__DocumentRequestList *out);
+
+/* Marks the request submitted with document_id at version by user_id. */
+at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *document_id,
+                                     int32_t version, const char *user_id);
+
+/* Sets the request's status after a staff decision; reason not NULL
+ * replaces the stored one. */
+at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *status,
+                                     const char *reason, const char *user_id);
 
 /* -- uploads -- */
 

@@ -12,7 +12,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common_tm import invite  # noqa: E402
-from harness import Client, Stack  # noqa: E402
+from harness import Client, Stack, wait_until  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -383,6 +383,98 @@ class Documents(unittest.TestCase):
                          ["versioned", "viewed", "uploaded"])
         self.assertIsNone(r2["next_cursor"])
         self.assertEqual(self.other.get("/api/v1/documents/%s/activity" % doc["id"]).status, 404)
+
+    def test_document_requests(self):
+        tag = secrets.token_hex(4)
+        base = "/api/v1/clients/%s/document-requests" % self.client_id
+        member = invite(self, self.stack.url, self.owner, self.client_id, "member", "Rita")
+        viewer = invite(self, self.stack.url, self.owner, self.client_id, "viewer", "Vera")
+        folder = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                                 {"name": "Requested " + tag}).json()
+        internal = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                                   {"name": "Int " + tag, "visibility": "internal"}).json()
+        # validation and permissions
+        for body, field in [({}, "title"), ({"title": "x", "due_at": "soon"}, "due_at"),
+                            ({"title": "x", "folder_id": internal["id"]}, "folder_id")]:
+            r = self.owner.post(base, body)
+            self.assertEqual(r.status, 400, (body, r))
+            self.assertEqual(r.json()["error"]["field"], field)
+        self.assertEqual(member.post(base, {"title": "mine"}).status, 403)
+        self.assertEqual(self.other.post(base, {"title": "x"}).status, 404)
+        r = self.owner.post(base, {"title": "Bank statements " + tag, "description": "2025",
+                                   "due_at": "2026-12-31T17:00:00Z", "folder_id": folder["id"]})
+        self.assertEqual(r.status, 201, r)
+        req = r.json()
+        self.assertEqual(req["status"], "open")
+        self.assertEqual(req["due_at"], "2026-12-31T17:00:00.000Z")
+        self.assertEqual(req["folder_id"], folder["id"])
+        self.assertIsNone(req["document_id"])
+        # the client sees it; another firm does not
+        r = member.get(base)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(req["id"], [x["id"] for x in r.json()["items"]])
+        self.assertEqual(self.other.get(base).status, 404)
+        self.assertEqual(self.owner.get(base + "?status=bogus").status, 400)
+        # nothing submitted yet: nothing to accept or reject
+        r = self.owner.post("/api/v1/document-requests/%s/accept" % req["id"])
+        self.assertEqual(r.status, 409, r)
+        # a viewer cannot fulfil it; another firm cannot name it
+        r = self.upload_raw("stmt-%s.pdf" % tag, b"x", client=viewer)
+        self.assertEqual(r.status, 403, r)
+        path = "/api/v1/clients/%s/documents?name=a.txt&request_id=%s" % (
+            self.other_client_id, req["id"])
+        r = self.other.post(path, data=b"x", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.json()["error"]["field"], "request_id")
+        # the client uploads for it: the file lands in the request's folder
+        path = "/api/v1/clients/%s/documents?name=%s&request_id=%s" % (
+            self.client_id, q("stmt-%s.pdf" % tag), req["id"])
+        r = member.post(path, data=b"%PDF-1.4\n", headers={"Content-Type": "application/pdf"})
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertEqual(doc["folder_id"], folder["id"])
+        got = {x["id"]: x for x in self.owner.get(base + "?status=submitted").json()["items"]}
+        self.assertIn(req["id"], got)
+        self.assertEqual(got[req["id"]]["document_id"], doc["id"])
+        self.assertEqual(got[req["id"]]["version"], 1)
+        self.assertTrue(got[req["id"]]["submitted_at"])
+        # reject: needs a reason, staff only, and reopens it
+        self.assertEqual(self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {}).status, 400)
+        self.assertEqual(member.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                     {"reason": "no"}).status, 403)
+        self.assertEqual(self.other.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {"reason": "no"}).status, 404)
+        r = self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                            {"reason": "page 2 is missing"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "open")
+        self.assertEqual(r.json()["reason"], "page 2 is missing")
+        # resubmitted (same name: a new version), then accepted
+        r = member.post(path, data=b"%PDF-1.4\n2 pages\n",
+                        headers={"Content-Type": "application/pdf"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["version"], 2)
+        self.assertEqual(member.post("/api/v1/document-requests/%s/accept"
+                                     % req["id"]).status, 403)
+        r = self.owner.post("/api/v1/document-requests/%s/accept" % req["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "accepted")
+        self.assertEqual(r.json()["version"], 2)
+        self.assertEqual(r.json()["reason"], "page 2 is missing")
+        # accepted is final
+        r = member.post(path, data=b"late", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {"reason": "x"}).status, 409)
+        # the audit trail has each step (relayed from the outbox shortly)
+        want = {"document_request.created", "document_request.submitted",
+                "document_request.rejected", "document_request.accepted"}
+
+        def audited():
+            r = self.owner.get("/api/v1/audit?resource_id=" + req["id"])
+            return r.status == 200 and want <= {e["action"] for e in r.json()["items"]}
+        self.assertTrue(wait_until(audited, timeout=30))
 
 
 if __name__ == "__main__":
