@@ -1119,6 +1119,139 @@ static at_status_t s_read(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCM
     return AT_OK;
 }
 
+/* -- consistency check ------------------------------------------------------ */
+
+typedef struct {
+    char hex[65];
+    int64_t size;
+} s_file_t;
+
+typedef struct {
+    s_file_t *v;
+    size_t n, cap;
+} s_files_t;
+
+static int s_collect(const char *hex, int64_t size, void *arg)
+{
+    s_files_t *f = arg;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 1024;
+        s_file_t *v = realloc(f->v, cap * sizeof *v);
+        if (!v)
+            return ENOMEM;
+        f->v = v;
+        f->cap = cap;
+    }
+    snprintf(f->v[f->n].hex, sizeof f->v[0].hex, "%s", hex);
+    f->v[f->n++].size = size;
+    return 0;
+}
+
+static int s_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_file_t *) a)->hex, ((const s_file_t *) b)->hex);
+}
+
+/* Appends a FsckBlob to a capped list (count always goes up). */
+static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t *n,
+                       int64_t *count, size_t limit, const char *hex, int64_t size,
+                       int64_t file_size, const doc_blob_ref_t *ref)
+{
+    (*count)++;
+    if (*n >= limit)
+        return;
+    Atrium__Document__FsckBlob *b = at_msg_new(ctx, &atrium__document__fsck_blob__descriptor);
+    b->sha256 = at_str(ctx, hex);
+    b->has_size = 1;
+    b->size = size;
+    if (file_size >= 0) {
+        b->has_file_size = 1;
+        b->file_size = file_size;
+    }
+    if (ref) {
+        b->has_versions = 1;
+        b->versions = ref->versions;
+        b->document_id = at_str(ctx, ref->document_id);
+    }
+    (*list)[(*n)++] = b;
+}
+
+/* document.fsck_blobs (atriumctl fsck-blobs, over the bus only): compares
+ * the blobs the versions use with the files under the blob folder and
+ * reports rows without a blob, blobs without a row and size mismatches. It
+ * changes nothing. A blob whose upload is finishing at that moment can show
+ * as an orphan once; run it again before acting on one. Refused to any
+ * principal: no user reaches it, the gateway has no route to it. */
+static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage **reply)
+{
+    const Atrium__Document__FsckRequest *rq = (const void *) req;
+    if (ctx->principal)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "an operator command only");
+    size_t limit = rq->has_limit && rq->limit > 0 ? (size_t) rq->limit : 1000;
+    if (limit > 100000)
+        limit = 100000;
+    doc_blob_ref_t *refs = NULL;
+    size_t nrefs = 0;
+    at_status_t st = doc_store_blob_refs(ctx, &refs, &nrefs);
+    if (st != AT_OK)
+        return st;
+    s_files_t files = {0};
+    int64_t strays = 0;
+    int rc = doc_blob_walk(s_state(ctx)->blob_dir, s_collect, &files, &strays);
+    if (rc != 0) {
+        at_error("fsck: cannot read the blob folder: %s", strerror(rc > 0 ? rc : errno));
+        free(refs);
+        free(files.v);
+        return at_fail(ctx, AT_INTERNAL, NULL, "the blob folder cannot be read");
+    }
+    if (files.n)
+        qsort(files.v, files.n, sizeof *files.v, s_file_cmp);
+    Atrium__Document__FsckReport *out =
+        at_msg_new(ctx, &atrium__document__fsck_report__descriptor);
+    size_t cap = limit < nrefs + files.n ? limit : nrefs + files.n;
+    out->missing = at_arena_alloc(ctx->arena, sizeof *out->missing * (cap ? cap : 1));
+    out->orphans = at_arena_alloc(ctx->arena, sizeof *out->orphans * (cap ? cap : 1));
+    out->mismatched = at_arena_alloc(ctx->arena, sizeof *out->mismatched * (cap ? cap : 1));
+    out->has_missing_count = out->has_orphan_count = out->has_mismatch_count = 1;
+    size_t i = 0, j = 0;
+    int64_t referenced = 0;
+    while (i < nrefs || j < files.n) {
+        int c = i == nrefs ? 1 : j == files.n ? -1 : strcmp(refs[i].sha256, files.v[j].hex);
+        if (c > 0) {
+            s_fsck_add(ctx, &out->orphans, &out->n_orphans, &out->orphan_count, limit,
+                       files.v[j].hex, files.v[j].size, -1, NULL);
+            j++;
+            continue;
+        }
+        /* one blob: every row of this digest (two sizes of one digest is a
+         * mismatch too) */
+        size_t k = i;
+        bool size_differs = false;
+        for (; k < nrefs && strcmp(refs[k].sha256, refs[i].sha256) == 0; k++)
+            if (c == 0 && refs[k].size != files.v[j].size)
+                size_differs = true;
+        referenced++;
+        if (c < 0)
+            s_fsck_add(ctx, &out->missing, &out->n_missing, &out->missing_count, limit,
+                       refs[i].sha256, refs[i].size, -1, &refs[i]);
+        else if (size_differs)
+            s_fsck_add(ctx, &out->mismatched, &out->n_mismatched, &out->mismatch_count, limit,
+                       refs[i].sha256, refs[i].size, files.v[j].size, &refs[i]);
+        if (c == 0)
+            j++;
+        i = k;
+    }
+    out->has_referenced = out->has_files = out->has_strays = 1;
+    out->referenced = referenced;
+    out->files = (int64_t) files.n;
+    out->strays = strays;
+    free(refs);
+    free(files.v);
+    *reply = &out->base;
+    return AT_OK;
+}
+
 /* -- process ----------------------------------------------------------------- */
 
 /* Drops uploads idle past ATRIUM_UPLOAD_IDLE_S with their files, and
@@ -1245,6 +1378,8 @@ static const at_method_t s_methods[] = {
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,
       &atrium__document__read_reply__descriptor),
+    {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
+     &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -658,6 +658,38 @@ at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *
     return st;
 }
 
+/* -- consistency ----------------------------------------------------------- */
+
+at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *res = at_db_exec(ctx->db,
+                               "SELECT sha256, size, count(*), min(document_id::text)"
+                               " FROM versions GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    size_t rows = (size_t) PQntuples(res);
+    doc_blob_ref_t *refs = calloc(rows ? rows : 1, sizeof *refs);
+    if (!refs) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        snprintf(refs[i].sha256, sizeof refs[i].sha256, "%s", PQgetvalue(res, (int) i, 0));
+        refs[i].size = s_i64(res, (int) i, 1);
+        refs[i].versions = (int32_t) s_i64(res, (int) i, 2);
+        snprintf(refs[i].document_id, sizeof refs[i].document_id, "%s",
+                 PQgetvalue(res, (int) i, 3));
+    }
+    *out = refs;
+    *n = rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
 /* -- uploads --------------------------------------------------------------- */
 
 /* bytea in text form: "\x" and two hex digits a byte */

@@ -176,6 +176,20 @@ at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *
 at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *status,
                                      const char *reason, const char *user_id);
 
+/* -- consistency -- */
+
+/* One blob the versions use. */
+typedef struct {
+    char sha256[65];
+    int64_t size;
+    int32_t versions;
+    char document_id[37];
+} doc_blob_ref_t;
+
+/* Every distinct (sha256, size) the versions use, ordered by sha256, in a
+ * malloc'd array (*out, *n; free it). */
+at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n);
+
 /* -- uploads -- */
 
 /* Records a new upload (declared -1: unknown) with the empty hash state.

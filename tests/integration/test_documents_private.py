@@ -1,17 +1,23 @@
-"""The per-firm storage quota (ATRIUM_FIRM_QUOTA_BYTES): an upload that would
+"""Document behaviour that needs a private stack (started here): the
+per-firm storage quota, and `atriumctl fsck-blobs` against a blob folder
+this test damages on purpose.
+
+The per-firm storage quota (ATRIUM_FIRM_QUOTA_BYTES): an upload that would
 make the firm's versions hold more than the quota is refused with 413 before
 its bytes are stored: at the start when its size is declared
 (Content-Length, tus Upload-Length), else at the chunk that would pass it.
 Usage is the size of the distinct blobs the firm's versions use (deleted
 documents included): a restored version, which reuses its blob, is free. Another firm's usage never counts. Starts its own stack."""
+import hashlib
 import os
 import secrets
+import subprocess
 import sys
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client, Stack  # noqa: E402
+from harness import BIN_DIR, Client, Stack  # noqa: E402
 
 QUOTA = 1000
 
@@ -21,7 +27,7 @@ class FirmQuota(unittest.TestCase):
     def setUpClass(cls):
         cls.stack = Stack.start({"ATRIUM_FIRM_QUOTA_BYTES": str(QUOTA)})
         cls.firms = []
-        for _ in range(2):
+        for _ in range(3):  # 0, 1: quota; 2: fsck
             c = Client(cls.stack.url)
             assert c.signup().status == 201
             r = c.post("/api/v1/clients", {"name": "Q " + secrets.token_hex(3)})
@@ -83,6 +89,50 @@ class FirmQuota(unittest.TestCase):
         c, cid = self.firms[firm]
         items = c.get("/api/v1/clients/%s/documents?q=%s" % (cid, name)).json()["items"]
         return items[0]["id"]
+
+    def blob(self, sha):
+        return os.path.join(self.stack.data_dir, "blobs", "sha256", sha[:2], sha[2:4], sha)
+
+    def fsck(self):
+        out = subprocess.run([os.path.join(BIN_DIR, "atriumctl"), "fsck-blobs"],
+                             env=self.stack.run_env(), capture_output=True, text=True,
+                             timeout=120)
+        return out.returncode, out.stdout
+
+    def test_fsck_blobs(self):
+        rc, out = self.fsck()
+        self.assertEqual(rc, 0, out)
+        self.assertIn("rows without blob 0, blobs without row 0", out)
+        a, b = b"fsck-a " + os.urandom(8), b"fsck-b " + os.urandom(8)
+        for name, data in (("a.bin", a), ("b.bin", b)):
+            self.assertEqual(self.upload(2, name, data).status, 201)
+        sa, sb = hashlib.sha256(a).hexdigest(), hashlib.sha256(b).hexdigest()
+        orphan = hashlib.sha256(b"nobody's").hexdigest()
+        os.makedirs(os.path.dirname(self.blob(orphan)), exist_ok=True)
+        with open(self.blob(orphan), "wb") as f:
+            f.write(b"nobody's")
+        os.rename(self.blob(sa), self.blob(sa) + ".aside")  # a row without its blob
+        with open(self.blob(sb), "ab") as f:                 # a blob of the wrong size
+            f.write(b"!")
+        try:
+            rc, out = self.fsck()
+            self.assertEqual(rc, 1, out)
+            lines = out.splitlines()
+            self.assertTrue(any(l.startswith("missing " + sa) and "versions 1" in l
+                                for l in lines), out)
+            self.assertIn("orphan %s size 8" % orphan, lines)
+            self.assertTrue(any(l.startswith("size-mismatch " + sb) and
+                                "file_size %d" % (len(b) + 1) in l for l in lines), out)
+            # the stray entry (a file not named by a digest) is counted apart
+            self.assertIn("rows without blob 1, blobs without row 1, size mismatches 1, "
+                          "other entries 1", out)
+        finally:
+            os.rename(self.blob(sa) + ".aside", self.blob(sa))
+            with open(self.blob(sb), "r+b") as f:
+                f.truncate(len(b))
+            os.unlink(self.blob(orphan))
+        rc, out = self.fsck()
+        self.assertEqual(rc, 0, out)
 
 
 if __name__ == "__main__":
