@@ -669,8 +669,8 @@ static at_status_t s_too_large(at_ctx_t *ctx)
 /* 413 when storing bytes more for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
  * the distinct blobs its versions use already plus this upload's bytes (not
  * knowing the hash yet, an upload of bytes already stored counts too; an
- * empty one never does). Uploads in progress are not counted, so two racing
- * uploads may pass the quota by the smaller one. */
+ * empty one never does). Uploads in progress are not counted, so uploads
+ * running at the same time can together pass the quota. */
 static at_status_t s_quota(at_ctx_t *ctx, const char *firm_id, int64_t bytes)
 {
     int64_t quota = s_state(ctx)->quota, used = 0;
