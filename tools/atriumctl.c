@@ -2,7 +2,9 @@
  * instances and whether each answers its ping (which queries its database);
  * `healthcheck` is the same, silent, for container health checks;
  * `audit verify` checks an audit export (JSON Lines) offline, with the same
- * chain code the audit service runs and no access to any server.
+ * chain code the audit service runs and no access to any server;
+ * `fsck-blobs` asks the document service (over the bus: it owns the blob
+ * folder and the versions) for rows without blobs and blobs without rows.
  * Commands are a table, not a switch; each returns the process exit code. */
 #include "at_bus_client.h"
 #include "at_config.h"
@@ -12,6 +14,8 @@
 #include "audit_export.h"
 #include "audit_verify.h"
 #include "bus.pb-c.h"
+#include "document.pb-c.h"
+#include <inttypes.h>
 #include <czmq.h>
 #include <jansson.h>
 
@@ -288,6 +292,95 @@ static int s_cmd_audit(const at_config_t *c, int argc, char **argv)
     return 2;
 }
 
+static void s_fsck_print(const char *what, Atrium__Document__FsckBlob **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%s %s size %" PRId64, what, v[i]->sha256, v[i]->size);
+        if (v[i]->has_file_size)
+            printf(" file_size %" PRId64, v[i]->file_size);
+        if (v[i]->has_versions)
+            printf(" versions %d document %s", v[i]->versions,
+                   v[i]->document_id ? v[i]->document_id : "-");
+        printf("\n");
+    }
+}
+
+/* fsck-blobs [--limit N] [--timeout S]: exit 0 consistent, 1 problems found,
+ * 2 the check could not run. Changes nothing. */
+static int s_cmd_fsck_blobs(const at_config_t *c, int argc, char **argv)
+{
+    int limit = 1000, timeout_s = 120;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+            limit = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
+            timeout_s = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: atriumctl fsck-blobs [--limit N] [--timeout SECONDS]\n");
+            return 2;
+        }
+    }
+    if (limit <= 0 || timeout_s <= 0) {
+        fprintf(stderr, "atriumctl: --limit and --timeout must be positive\n");
+        return 2;
+    }
+    Atrium__Document__FsckRequest rq = ATRIUM__DOCUMENT__FSCK_REQUEST__INIT;
+    rq.has_limit = 1;
+    rq.limit = limit;
+    uint8_t body[16];
+    Atrium__Request env = ATRIUM__REQUEST__INIT;
+    env.method = "document.fsck_blobs";
+    env.request_id = "atriumctl-fsck";
+    env.has_deadline_ms = 1;
+    env.deadline_ms = at_time_now_ms() + (int64_t) timeout_s * 1000;
+    env.has_body = 1;
+    env.body.data = body;
+    env.body.len = atrium__document__fsck_request__pack(&rq, body);
+    uint8_t buf[256];
+    size_t len = atrium__request__pack(&env, buf);
+    at_bus_client_t *bus = at_bus_client_new(at_config_get(c, "ATRIUM_BUS_ENDPOINT"));
+    zframe_t *reply = NULL;
+    at_bus_rc_t rc = bus ? at_bus_client_call(bus, "document", AT_BUS_IDEMPOTENT, env.deadline_ms,
+                                              buf, len, &reply)
+                         : AT_BUS_UNREACHABLE;
+    int out = 2;
+    if (rc != AT_BUS_OK) {
+        fprintf(stderr, "atriumctl: the document service did not answer (bus code %d)\n", rc);
+        goto done;
+    }
+    Atrium__Reply *rep = atrium__reply__unpack(NULL, zframe_size(reply), zframe_data(reply));
+    if (!rep || rep->status != ATRIUM__STATUS__OK) {
+        fprintf(stderr, "atriumctl: fsck-blobs failed: %s\n",
+                rep && rep->message ? rep->message : "unreadable reply");
+        atrium__reply__free_unpacked(rep, NULL);
+        goto done;
+    }
+    Atrium__Document__FsckReport *r =
+        atrium__document__fsck_report__unpack(NULL, rep->body.len, rep->body.data);
+    atrium__reply__free_unpacked(rep, NULL);
+    if (!r) {
+        fprintf(stderr, "atriumctl: fsck-blobs: unreadable report\n");
+        goto done;
+    }
+    s_fsck_print("missing", r->missing, r->n_missing);
+    s_fsck_print("orphan", r->orphans, r->n_orphans);
+    s_fsck_print("size-mismatch", r->mismatched, r->n_mismatched);
+    printf("blobs referenced %" PRId64 ", files %" PRId64 ", rows without blob %" PRId64
+           ", blobs without row %" PRId64 ", size mismatches %" PRId64 ", other entries %" PRId64
+           "\n",
+           r->referenced, r->files, r->missing_count, r->orphan_count, r->mismatch_count,
+           r->strays);
+    if ((int64_t) r->n_missing < r->missing_count || (int64_t) r->n_orphans < r->orphan_count ||
+        (int64_t) r->n_mismatched < r->mismatch_count)
+        printf("(lists cut at %d entries each; --limit raises it)\n", limit);
+    out = r->missing_count || r->orphan_count || r->mismatch_count ? 1 : 0;
+    atrium__document__fsck_report__free_unpacked(r, NULL);
+done:
+    zframe_destroy(&reply);
+    at_bus_client_destroy(&bus);
+    return out;
+}
+
 typedef struct {
     const char *name;
     int (*run)(const at_config_t *config, int argc, char **argv);
@@ -298,6 +391,8 @@ static const s_command_t s_commands[] = {
     {"status", s_cmd_status, "show each service: instance present, answers, database reachable"},
     {"healthcheck", s_cmd_healthcheck, "exit 0 when every service answers (no output)"},
     {"audit", s_cmd_audit, "audit verify FILE.jsonl: check an export's chain and checkpoints offline"},
+    {"fsck-blobs", s_cmd_fsck_blobs,
+     "report document versions without blob files and blob files without versions"},
     {NULL, NULL, NULL},
 };
 

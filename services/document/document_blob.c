@@ -2,6 +2,7 @@
 #include "document_blob.h"
 #include "document_digest.h"
 #include "document_names.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -260,4 +261,80 @@ ssize_t doc_blob_read(const char *dir, const char *hex, int64_t offset, void *bu
     }
     close(fd);
     return (ssize_t) done;
+}
+
+static bool s_hex2(const char *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return s[2] == 0;
+}
+
+/* Opens name under the folder fd as a folder, not following symlinks. */
+static DIR *s_opendir_at(int fd, const char *name)
+{
+    int d = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0)
+        return NULL;
+    DIR *out = fdopendir(d);
+    if (!out)
+        close(d);
+    return out;
+}
+
+static bool s_dot(const char *n)
+{
+    return strcmp(n, ".") == 0 || strcmp(n, "..") == 0;
+}
+
+int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
+                  void *arg, int64_t *strays)
+{
+    char p[DOC_PATH_MAX];
+    int64_t stray = 0;
+    int rc = 0;
+    if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s/sha256", dir)) != 0)
+        return -1;
+    DIR *top = opendir(p);
+    if (!top)
+        return -1;
+    struct dirent *e1, *e2, *e3;
+    while (rc == 0 && (e1 = readdir(top))) {
+        if (s_dot(e1->d_name))
+            continue;
+        DIR *d1 = s_hex2(e1->d_name) ? s_opendir_at(dirfd(top), e1->d_name) : NULL;
+        if (!d1) {
+            stray++;
+            continue;
+        }
+        while (rc == 0 && (e2 = readdir(d1))) {
+            if (s_dot(e2->d_name))
+                continue;
+            DIR *d2 = s_hex2(e2->d_name) ? s_opendir_at(dirfd(d1), e2->d_name) : NULL;
+            if (!d2) {
+                stray++;
+                continue;
+            }
+            while (rc == 0 && (e3 = readdir(d2))) {
+                if (s_dot(e3->d_name))
+                    continue;
+                const char *h = e3->d_name;
+                struct stat st;
+                if (!doc_digest_hex_valid(h) || strncmp(h, e1->d_name, 2) != 0 ||
+                    strncmp(h + 2, e2->d_name, 2) != 0 ||
+                    fstatat(dirfd(d2), h, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+                    stray++;
+                    continue;
+                }
+                rc = fn(h, (int64_t) st.st_size, arg);
+            }
+            closedir(d2);
+        }
+        closedir(d1);
+    }
+    closedir(top);
+    if (strays)
+        *strays = stray;
+    return rc;
 }

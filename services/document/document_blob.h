@@ -67,4 +67,13 @@ bool doc_blob_exists(const char *dir, const char *hex);
  * at the end of the file), or -1 with errno. */
 ssize_t doc_blob_read(const char *dir, const char *hex, int64_t offset, void *buf, size_t len);
 
+/* Calls fn(hex, size, arg) for every regular file under dir/sha256 whose
+ * name is a 64-hex digest in its right place (sha256/<h[0..1]>/<h[2..3]>/);
+ * anything else there (a stray name, a misplaced file, a symlink) is counted
+ * in *strays (may be NULL) and not followed. fn returning non-zero stops the
+ * walk. Returns 0, fn's non-zero value, or -1 with errno when a folder
+ * cannot be read. */
+int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
+                  void *arg, int64_t *strays);
+
 #endif

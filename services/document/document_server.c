@@ -17,6 +17,7 @@
 #include "document_blob.h"
 #include "document_digest.h"
 #include "document_names.h"
+#include "document_requests.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -34,6 +35,7 @@ typedef struct {
     char *blob_dir;
     int64_t max_upload; /* bytes */
     int64_t idle_s;     /* an upload without a chunk for this long is dropped */
+    int64_t quota;      /* bytes a firm's versions may hold; 0: no limit */
 } doc_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -43,6 +45,9 @@ static const at_config_key_t s_config[] = {
      "largest file an upload may store, in bytes (default 10 GiB)"},
     {"ATRIUM_UPLOAD_IDLE_S", "86400", AT_CFG_INT, 60, 30 * 86400, true, false,
      "an upload that received nothing for this many seconds is dropped with its bytes"},
+    {"ATRIUM_FIRM_QUOTA_BYTES", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
+     "bytes a firm's stored files may take in all (distinct blobs of its versions); 0: no "
+     "limit"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -118,6 +123,26 @@ static at_status_t s_document(at_ctx_t *ctx, const char *id, bool lock, doc_row_
     return AT_OK;
 }
 
+/* As s_document, but staff also find a soft-deleted document (row->deleted);
+ * for anyone else a deleted document does not exist. */
+static at_status_t s_document_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *row,
+                                  const char **role)
+{
+    if (!at_is_staff(ctx))
+        return s_document(ctx, id, lock, row, role);
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    at_status_t st = doc_store_get_any(ctx, id, lock, row);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    if (st != AT_OK)
+        return st;
+    *role = s_role(ctx, row->firm_id, row->doc->client_id, row->internal);
+    if (!*role)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
+    return AT_OK;
+}
+
 /* Loads folder id as a place for things of client_id; field names the
  * request field for the 404. */
 static at_status_t s_folder(at_ctx_t *ctx, const char *id, const char *client_id,
@@ -157,6 +182,33 @@ static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_i
                                                        .firm_id = firm_id,
                                                        .details = details});
     json_decref(details);
+    return st;
+}
+
+/* One event about document doc_id: the audit event (action) and the
+ * document's own activity entry (activity, about version when > 0), both in
+ * the open transaction. */
+static at_status_t s_event(at_ctx_t *ctx, const char *action, const char *activity,
+                           const char *firm_id, const char *client_id, const char *doc_id,
+                           int32_t version, json_t *details)
+{
+    at_status_t st = s_audit(ctx, action, firm_id, client_id, "document", doc_id, details);
+    if (st != AT_OK)
+        return st;
+    return doc_store_activity_add(ctx, doc_id, firm_id, client_id, activity, version);
+}
+
+/* Loads document request id if the caller sees its client (field names the
+ * request field for the 404). */
+static at_status_t s_request_load(at_ctx_t *ctx, const char *id, bool lock, const char *field,
+                                  doc_request_row_t *row)
+{
+    if (!doc_is_uuid(id))
+        return at_fail(ctx, AT_NOT_FOUND, field, "document request not found");
+    at_status_t st = doc_store_request_get(ctx, id, lock, row);
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && !s_role(ctx, row->firm_id, row->req->client_id, false)))
+        return at_fail(ctx, AT_NOT_FOUND, field, "document request not found");
     return st;
 }
 
@@ -270,10 +322,11 @@ static at_status_t s_documents_get(at_ctx_t *ctx, const ProtobufCMessage *req,
     const Atrium__Document__GetDocumentRequest *rq = (const void *) req;
     doc_row_t row;
     const char *role;
-    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
     if (st != AT_OK || (st = s_begin(ctx)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.viewed", row.firm_id, row.doc->client_id, "document", row.doc->id,
+    st = s_event(ctx, "document.viewed", "viewed", row.firm_id, row.doc->client_id, row.doc->id,
+                 row.doc->version,
                  json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -321,13 +374,13 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
     if (st != AT_OK)
         return st;
     if (renamed &&
-        (st = s_audit(ctx, "document.renamed", row.firm_id, row.doc->client_id, "document",
-                      row.doc->id,
+        (st = s_event(ctx, "document.renamed", "renamed", row.firm_id, row.doc->client_id,
+                      row.doc->id, 0,
                       json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name))) != AT_OK)
         return st;
     if (moved &&
-        (st = s_audit(ctx, "document.moved", row.firm_id, row.doc->client_id, "document",
-                      row.doc->id,
+        (st = s_event(ctx, "document.moved", "moved", row.firm_id, row.doc->client_id,
+                      row.doc->id, 0,
                       json_pack("{s:s, s:s?, s:s?}", "name", renamed ? rq->name : row.doc->name,
                                 "from_folder_id", *old_folder ? old_folder : NULL,
                                 "to_folder_id", *to_folder ? to_folder : NULL))) != AT_OK)
@@ -356,8 +409,8 @@ static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot delete documents");
     if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.deleted", row.firm_id, row.doc->client_id, "document", row.doc->id,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    st = s_event(ctx, "document.deleted", "deleted", row.firm_id, row.doc->client_id, row.doc->id,
+                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     return AT_NO_CONTENT;
@@ -369,12 +422,237 @@ static at_status_t s_versions_list(at_ctx_t *ctx, const ProtobufCMessage *req,
     const Atrium__Document__ListVersionsRequest *rq = (const void *) req;
     doc_row_t row;
     const char *role;
-    at_status_t st = s_document(ctx, rq->id, false, &row, &role);
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
     if (st != AT_OK)
         return st;
     Atrium__Document__VersionList *out =
         at_msg_new(ctx, &atrium__document__version_list__descriptor);
     if ((st = doc_store_version_list(ctx, row.doc->id, out)) != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* -- document requests ------------------------------------------------------ */
+
+static at_status_t s_requests_list(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                   ProtobufCMessage **reply)
+{
+    const Atrium__Document__ListDocumentRequestsRequest *rq = (const void *) req;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    const char *status = s_set(rq->status) ? rq->status : NULL;
+    if (status && strcmp(status, "open") != 0 && strcmp(status, "submitted") != 0 &&
+        strcmp(status, "accepted") != 0)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "status",
+                       "status must be open, submitted or accepted");
+    char *key = NULL, *id = NULL;
+    if (s_set(rq->cursor) &&
+        (at_cursor_decode(ctx->arena, rq->cursor, &key, &id) != 0 || !doc_is_uuid(id)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
+    Atrium__Document__DocumentRequestList *out =
+        at_msg_new(ctx, &atrium__document__document_request_list__descriptor);
+    st = doc_store_request_list(ctx, ctx->principal->firm_id, rq->client_id, status,
+                                at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+static at_status_t s_requests_create(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    const Atrium__Document__CreateDocumentRequestRequest *rq = (const void *) req;
+    const char *firm_id = ctx->principal->firm_id, *field = NULL, *why = NULL;
+    at_status_t st;
+    if (!s_client_role(ctx, rq->client_id, &st))
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can request documents");
+    if (!doc_request_valid(rq->title, rq->description, rq->due_at, &field, &why))
+        return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s", why);
+    const char *folder_id = NULL;
+    if (s_folder_given(rq->folder_id)) {
+        doc_folder_row_t f;
+        if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+            return st;
+        if (f.internal)
+            return at_fail(ctx, AT_VALIDATION_FAILED, "folder_id",
+                           "the client cannot see an internal folder; pick a shared one");
+        folder_id = f.folder->id;
+    }
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    doc_request_t *out = NULL;
+    st = doc_store_request_create(ctx, firm_id, rq->client_id, rq->title,
+                                  s_set(rq->description) ? rq->description : NULL,
+                                  s_set(rq->due_at) ? rq->due_at : NULL, folder_id,
+                                  ctx->principal->user_id, &out);
+    if (st != AT_OK)
+        return st;
+    st = s_audit(ctx, "document_request.created", firm_id, rq->client_id, "document_request",
+                 out->id,
+                 json_pack("{s:s, s:s?, s:s?}", "title", out->title, "due_at", out->due_at,
+                           "folder_id", folder_id));
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_CREATED;
+}
+
+/* Accept or reject (back to open, reason kept) a submitted request: staff. */
+static at_status_t s_requests_decide(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply, doc_req_action_t action)
+{
+    const Atrium__Document__DecideDocumentRequestRequest *rq = (const void *) req;
+    const char *reason = s_set(rq->reason) ? rq->reason : NULL;
+    if (action == DOC_REQ_REJECT && !reason)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "reason", "a rejection needs a reason");
+    if (reason && (strlen(reason) > DOC_REQUEST_TEXT_MAX ||
+                   !doc_utf8_valid((const unsigned char *) reason, strlen(reason))))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "reason",
+                       "reason must be valid UTF-8 of at most 10000 bytes");
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_request_row_t dr;
+    if ((st = s_request_load(ctx, rq->id, true, NULL, &dr)) != AT_OK)
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can accept or reject requests");
+    const char *next = doc_request_next(dr.req->status, action);
+    if (!next)
+        return at_fail(ctx, AT_CONFLICT, "status", "the request is %s", dr.req->status);
+    bool reject = action == DOC_REQ_REJECT;
+    if ((st = doc_store_request_decide(ctx, dr.req->id, next, reject ? reason : NULL,
+                                       ctx->principal->user_id)) != AT_OK)
+        return st;
+    st = s_audit(ctx, reject ? "document_request.rejected" : "document_request.accepted",
+                 dr.firm_id, dr.req->client_id, "document_request", dr.req->id,
+                 json_pack("{s:s, s:s?, s:s?, s:i}", "title", dr.req->title, "reason",
+                           reject ? reason : NULL, "document_id", dr.req->document_id, "version",
+                           dr.req->has_version ? dr.req->version : 0));
+    doc_request_row_t now;
+    if (st != AT_OK || (st = doc_store_request_get(ctx, dr.req->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &now.req->base;
+    return AT_OK;
+}
+
+static at_status_t s_requests_accept(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    return s_requests_decide(ctx, req, reply, DOC_REQ_ACCEPT);
+}
+
+static at_status_t s_requests_reject(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    return s_requests_decide(ctx, req, reply, DOC_REQ_REJECT);
+}
+
+/* POST /documents/{id}/versions/{version}/restore: that version's blob (no
+ * copy) becomes a new, newest version. */
+static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                     ProtobufCMessage **reply)
+{
+    const Atrium__Document__RestoreVersionRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (s_viewer(role))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot restore versions");
+    int32_t from = rq->has_version ? rq->version : 0;
+    doc_version_t *v = NULL;
+    if (from <= 0 || (st = doc_store_version_get(ctx, row.doc->id, from, &v)) == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "version", "version %d not found", from);
+    if (st != AT_OK)
+        return st;
+    int32_t version = 0;
+    if ((st = doc_store_bump_version(ctx, row.doc->id, &version)) != AT_OK ||
+        (st = doc_store_version_insert(ctx, row.firm_id, row.doc->id, version, v->sha256, v->size,
+                                       v->content_type, ctx->principal->user_id)) != AT_OK)
+        return st;
+    st = s_event(ctx, "document.version_restored", "version_restored", row.firm_id,
+                 row.doc->client_id, row.doc->id, version,
+                 json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version",
+                           from, "version", version, "sha256", v->sha256, "size",
+                           (json_int_t) v->size));
+    doc_row_t now;
+    if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    now.doc->has_new_version = 1;
+    now.doc->new_version = true;
+    *reply = &now.doc->base;
+    return AT_CREATED;
+}
+
+/* POST /documents/{id}/restore: staff bring a soft-deleted document back.
+ * Restoring a live one answers it as it is (a retried restore succeeds). */
+static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                      ProtobufCMessage **reply)
+{
+    const Atrium__Document__RestoreDocumentRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document_any(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only staff can restore documents");
+    if (!row.deleted) {
+        at_db_rollback(ctx->db);
+        *reply = &row.doc->base;
+        return AT_OK;
+    }
+    st = doc_store_restore(ctx, row.doc->id);
+    if (st == AT_CONFLICT)
+        return at_fail(ctx, AT_CONFLICT, "name",
+                       "a document named \"%s\" exists in its folder now; rename that one first",
+                       row.doc->name);
+    if (st != AT_OK)
+        return st;
+    st = s_event(ctx, "document.restored", "restored", row.firm_id, row.doc->client_id,
+                 row.doc->id, row.doc->version,
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+    doc_row_t now;
+    if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    *reply = &now.doc->base;
+    return AT_OK;
+}
+
+/* GET /documents/{id}/activity: staff see every entry; a client user sees
+ * what client users did (their own included), not what staff did. */
+static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req,
+                              ProtobufCMessage **reply)
+{
+    const Atrium__Document__ActivityRequest *rq = (const void *) req;
+    doc_row_t row;
+    const char *role;
+    at_status_t st = s_document_any(ctx, rq->id, false, &row, &role);
+    if (st != AT_OK)
+        return st;
+    char *key = NULL, *id = NULL;
+    if (s_set(rq->cursor) &&
+        (at_cursor_decode(ctx->arena, rq->cursor, &key, &id) != 0 || !doc_is_uuid(id)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
+    Atrium__Document__ActivityList *out =
+        at_msg_new(ctx, &atrium__document__activity_list__descriptor);
+    st = doc_store_activity_list(ctx, row.doc->id, at_is_staff(ctx), ctx->principal->user_id,
+                                 at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
+    if (st != AT_OK)
         return st;
     *reply = &out->base;
     return AT_OK;
@@ -386,6 +664,27 @@ static at_status_t s_too_large(at_ctx_t *ctx)
 {
     return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL, "the file is larger than the %" PRId64
                    " bytes allowed", s_state(ctx)->max_upload);
+}
+
+/* 413 when storing bytes more for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
+ * the distinct blobs its versions use already plus this upload's bytes (not
+ * knowing the hash yet, an upload of bytes already stored counts too; an
+ * empty one never does). Uploads in progress are not counted, so uploads
+ * running at the same time can together pass the quota. */
+static at_status_t s_quota(at_ctx_t *ctx, const char *firm_id, int64_t bytes)
+{
+    int64_t quota = s_state(ctx)->quota, used = 0;
+    if (quota <= 0)
+        return AT_OK;
+    at_status_t st = doc_store_firm_usage(ctx, firm_id, &used);
+    if (st != AT_OK)
+        return st;
+    if (bytes > 0 && bytes > quota - used)
+        return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL,
+                       "the firm's storage quota of %" PRId64 " bytes would be exceeded (%" PRId64
+                       " in use)",
+                       quota, used);
+    return AT_OK;
 }
 
 static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
@@ -403,6 +702,17 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
                        .declared = rq->has_declared_size ? rq->declared_size : -1};
     const char *role = NULL, *why = NULL;
     at_status_t st;
+    doc_request_row_t dr = {0};
+    if (s_set(rq->request_id)) {
+        /* fulfils a document request: it must be open (or submitted, and
+         * this file replaces the submission) */
+        if ((st = s_request_load(ctx, rq->request_id, false, "request_id", &dr)) != AT_OK)
+            return st;
+        if (!doc_request_next(dr.req->status, DOC_REQ_SUBMIT))
+            return at_fail(ctx, AT_CONFLICT, "request_id", "the request is %s already",
+                           dr.req->status);
+        up.request_id = dr.req->id;
+    }
     if (s_set(rq->document_id)) {
         /* a new version: where and what name come from the document */
         doc_row_t row;
@@ -422,9 +732,13 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
             return at_fail(ctx, AT_VALIDATION_FAILED, "name", "%s", why);
         up.client_id = rq->client_id;
         up.name = rq->name;
-        if (s_folder_given(rq->folder_id)) {
+        /* a request's file goes to the request's folder unless one is named */
+        const char *folder_ref = s_folder_given(rq->folder_id) ? rq->folder_id
+                                 : dr.req                      ? dr.req->folder_id
+                                                               : NULL;
+        if (folder_ref) {
             doc_folder_row_t f;
-            if ((st = s_folder(ctx, rq->folder_id, rq->client_id, "folder_id", &f)) != AT_OK)
+            if ((st = s_folder(ctx, folder_ref, rq->client_id, "folder_id", &f)) != AT_OK)
                 return st;
             up.folder_id = f.folder->id;
             if (!(role = s_role(ctx, f.firm_id, rq->client_id, f.internal)))
@@ -433,6 +747,10 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
     }
     if (s_viewer(role))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot upload");
+    if (dr.req && strcmp(dr.req->client_id, up.client_id) != 0)
+        return at_fail(ctx, AT_NOT_FOUND, "request_id", "document request not found");
+    if (up.declared >= 0 && (st = s_quota(ctx, up.firm_id, up.declared)) != AT_OK)
+        return st;
     doc_digest_init(up.state);
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
@@ -502,6 +820,8 @@ static at_status_t s_upload_chunk(at_ctx_t *ctx, const ProtobufCMessage *req,
                        rq->offset, up.received);
     if ((int64_t) len > S->max_upload - up.received)
         return s_too_large(ctx);
+    if (len > 0 && (st = s_quota(ctx, up.firm_id, up.received + (int64_t) len)) != AT_OK)
+        return st;
     if (up.declared >= 0 && (int64_t) len > up.declared - up.received)
         return at_fail(ctx, AT_BAD_REQUEST, "data", "more bytes than the %" PRId64 " declared",
                        up.declared);
@@ -536,6 +856,30 @@ static at_status_t s_upload_drop(at_ctx_t *ctx, const doc_upload_t *up, at_statu
         doc_blob_tmp_remove(s_state(ctx)->blob_dir, up->id);
     ctx->err_message = msg;
     ctx->err_field = field;
+    return st;
+}
+
+/* Links a finished upload's document and version to the request it fulfils
+ * and marks it submitted, in the finish's transaction. A request accepted
+ * meanwhile keeps its accepted file (this one is still stored). */
+static at_status_t s_request_submitted(at_ctx_t *ctx, const doc_upload_t *up, const char *doc_id,
+                                       int32_t version)
+{
+    doc_request_row_t dr;
+    at_status_t st = doc_store_request_get(ctx, up->request_id, true, &dr);
+    if (st != AT_OK)
+        return st;
+    if (!doc_request_next(dr.req->status, DOC_REQ_SUBMIT)) {
+        at_info("upload %s: request %s is %s; not linked", up->id, dr.req->id, dr.req->status);
+        return AT_OK;
+    }
+    if ((st = doc_store_request_submit(ctx, dr.req->id, doc_id, version, up->created_by)) !=
+        AT_OK)
+        return st;
+    st = s_audit(ctx, "document_request.submitted", dr.firm_id, dr.req->client_id,
+                 "document_request", dr.req->id,
+                 json_pack("{s:s, s:s, s:i}", "title", dr.req->title, "document_id", doc_id,
+                           "version", version));
     return st;
 }
 
@@ -626,10 +970,13 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
     doc_row_t row;
     if ((st = doc_store_get(ctx, doc_id, false, &row)) != AT_OK)
         return st;
-    st = s_audit(ctx, "document.uploaded", up.firm_id, up.client_id, "document", doc_id,
+    st = s_event(ctx, "document.uploaded", new_version ? "versioned" : "uploaded", up.firm_id,
+                 up.client_id, doc_id, version,
                  json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
                            (json_int_t) up.received, "sha256", hex, "version", version,
                            "content_type", ctype));
+    if (st == AT_OK && up.request_id)
+        st = s_request_submitted(ctx, &up, doc_id, version);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -713,8 +1060,8 @@ static at_status_t s_content_info(at_ctx_t *ctx, const ProtobufCMessage *req,
     if (rq->has_record && rq->record) {
         if ((st = s_begin(ctx)) != AT_OK)
             return st;
-        st = s_audit(ctx, "document.downloaded", row.firm_id, row.doc->client_id, "document",
-                     row.doc->id,
+        st = s_event(ctx, "document.downloaded", "downloaded", row.firm_id, row.doc->client_id,
+                     row.doc->id, v->version,
                      json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version",
                                v->version, "size", (json_int_t) v->size, "sha256", v->sha256));
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
@@ -768,6 +1115,139 @@ static at_status_t s_read(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCM
     out->has_data = 1;
     out->data.data = buf;
     out->data.len = (size_t) n;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* -- consistency check ------------------------------------------------------ */
+
+typedef struct {
+    char hex[65];
+    int64_t size;
+} s_file_t;
+
+typedef struct {
+    s_file_t *v;
+    size_t n, cap;
+} s_files_t;
+
+static int s_collect(const char *hex, int64_t size, void *arg)
+{
+    s_files_t *f = arg;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 1024;
+        s_file_t *v = realloc(f->v, cap * sizeof *v);
+        if (!v)
+            return ENOMEM;
+        f->v = v;
+        f->cap = cap;
+    }
+    snprintf(f->v[f->n].hex, sizeof f->v[0].hex, "%s", hex);
+    f->v[f->n++].size = size;
+    return 0;
+}
+
+static int s_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const s_file_t *) a)->hex, ((const s_file_t *) b)->hex);
+}
+
+/* Appends a FsckBlob to a capped list (count always goes up). */
+static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t *n,
+                       int64_t *count, size_t limit, const char *hex, int64_t size,
+                       int64_t file_size, const doc_blob_ref_t *ref)
+{
+    (*count)++;
+    if (*n >= limit)
+        return;
+    Atrium__Document__FsckBlob *b = at_msg_new(ctx, &atrium__document__fsck_blob__descriptor);
+    b->sha256 = at_str(ctx, hex);
+    b->has_size = 1;
+    b->size = size;
+    if (file_size >= 0) {
+        b->has_file_size = 1;
+        b->file_size = file_size;
+    }
+    if (ref) {
+        b->has_versions = 1;
+        b->versions = ref->versions;
+        b->document_id = at_str(ctx, ref->document_id);
+    }
+    (*list)[(*n)++] = b;
+}
+
+/* document.fsck_blobs (atriumctl fsck-blobs, over the bus only): compares
+ * the blobs the versions use with the files under the blob folder and
+ * reports rows without a blob, blobs without a row and size mismatches. It
+ * changes nothing. A blob whose upload is finishing at that moment can show
+ * as an orphan once; run it again before acting on one. Refused to any
+ * principal: no user reaches it, the gateway has no route to it. */
+static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                ProtobufCMessage **reply)
+{
+    const Atrium__Document__FsckRequest *rq = (const void *) req;
+    if (ctx->principal)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "an operator command only");
+    size_t limit = rq->has_limit && rq->limit > 0 ? (size_t) rq->limit : 1000;
+    if (limit > 100000)
+        limit = 100000;
+    doc_blob_ref_t *refs = NULL;
+    size_t nrefs = 0;
+    at_status_t st = doc_store_blob_refs(ctx, &refs, &nrefs);
+    if (st != AT_OK)
+        return st;
+    s_files_t files = {0};
+    int64_t strays = 0;
+    int rc = doc_blob_walk(s_state(ctx)->blob_dir, s_collect, &files, &strays);
+    if (rc != 0) {
+        at_error("fsck: cannot read the blob folder: %s", strerror(rc > 0 ? rc : errno));
+        free(refs);
+        free(files.v);
+        return at_fail(ctx, AT_INTERNAL, NULL, "the blob folder cannot be read");
+    }
+    if (files.n)
+        qsort(files.v, files.n, sizeof *files.v, s_file_cmp);
+    Atrium__Document__FsckReport *out =
+        at_msg_new(ctx, &atrium__document__fsck_report__descriptor);
+    size_t cap = limit < nrefs + files.n ? limit : nrefs + files.n;
+    out->missing = at_arena_alloc(ctx->arena, sizeof *out->missing * (cap ? cap : 1));
+    out->orphans = at_arena_alloc(ctx->arena, sizeof *out->orphans * (cap ? cap : 1));
+    out->mismatched = at_arena_alloc(ctx->arena, sizeof *out->mismatched * (cap ? cap : 1));
+    out->has_missing_count = out->has_orphan_count = out->has_mismatch_count = 1;
+    size_t i = 0, j = 0;
+    int64_t referenced = 0;
+    while (i < nrefs || j < files.n) {
+        int c = i == nrefs ? 1 : j == files.n ? -1 : strcmp(refs[i].sha256, files.v[j].hex);
+        if (c > 0) {
+            s_fsck_add(ctx, &out->orphans, &out->n_orphans, &out->orphan_count, limit,
+                       files.v[j].hex, files.v[j].size, -1, NULL);
+            j++;
+            continue;
+        }
+        /* one blob: every row of this digest (two sizes of one digest is a
+         * mismatch too) */
+        size_t k = i;
+        bool size_differs = false;
+        for (; k < nrefs && strcmp(refs[k].sha256, refs[i].sha256) == 0; k++)
+            if (c == 0 && refs[k].size != files.v[j].size)
+                size_differs = true;
+        referenced++;
+        if (c < 0)
+            s_fsck_add(ctx, &out->missing, &out->n_missing, &out->missing_count, limit,
+                       refs[i].sha256, refs[i].size, -1, &refs[i]);
+        else if (size_differs)
+            s_fsck_add(ctx, &out->mismatched, &out->n_mismatched, &out->mismatch_count, limit,
+                       refs[i].sha256, refs[i].size, files.v[j].size, &refs[i]);
+        if (c == 0)
+            j++;
+        i = k;
+    }
+    out->has_referenced = out->has_files = out->has_strays = 1;
+    out->referenced = referenced;
+    out->files = (int64_t) files.n;
+    out->strays = strays;
+    free(refs);
+    free(files.v);
     *reply = &out->base;
     return AT_OK;
 }
@@ -834,6 +1314,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         abort();
     S->max_upload = at_config_int(config, "ATRIUM_MAX_UPLOAD_BYTES");
     S->idle_s = at_config_int(config, "ATRIUM_UPLOAD_IDLE_S");
+    S->quota = at_config_int(config, "ATRIUM_FIRM_QUOTA_BYTES");
     if (strlen(S->blob_dir) > 3000 || doc_blob_init(S->blob_dir) != 0) {
         at_error("cannot use ATRIUM_BLOB_DIR %s: %s", S->blob_dir, strerror(errno));
         free(S->blob_dir);
@@ -867,6 +1348,23 @@ static const at_method_t s_methods[] = {
     M("document.delete", s_documents_delete, atrium__document__delete_document_request, NULL),
     M("document.versions", s_versions_list, atrium__document__list_versions_request,
       &atrium__document__version_list__descriptor),
+    M("document.restore_version", s_restore_version, atrium__document__restore_version_request,
+      &atrium__document__document__descriptor),
+    M("document.restore", s_restore_document, atrium__document__restore_document_request,
+      &atrium__document__document__descriptor),
+    M("document.activity", s_activity, atrium__document__activity_request,
+      &atrium__document__activity_list__descriptor),
+    M("document.requests_list", s_requests_list, atrium__document__list_document_requests_request,
+      &atrium__document__document_request_list__descriptor),
+    M("document.requests_create", s_requests_create,
+      atrium__document__create_document_request_request,
+      &atrium__document__document_request__descriptor),
+    M("document.requests_accept", s_requests_accept,
+      atrium__document__decide_document_request_request,
+      &atrium__document__document_request__descriptor),
+    M("document.requests_reject", s_requests_reject,
+      atrium__document__decide_document_request_request,
+      &atrium__document__document_request__descriptor),
     M("document.upload_begin", s_upload_begin, atrium__document__upload_begin_request,
       &atrium__document__upload_begin_reply__descriptor),
     M("document.upload_chunk", s_upload_chunk, atrium__document__upload_chunk_request,
@@ -880,6 +1378,8 @@ static const at_method_t s_methods[] = {
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,
       &atrium__document__read_reply__descriptor),
+    {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
+     &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -15,7 +15,7 @@
 #define DOC_COLS                                                                            \
     "d.id, d.firm_id, d.client_id, d.folder_id, d.name, v.size, v.sha256, v.content_type," \
     " d.current_version, d.created_by, " TS("d.created_at") ", " TS("d.updated_at")       \
-    ", f.visibility, d.created_at::text"
+    ", f.visibility, d.created_at::text, " TS("d.deleted_at")
 #define DOC_FROM                                                                     \
     " FROM documents d JOIN versions v ON v.document_id = d.id"                      \
     " AND v.version = d.current_version LEFT JOIN folders f ON f.id = d.folder_id"
@@ -53,6 +53,8 @@ static void s_doc_row(at_ctx_t *ctx, PGresult *res, int r, doc_row_t *out)
     d->updated_at = s_val(ctx, res, r, 11);
     const char *vis = at_db_value(res, r, 12);
     out->internal = vis && strcmp(vis, "internal") == 0;
+    d->deleted_at = s_val(ctx, res, r, 14);
+    out->deleted = d->deleted_at != NULL;
     out->doc = d;
 }
 
@@ -147,15 +149,18 @@ cleanup:
 
 /* -- documents ------------------------------------------------------------- */
 
-at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+static at_status_t s_get(at_ctx_t *ctx, const char *id, bool lock, bool any, doc_row_t *out)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(ctx->db,
-                                lock ? "SELECT " DOC_COLS DOC_FROM
-                                       " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
-                                     : "SELECT " DOC_COLS DOC_FROM
-                                       " WHERE d.id = $1 AND d.deleted_at IS NULL",
-                                1, p);
+    const char *sql;
+    if (any)
+        sql = lock ? "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 FOR UPDATE OF d"
+                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1";
+    else
+        sql = lock ? "SELECT " DOC_COLS DOC_FROM
+                     " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
+                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 AND d.deleted_at IS NULL";
+    PGresult *res = at_db_query(ctx->db, sql, 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -167,6 +172,16 @@ at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *o
 cleanup:
     PQclear(res);
     return st;
+}
+
+at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+{
+    return s_get(ctx, id, lock, false, out);
+}
+
+at_status_t doc_store_get_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out)
+{
+    return s_get(ctx, id, lock, true, out);
 }
 
 at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const char *folder_id,
@@ -397,6 +412,284 @@ at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_
     return st;
 }
 
+at_status_t doc_store_restore(at_ctx_t *ctx, const char *id)
+{
+    const char *p[] = {id};
+    /* the live-name index refuses it (23505: AT_CONFLICT) when the folder
+     * has a live document of the name by now */
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET deleted_at = NULL, deleted_by = NULL,"
+                                " updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+/* -- activity -------------------------------------------------------------- */
+
+at_status_t doc_store_activity_add(at_ctx_t *ctx, const char *document_id, const char *firm_id,
+                                   const char *client_id, const char *action, int32_t version)
+{
+    const Atrium__Principal *pr = ctx->principal;
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    const char *p[] = {document_id,
+                       firm_id,
+                       client_id,
+                       pr ? pr->user_id : NULL,
+                       pr ? pr->name : NULL,
+                       pr ? pr->kind : NULL,
+                       action,
+                       version > 0 ? ver : NULL};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO activity (document_id, firm_id, client_id, actor_id,"
+                                " actor_name, actor_kind, action, version)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                8, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool staff,
+                                    const char *self_id, int limit, const char *after_key,
+                                    const char *after_id, Atrium__Document__ActivityList *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {document_id, staff ? "true" : "false", self_id, after_key, after_id, lim};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT id, actor_id, actor_name, actor_kind, action, " TS("at") ", version, at::text"
+        " FROM activity WHERE document_id = $1"
+        " AND ($2::bool OR actor_kind = 'client' OR actor_id = $3::uuid)"
+        " AND ($4::text IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))"
+        " ORDER BY at DESC, id DESC LIMIT $6",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Document__Activity *a = at_msg_new(ctx, &atrium__document__activity__descriptor);
+        Atrium__Document__Actor *who = at_msg_new(ctx, &atrium__document__actor__descriptor);
+        who->id = s_val(ctx, res, i, 1);
+        who->name = s_val(ctx, res, i, 2);
+        who->kind = s_val(ctx, res, i, 3);
+        a->actor = who;
+        a->action = s_val(ctx, res, i, 4);
+        a->at = s_val(ctx, res, i, 5);
+        if (at_db_value(res, i, 6)) {
+            a->has_version = 1;
+            a->version = (int32_t) s_i64(res, i, 6);
+        }
+        out->items[i] = a;
+    }
+    if (more && n > 0)
+        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 7),
+                                            at_db_value(res, n - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- quota ----------------------------------------------------------------- */
+
+at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes)
+{
+    const char *p[] = {firm_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT coalesce(sum(size), 0)::bigint FROM"
+                                " (SELECT DISTINCT sha256, size FROM versions"
+                                "  WHERE firm_id = $1) b",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK)
+        *bytes = s_i64(res, 0, 0);
+    PQclear(res);
+    return st;
+}
+
+/* -- document requests ----------------------------------------------------- */
+
+#define REQ_COLS                                                                        \
+    "id, firm_id, client_id, title, description, " TS("due_at") ", folder_id, status,"  \
+    " reason, document_id, version, created_by, " TS("created_at") ", " TS("updated_at") \
+    ", submitted_by, " TS("submitted_at") ", created_at::text"
+
+static void s_request_row(at_ctx_t *ctx, PGresult *res, int r, doc_request_row_t *out)
+{
+    doc_request_t *q = at_msg_new(ctx, &atrium__document__document_request__descriptor);
+    q->id = s_val(ctx, res, r, 0);
+    out->firm_id = s_val(ctx, res, r, 1);
+    q->client_id = s_val(ctx, res, r, 2);
+    q->title = s_val(ctx, res, r, 3);
+    q->description = s_val(ctx, res, r, 4);
+    q->due_at = s_val(ctx, res, r, 5);
+    q->folder_id = s_val(ctx, res, r, 6);
+    q->status = s_val(ctx, res, r, 7);
+    q->reason = s_val(ctx, res, r, 8);
+    q->document_id = s_val(ctx, res, r, 9);
+    if (at_db_value(res, r, 10)) {
+        q->has_version = 1;
+        q->version = (int32_t) s_i64(res, r, 10);
+    }
+    q->created_by = s_val(ctx, res, r, 11);
+    q->created_at = s_val(ctx, res, r, 12);
+    q->updated_at = s_val(ctx, res, r, 13);
+    q->submitted_by = s_val(ctx, res, r, 14);
+    q->submitted_at = s_val(ctx, res, r, 15);
+    out->req = q;
+}
+
+at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                     const char *title, const char *description,
+                                     const char *due_at, const char *folder_id,
+                                     const char *created_by, doc_request_t **out)
+{
+    const char *p[] = {firm_id, client_id, title, description, due_at, folder_id, created_by};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO requests (firm_id, client_id, title, description,"
+                                " due_at, folder_id, created_by)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING " REQ_COLS,
+                                7, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK) {
+        doc_request_row_t row;
+        s_request_row(ctx, res, 0, &row);
+        *out = row.req;
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
+                                  doc_request_row_t *out)
+{
+    const char *p[] = {id};
+    PGresult *res = at_db_query(ctx->db,
+                                lock ? "SELECT " REQ_COLS " FROM requests WHERE id = $1 FOR UPDATE"
+                                     : "SELECT " REQ_COLS " FROM requests WHERE id = $1",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = AT_NOT_FOUND;
+    if (st == AT_OK)
+        s_request_row(ctx, res, 0, out);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                   const char *status, int limit, const char *after_key,
+                                   const char *after_id, Atrium__Document__DocumentRequestList *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit + 1);
+    const char *p[] = {firm_id, client_id, status, after_key, after_id, lim};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT " REQ_COLS " FROM requests WHERE firm_id = $1 AND client_id = $2"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::text IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))"
+        " ORDER BY created_at DESC, id DESC LIMIT $6",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    bool more = n > limit;
+    if (more)
+        n = limit;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        doc_request_row_t row;
+        s_request_row(ctx, res, i, &row);
+        out->items[i] = row.req;
+    }
+    if (more && n > 0)
+        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 16),
+                                            at_db_value(res, n - 1, 0));
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *document_id,
+                                     int32_t version, const char *user_id)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, version);
+    const char *p[] = {id, document_id, ver, user_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE requests SET status = 'submitted', document_id = $2,"
+                                " version = $3, submitted_by = $4, submitted_at = now(),"
+                                " updated_at = now() WHERE id = $1",
+                                4, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *status,
+                                     const char *reason, const char *user_id)
+{
+    const char *p[] = {id, status, reason, user_id};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE requests SET status = $2, reason = coalesce($3, reason),"
+                                " decided_by = $4, decided_at = now(), updated_at = now()"
+                                " WHERE id = $1",
+                                4, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    return st;
+}
+
+/* -- consistency ----------------------------------------------------------- */
+
+at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *res = at_db_exec(ctx->db,
+                               "SELECT sha256, size, count(*), min(document_id::text)"
+                               " FROM versions GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    size_t rows = (size_t) PQntuples(res);
+    doc_blob_ref_t *refs = calloc(rows ? rows : 1, sizeof *refs);
+    if (!refs) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        snprintf(refs[i].sha256, sizeof refs[i].sha256, "%s", PQgetvalue(res, (int) i, 0));
+        refs[i].size = s_i64(res, (int) i, 1);
+        refs[i].versions = (int32_t) s_i64(res, (int) i, 2);
+        snprintf(refs[i].document_id, sizeof refs[i].document_id, "%s",
+                 PQgetvalue(res, (int) i, 3));
+    }
+    *out = refs;
+    *n = rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
 /* -- uploads --------------------------------------------------------------- */
 
 /* bytea in text form: "\x" and two hex digits a byte */
@@ -414,12 +707,14 @@ at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const
     s_bytea_hex(up->state, DOC_DIGEST_STATE_BYTES, state, sizeof state);
     const char *p[] = {up->firm_id,    up->client_id, up->folder_id,
                        up->document_id, up->name,     hint,
-                       up->created_by, up->declared >= 0 ? declared : NULL, state};
+                       up->created_by, up->declared >= 0 ? declared : NULL, state,
+                       up->request_id};
     PGresult *res = at_db_query(ctx->db,
                                 "INSERT INTO uploads (firm_id, client_id, folder_id, document_id,"
-                                " name, content_type_hint, created_by, declared_size, sha_state)"
-                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                                9, p);
+                                " name, content_type_hint, created_by, declared_size, sha_state,"
+                                " request_id)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                10, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -434,8 +729,8 @@ at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *o
     const char *p[] = {id};
     PGresult *res = at_db_query(ctx->db,
                                 "SELECT id, firm_id, client_id, folder_id, document_id, name,"
-                                " created_by, coalesce(declared_size, -1), received, sha_state"
-                                " FROM uploads WHERE id = $1 FOR UPDATE",
+                                " created_by, coalesce(declared_size, -1), received, sha_state,"
+                                " request_id FROM uploads WHERE id = $1 FOR UPDATE",
                                 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
@@ -453,6 +748,7 @@ at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *o
     out->created_by = s_val(ctx, res, 0, 6);
     out->declared = s_i64(res, 0, 7);
     out->received = s_i64(res, 0, 8);
+    out->request_id = s_val(ctx, res, 0, 10);
     const char *hex = at_db_value(res, 0, 9);
     size_t bin_len = 0;
     if (!hex || strlen(hex) != 2 + 2 * DOC_DIGEST_STATE_BYTES || hex[0] != '\\' ||

@@ -25,6 +25,7 @@ typedef struct {
     doc_document_t *doc; /* in the arena */
     const char *firm_id;
     bool internal;       /* in an internal folder: staff only */
+    bool deleted;        /* soft-deleted (doc->deleted_at is set) */
 } doc_row_t;
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
 /* An upload in progress (strings in the arena). */
 typedef struct {
     const char *id, *firm_id, *client_id, *folder_id, *document_id, *name, *created_by;
+    const char *request_id; /* set: the upload fulfils this document request */
     int64_t declared; /* -1: not declared */
     int64_t received;
     unsigned char state[DOC_DIGEST_STATE_BYTES];
@@ -63,6 +65,9 @@ at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const ch
 /* The live (not deleted) document id with its current version; lock takes a
  * row lock on it (FOR UPDATE). AT_OK, AT_NOT_FOUND or a db status. */
 at_status_t doc_store_get(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out);
+
+/* As doc_store_get, but a soft-deleted document is found too. */
+at_status_t doc_store_get_any(at_ctx_t *ctx, const char *id, bool lock, doc_row_t *out);
 
 /* The live document named name (case-insensitively, NFC) in folder_id (NULL:
  * top level) of client_id, locked (FOR UPDATE). AT_NOT_FOUND if none. */
@@ -111,6 +116,79 @@ at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
 
 /* Soft-deletes the live document id. AT_NOT_FOUND if it is not live. */
 at_status_t doc_store_delete(at_ctx_t *ctx, const char *id, const char *deleted_by);
+
+/* Brings the soft-deleted document id back. AT_NOT_FOUND if it is not
+ * deleted; AT_CONFLICT when its folder has a live document of its name now
+ * (the transaction is then aborted). */
+at_status_t doc_store_restore(at_ctx_t *ctx, const char *id);
+
+/* -- activity -- */
+
+/* Records that the principal did action (to version, when > 0) to the
+ * document, in the caller's transaction. */
+at_status_t doc_store_activity_add(at_ctx_t *ctx, const char *document_id, const char *firm_id,
+                                   const char *client_id, const char *action, int32_t version);
+
+/* A page of the document's activity, newest first: all of it for staff,
+ * else only what client users did (and what self_id did). */
+at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool staff,
+                                    const char *self_id, int limit, const char *after_key,
+                                    const char *after_id, Atrium__Document__ActivityList *out);
+
+/* -- quota -- */
+
+/* Bytes the firm's versions hold: the sizes of the distinct blobs its
+ * versions use (of live and deleted documents alike, since a soft-deleted
+ * document keeps its bytes); a blob used by several versions counts once. */
+at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *bytes);
+
+/* -- document requests -- */
+
+typedef Atrium__Document__DocumentRequest doc_request_t;
+
+typedef struct {
+    doc_request_t *req; /* in the arena */
+    const char *firm_id;
+} doc_request_row_t;
+
+/* Creates an open request; description, due_at (RFC 3339) and folder_id may
+ * be NULL. *out in the arena. */
+at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                     const char *title, const char *description,
+                                     const char *due_at, const char *folder_id,
+                                     const char *created_by, doc_request_t **out);
+
+/* The request id (lock: FOR UPDATE). AT_NOT_FOUND if none. */
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
+                                  doc_request_row_t *out);
+
+/* A page of client_id's requests (status NULL: any), newest first. */
+at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
+                                   const char *status, int limit, const char *after_key,
+                                   const char *after_id, Atrium__Document__DocumentRequestList *out);
+
+/* Marks the request submitted with document_id at version by user_id. */
+at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *document_id,
+                                     int32_t version, const char *user_id);
+
+/* Sets the request's status after a staff decision; reason not NULL
+ * replaces the stored one. */
+at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *status,
+                                     const char *reason, const char *user_id);
+
+/* -- consistency -- */
+
+/* One blob the versions use. */
+typedef struct {
+    char sha256[65];
+    int64_t size;
+    int32_t versions;
+    char document_id[37];
+} doc_blob_ref_t;
+
+/* Every distinct (sha256, size) the versions use, ordered by sha256, in a
+ * malloc'd array (*out, *n; free it). */
+at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n);
 
 /* -- uploads -- */
 

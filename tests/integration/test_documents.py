@@ -11,7 +11,8 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client, Stack  # noqa: E402
+from common_tm import invite  # noqa: E402
+from harness import Client, Stack, wait_until  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -274,7 +275,10 @@ class Documents(unittest.TestCase):
         r = self.owner.delete("/api/v1/documents/" + doc["id"])
         self.assertEqual(r.status, 204, r)
         self.assertNotIn(doc["id"], self.ids(self.list_docs()))
-        self.assertEqual(self.owner.get("/api/v1/documents/" + doc["id"]).status, 404)
+        # staff still get its metadata, marked deleted; its bytes are not served
+        r = self.owner.get("/api/v1/documents/" + doc["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["deleted_at"])
         self.assertEqual(self.owner.get("/api/v1/documents/%s/content" % doc["id"]).status, 404)
         self.assertEqual(self.owner.delete("/api/v1/documents/" + doc["id"]).status, 404)
         # the name is free again
@@ -282,6 +286,195 @@ class Documents(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         self.assertNotEqual(r.json()["id"], doc["id"])
         self.assertEqual(r.json()["version"], 1)
+
+    def test_restore_version(self):
+        name = "restore-v-%s.txt" % secrets.token_hex(4)
+        first = self.upload_raw(name, b"one\n").json()
+        self.upload_raw(name, b"two\n")
+        r = self.owner.post("/api/v1/documents/%s/versions/1/restore" % first["id"])
+        self.assertEqual(r.status, 201, r)
+        d = r.json()
+        self.assertEqual(d["version"], 3)
+        self.assertEqual(d["sha256"], hashlib.sha256(b"one\n").hexdigest())
+        self.assertTrue(d["new_version"])
+        r = self.owner.get("/api/v1/documents/%s/content" % first["id"])
+        self.assertEqual(r.body, b"one\n")
+        vs = self.owner.get("/api/v1/documents/%s/versions" % first["id"]).json()["items"]
+        self.assertEqual([v["version"] for v in vs], [3, 2, 1])
+        self.assertEqual(vs[0]["sha256"], vs[2]["sha256"])  # the same blob
+        for bad in ("9", "0", "x"):
+            r = self.owner.post("/api/v1/documents/%s/versions/%s/restore" % (first["id"], bad))
+            self.assertIn(r.status, (400, 404), (bad, r))
+        self.assertEqual(self.owner.post("/api/v1/documents/%s/versions/9/restore"
+                                         % first["id"]).status, 404)
+        r = self.other.post("/api/v1/documents/%s/versions/1/restore" % first["id"])
+        self.assertEqual(r.status, 404, r)
+        viewer = invite(self, self.stack.url, self.owner, self.client_id, "viewer", "Vi")
+        r = viewer.post("/api/v1/documents/%s/versions/1/restore" % first["id"])
+        self.assertEqual(r.status, 403, r)
+        acts = self.owner.get("/api/v1/documents/%s/activity" % first["id"]).json()["items"]
+        self.assertEqual([a["action"] for a in acts[:2]], ["downloaded", "version_restored"])
+        self.assertEqual(acts[1]["version"], 3)
+
+    def test_restore_deleted_document(self):
+        tag = secrets.token_hex(4)
+        member = invite(self, self.stack.url, self.owner, self.client_id, "member", "Mo")
+        doc = self.upload_raw("gone-%s.txt" % tag, b"gone\n").json()
+        self.assertEqual(self.owner.delete("/api/v1/documents/" + doc["id"]).status, 204)
+        # staff still see it, marked; a client user does not
+        r = self.owner.get("/api/v1/documents/" + doc["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["deleted_at"])
+        self.assertEqual(member.get("/api/v1/documents/" + doc["id"]).status, 404)
+        self.assertEqual(member.get("/api/v1/documents/%s/activity" % doc["id"]).status, 404)
+        self.assertEqual(member.post("/api/v1/documents/%s/restore" % doc["id"]).status, 404)
+        self.assertEqual(self.other.post("/api/v1/documents/%s/restore" % doc["id"]).status, 404)
+        r = self.owner.post("/api/v1/documents/%s/restore" % doc["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["deleted_at"])
+        self.assertIn(doc["id"], self.ids(self.list_docs("?q=" + tag)))
+        self.assertEqual(member.get("/api/v1/documents/" + doc["id"]).status, 200)
+        # a live one: restoring again answers it; a client user may not
+        self.assertEqual(self.owner.post("/api/v1/documents/%s/restore" % doc["id"]).status, 200)
+        self.assertEqual(member.post("/api/v1/documents/%s/restore" % doc["id"]).status, 403)
+        # its name taken meanwhile: 409
+        self.assertEqual(self.owner.delete("/api/v1/documents/" + doc["id"]).status, 204)
+        twin = self.upload_raw("GONE-%s.txt" % tag, b"twin\n").json()
+        self.assertNotEqual(twin["id"], doc["id"])
+        r = self.owner.post("/api/v1/documents/%s/restore" % doc["id"])
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.json()["error"]["code"], "conflict")
+        acts = [a["action"] for a in self.owner.get(
+            "/api/v1/documents/%s/activity" % doc["id"]).json()["items"]]
+        # newest first: the second delete, the member's view, the restore, ...
+        self.assertEqual(acts[:4], ["deleted", "viewed", "restored", "viewed"])
+
+    def test_activity(self):
+        member = invite(self, self.stack.url, self.owner, self.client_id, "member", "Meg")
+        name = "act-%s.txt" % secrets.token_hex(4)
+        doc = self.upload_raw(name, b"a\n").json()
+        self.assertEqual(self.owner.get("/api/v1/documents/" + doc["id"]).status, 200)
+        r = member.post("/api/v1/documents/%s/versions" % doc["id"], data=b"b\n",
+                        headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(member.get("/api/v1/documents/%s/content" % doc["id"]).status, 200)
+        self.assertEqual(self.owner.patch("/api/v1/documents/" + doc["id"],
+                                          {"name": "x-" + name}).status, 200)
+        r = self.owner.get("/api/v1/documents/%s/activity" % doc["id"])
+        self.assertEqual(r.status, 200, r)
+        items = r.json()["items"]
+        self.assertEqual([a["action"] for a in items],
+                         ["renamed", "downloaded", "versioned", "viewed", "uploaded"])
+        self.assertEqual(items[1]["actor"]["name"], "Meg")
+        self.assertEqual(items[1]["actor"]["kind"], "client")
+        self.assertEqual(items[1]["version"], 2)
+        self.assertEqual(items[4]["actor"]["kind"], "staff")
+        self.assertTrue(items[0]["at"].endswith("Z"))
+        # the client sees what client users did, not what staff did
+        r = member.get("/api/v1/documents/%s/activity" % doc["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([a["action"] for a in r.json()["items"]], ["downloaded", "versioned"])
+        # paging
+        r = self.owner.get("/api/v1/documents/%s/activity?limit=2" % doc["id"]).json()
+        self.assertEqual(len(r["items"]), 2)
+        r2 = self.owner.get("/api/v1/documents/%s/activity?limit=10&cursor=%s"
+                            % (doc["id"], r["next_cursor"])).json()
+        self.assertEqual([a["action"] for a in r2["items"]],
+                         ["versioned", "viewed", "uploaded"])
+        self.assertIsNone(r2["next_cursor"])
+        self.assertEqual(self.other.get("/api/v1/documents/%s/activity" % doc["id"]).status, 404)
+
+    def test_document_requests(self):
+        tag = secrets.token_hex(4)
+        base = "/api/v1/clients/%s/document-requests" % self.client_id
+        member = invite(self, self.stack.url, self.owner, self.client_id, "member", "Rita")
+        viewer = invite(self, self.stack.url, self.owner, self.client_id, "viewer", "Vera")
+        folder = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                                 {"name": "Requested " + tag}).json()
+        internal = self.owner.post("/api/v1/clients/%s/folders" % self.client_id,
+                                   {"name": "Int " + tag, "visibility": "internal"}).json()
+        # validation and permissions
+        for body, field in [({}, "title"), ({"title": "x", "due_at": "soon"}, "due_at"),
+                            ({"title": "x", "folder_id": internal["id"]}, "folder_id")]:
+            r = self.owner.post(base, body)
+            self.assertEqual(r.status, 400, (body, r))
+            self.assertEqual(r.json()["error"]["field"], field)
+        self.assertEqual(member.post(base, {"title": "mine"}).status, 403)
+        self.assertEqual(self.other.post(base, {"title": "x"}).status, 404)
+        r = self.owner.post(base, {"title": "Bank statements " + tag, "description": "2025",
+                                   "due_at": "2026-12-31T17:00:00Z", "folder_id": folder["id"]})
+        self.assertEqual(r.status, 201, r)
+        req = r.json()
+        self.assertEqual(req["status"], "open")
+        self.assertEqual(req["due_at"], "2026-12-31T17:00:00.000Z")
+        self.assertEqual(req["folder_id"], folder["id"])
+        self.assertIsNone(req["document_id"])
+        # the client sees it; another firm does not
+        r = member.get(base)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(req["id"], [x["id"] for x in r.json()["items"]])
+        self.assertEqual(self.other.get(base).status, 404)
+        self.assertEqual(self.owner.get(base + "?status=bogus").status, 400)
+        # nothing submitted yet: nothing to accept or reject
+        r = self.owner.post("/api/v1/document-requests/%s/accept" % req["id"])
+        self.assertEqual(r.status, 409, r)
+        # a viewer cannot fulfil it; another firm cannot name it
+        r = self.upload_raw("stmt-%s.pdf" % tag, b"x", client=viewer)
+        self.assertEqual(r.status, 403, r)
+        path = "/api/v1/clients/%s/documents?name=a.txt&request_id=%s" % (
+            self.other_client_id, req["id"])
+        r = self.other.post(path, data=b"x", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.json()["error"]["field"], "request_id")
+        # the client uploads for it: the file lands in the request's folder
+        path = "/api/v1/clients/%s/documents?name=%s&request_id=%s" % (
+            self.client_id, q("stmt-%s.pdf" % tag), req["id"])
+        r = member.post(path, data=b"%PDF-1.4\n", headers={"Content-Type": "application/pdf"})
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        self.assertEqual(doc["folder_id"], folder["id"])
+        got = {x["id"]: x for x in self.owner.get(base + "?status=submitted").json()["items"]}
+        self.assertIn(req["id"], got)
+        self.assertEqual(got[req["id"]]["document_id"], doc["id"])
+        self.assertEqual(got[req["id"]]["version"], 1)
+        self.assertTrue(got[req["id"]]["submitted_at"])
+        # reject: needs a reason, staff only, and reopens it
+        self.assertEqual(self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {}).status, 400)
+        self.assertEqual(member.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                     {"reason": "no"}).status, 403)
+        self.assertEqual(self.other.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {"reason": "no"}).status, 404)
+        r = self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                            {"reason": "page 2 is missing"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "open")
+        self.assertEqual(r.json()["reason"], "page 2 is missing")
+        # resubmitted (same name: a new version), then accepted
+        r = member.post(path, data=b"%PDF-1.4\n2 pages\n",
+                        headers={"Content-Type": "application/pdf"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["version"], 2)
+        self.assertEqual(member.post("/api/v1/document-requests/%s/accept"
+                                     % req["id"]).status, 403)
+        r = self.owner.post("/api/v1/document-requests/%s/accept" % req["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["status"], "accepted")
+        self.assertEqual(r.json()["version"], 2)
+        self.assertEqual(r.json()["reason"], "page 2 is missing")
+        # accepted is final
+        r = member.post(path, data=b"late", headers={"Content-Type": "text/plain"})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.owner.post("/api/v1/document-requests/%s/reject" % req["id"],
+                                         {"reason": "x"}).status, 409)
+        # the audit trail has each step (relayed from the outbox shortly)
+        want = {"document_request.created", "document_request.submitted",
+                "document_request.rejected", "document_request.accepted"}
+
+        def audited():
+            r = self.owner.get("/api/v1/audit?resource_id=" + req["id"])
+            return r.status == 200 and want <= {e["action"] for e in r.json()["items"]}
+        self.assertTrue(wait_until(audited, timeout=30))
 
 
 if __name__ == "__main__":

@@ -134,6 +134,21 @@ class Tus(unittest.TestCase):
         too_much = self.patch(loc, 0, b"x" * 11)
         self.assertEqual(too_much.status, 400)
 
+    def test_fulfils_document_request(self):
+        r = self.c.post("/api/v1/clients/%s/document-requests" % self.cid, {"title": "ID scan"})
+        self.assertEqual(r.status, 201, r)
+        rid = r.json()["id"]
+        r = self.c.post("/api/v1/uploads", data=b"", headers=dict(TUS, **{
+            "Upload-Length": "4",
+            "Upload-Metadata": meta(filename="id.txt", client_id=self.cid, request_id=rid)}))
+        self.assertEqual(r.status, 201, r)
+        r = self.patch(r.header("Location"), 0, b"scan")
+        self.assertEqual(r.status, 204, r)
+        doc_id = r.header("Atrium-Document-Id")
+        self.assertTrue(doc_id)
+        items = self.c.get("/api/v1/clients/%s/document-requests" % self.cid).json()["items"]
+        self.assertEqual((items[0]["status"], items[0]["document_id"]), ("submitted", doc_id))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -239,6 +239,51 @@ static void t_empty_file(void **state)
     assert_int_equal(doc_blob_read(f->dir, hex, 0, b, sizeof b), 0);
 }
 
+typedef struct {
+    char seen[4][65];
+    int64_t sizes[4];
+    int n;
+} s_walk_t;
+
+static int s_walk_fn(const char *hex, int64_t size, void *arg)
+{
+    s_walk_t *w = arg;
+    if (w->n < 4) {
+        snprintf(w->seen[w->n], sizeof w->seen[0], "%s", hex);
+        w->sizes[w->n] = size;
+    }
+    w->n++;
+    return 0;
+}
+
+static void t_walk(void **state)
+{
+    fixture_t *f = *state;
+    char hex[65], p[DOC_PATH_MAX], cmd[3 * DOC_PATH_MAX + 512];
+    s_walk_t w = {0};
+    int64_t strays = -1;
+    assert_int_equal(doc_blob_walk(f->dir, s_walk_fn, &w, &strays), 0);
+    assert_int_equal(w.n, 0);
+    assert_int_equal(strays, 0);
+    s_upload(f->dir, UP1, (const unsigned char *) "walk me", 7, 3, hex);
+    bool dedup;
+    assert_int_equal(doc_blob_commit(f->dir, UP1, 7, hex, &dedup), 0);
+    /* strays: a file of another name, a digest in the wrong folder, a symlink */
+    assert_int_equal(doc_blob_path(p, sizeof p, f->dir, hex), 0);
+    *strrchr(p, '/') = 0;
+    snprintf(cmd, sizeof cmd, "touch '%s/notes.txt' && mkdir -p '%s/sha256/zz' && "
+             "ln -s /etc/passwd '%s/%064d'", p, f->dir, p, 0);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/sha256/00/00' && touch '%s/sha256/00/00/%s'",
+             f->dir, f->dir, hex);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(doc_blob_walk(f->dir, s_walk_fn, &w, &strays), 0);
+    assert_int_equal(w.n, 1);
+    assert_string_equal(w.seen[0], hex);
+    assert_int_equal(w.sizes[0], 7);
+    assert_int_equal(strays, 4);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -251,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_commit_and_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(t_commit_truncates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(t_empty_file, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(t_walk, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
