@@ -1,0 +1,382 @@
+"""The access-control matrix (issue 3, "What it must show"; api.md).
+
+For every served route of api.md, ten callers -- anonymous, another firm's
+owner, staff not on the client, a member of another client, and on client X
+a viewer, a member, a client admin, staff on the client, the firm's admin
+and its owner -- get the status api.md gives them:
+
+  - anonymous: 401;
+  - another firm's, or another client's, resource: 404, exactly as if it
+    did not exist (so for staff not on client X too: staff see only the
+    clients they are members of);
+  - 403 only where the caller can see the resource but may not change it
+    (viewers, client users on staff-only actions, staff on owner/admin-only
+    actions, everyone but the author on a message).
+
+The matrix is data: MATRIX below, one row per (method, route). A row names
+how its path and body are built from the fixture (format fields such as
+{X}, {D}, {T}), an optional per-call setup that makes a fresh resource (so
+a DELETE's outcome does not depend on which role ran first), and the
+expected status per role in the column order of ROLES. A new route adds a
+row. On failure the test prints every (route, role, expected, got).
+
+A second test checks that a firm, and a client, with no data of their own
+see exactly nothing of anyone else's: empty lists everywhere.
+"""
+import base64
+import os
+import secrets
+import sys
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Client, Stack  # noqa: E402
+
+PW = "pw-" + secrets.token_urlsafe(12)
+
+ROLES = ("anon", "b_owner", "staff_off", "y_member", "viewer", "member", "c_admin",
+         "staff_on", "admin", "owner")
+
+
+def email():
+    return "mx-%s@example.test" % secrets.token_hex(6)
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+RAW = {"Content-Type": "application/octet-stream"}
+
+
+# Per-call setups: run as the owner before each role's call; what they
+# return is added to the format fields of the row's path and body.
+def fresh_doc(t):
+    return {"D2": t.upload(b"fresh\n")["id"]}
+
+
+def fresh_task(t):
+    return {"T2": t.made(t.owner.post("/api/v1/clients/%s/tasks" % t.X, {"title": "fresh"}))["id"]}
+
+
+def fresh_message(t):
+    return {"M2": t.made(t.owner.post("/api/v1/threads/%s/messages" % t.H, {"body": "fresh"}))["id"]}
+
+
+def member_back(t):
+    r = t.owner.put("/api/v1/clients/%s/members/%s" % (t.X, t.TGT), {"role": "member"})
+    assert r.status == 200, r
+    return {}
+
+
+def new_email(t):
+    return {"EMAIL": email()}
+
+
+def tus_headers(t):
+    return {"Tus-Resumable": "1.0.0", "Upload-Length": "5",
+            "Upload-Metadata": "filename %s,client_id %s" % (b64("t.bin"), b64(t.X))}
+
+
+# Expected statuses, in the order of ROLES:
+#    anon b_own s_off y_mem viewr membr c_adm s_on admin owner
+READ = "401 404 404 404 200 200 200 200 200 200"      # anything in client X
+SELF = "401 200 200 200 200 200 200 200 200 200"      # the caller's own things
+NONE = "401 404 404 404 404 404 404 404 404 404"      # an id that exists nowhere
+
+# (method, path, body, setup, expected, note). body: a dict (JSON, its
+# string values formatted with the fields too), bytes (raw upload), or None.
+MATRIX = [
+    # -- Authentication: the caller's own account (login, logout, password
+    # change, MFA confirm/disable and invitation accept change or end the
+    # fixture's sessions or are not role-dependent; test_auth and
+    # test_identity cover them)
+    ("GET", "/api/v1/me", None, None, SELF, ""),
+    ("PATCH", "/api/v1/me", {"time_zone": "Europe/Berlin"}, None, SELF, ""),
+    ("GET", "/api/v1/me/sessions", None, None, SELF, ""),
+    ("DELETE", "/api/v1/me/sessions/{NOID}", None, None, NONE, ""),
+    ("POST", "/api/v1/me/tokens", {"name": "matrix"}, None,
+     "401 201 201 201 201 201 201 201 201 201", ""),
+    ("GET", "/api/v1/me/tokens", None, None, SELF, ""),
+    ("DELETE", "/api/v1/me/tokens/{NOID}", None, None, NONE, ""),
+    ("GET", "/api/v1/me/activity", None, None, SELF, ""),
+    # -- Firm, staff, clients, members
+    ("GET", "/api/v1/clients", None, None, SELF, ""),
+    ("POST", "/api/v1/clients", {"name": "Made by matrix"}, None,
+     # another firm's owner makes one in its own firm
+     "401 201 403 403 403 403 403 403 201 201", ""),
+    ("GET", "/api/v1/clients/{X}", None, None, READ, ""),
+    ("PATCH", "/api/v1/clients/{X}", {"name": "Client X"}, None,
+     "401 404 404 404 403 403 403 403 200 200", ""),
+    ("GET", "/api/v1/clients/{X}/members", None, None, READ, ""),
+    ("PUT", "/api/v1/clients/{X}/members/{TGT}", {"role": "member"}, None,
+     "401 404 404 404 403 403 200 403 200 200", ""),
+    ("DELETE", "/api/v1/clients/{X}/members/{TGT}", None, member_back,
+     "401 404 404 404 403 403 204 403 204 204", ""),
+    # staff only: a client user cannot see the staff list at all, so 404
+    # (api.md's 403 is for what the caller can see)
+    ("GET", "/api/v1/staff", None, None,
+     "401 200 200 404 404 404 404 200 200 200", ""),
+    ("POST", "/api/v1/invitations", {"email": "{EMAIL}", "kind": "staff", "role": "staff"},
+     new_email, "401 201 403 403 403 403 403 403 201 201", ""),
+    ("POST", "/api/v1/invitations",
+     {"email": "{EMAIL}", "kind": "client", "role": "member", "client_id": "{X}"},
+     new_email, "401 404 404 404 403 403 201 403 201 201", "client X"),
+    ("GET", "/api/v1/invitations/{INV}", None, None,
+     "200 200 200 200 200 200 200 200 200 200", "public"),
+    # -- Documents
+    ("GET", "/api/v1/clients/{X}/folders", None, None, READ, ""),
+    ("POST", "/api/v1/clients/{X}/folders", {"name": "F {EMAIL}", "visibility": "shared"},
+     new_email, "401 404 404 404 403 201 201 201 201 201", ""),
+    ("GET", "/api/v1/clients/{X}/documents", None, None, READ, ""),
+    ("POST", "/api/v1/clients/{X}/documents?name=m.txt", b"matrix\n", None,
+     "401 404 404 404 403 201 201 201 201 201", "raw upload"),
+    ("GET", "/api/v1/documents/{D}", None, None, READ, ""),
+    ("PATCH", "/api/v1/documents/{D}", {"name": "document-d.txt"}, None,
+     "401 404 404 404 403 200 200 200 200 200", ""),
+    ("DELETE", "/api/v1/documents/{D2}", None, fresh_doc,
+     "401 404 404 404 403 204 204 204 204 204", ""),
+    ("GET", "/api/v1/documents/{D}/versions", None, None, READ, ""),
+    ("POST", "/api/v1/documents/{D}/versions", b"v\n", None,
+     "401 404 404 404 403 201 201 201 201 201", ""),
+    ("GET", "/api/v1/documents/{D}/content", None, None, READ, ""),
+    ("POST", "/api/v1/uploads", b"", tus_headers,
+     "401 404 404 404 403 201 201 201 201 201", "tus creation for client X"),
+    # -- Tasks
+    ("GET", "/api/v1/clients/{X}/tasks", None, None, READ, ""),
+    ("POST", "/api/v1/clients/{X}/tasks", {"title": "matrix"}, None,
+     "401 404 404 404 403 201 201 201 201 201", ""),
+    ("GET", "/api/v1/tasks/{T}", None, None, READ, ""),
+    # a client user changes or deletes only the tasks it created or is
+    # assigned to; T and T2 are the owner's, unassigned
+    ("PATCH", "/api/v1/tasks/{T}", {"title": "Task T"}, None,
+     "401 404 404 404 403 403 403 200 200 200", ""),
+    ("POST", "/api/v1/tasks/{T2}/complete", None, fresh_task,
+     # clients may complete only tasks assigned to them; T2 has no assignee
+     "401 404 404 404 403 403 403 200 200 200", ""),
+    ("DELETE", "/api/v1/tasks/{T2}", None, fresh_task,
+     "401 404 404 404 403 403 403 204 204 204", ""),
+    # -- Messages
+    ("GET", "/api/v1/clients/{X}/threads", None, None, READ, ""),
+    ("POST", "/api/v1/clients/{X}/threads", {"subject": "s", "body": "b"}, None,
+     "401 404 404 404 403 201 201 201 201 201", ""),
+    ("GET", "/api/v1/threads/{H}", None, None, READ, ""),
+    ("GET", "/api/v1/threads/{H}/messages", None, None, READ, ""),
+    ("POST", "/api/v1/threads/{H}/messages", {"body": "hello"}, None,
+     "401 404 404 404 403 201 201 201 201 201", ""),
+    ("PATCH", "/api/v1/messages/{M}", {"body": "edited"}, None,
+     "401 404 404 404 403 403 403 403 403 200", "author only (the owner)"),
+    ("DELETE", "/api/v1/messages/{M2}", None, fresh_message,
+     "401 404 404 404 403 403 403 403 403 204", "author only (the owner)"),
+    ("POST", "/api/v1/threads/{H}/read", {"up_to": "{M}"}, None,
+     "401 404 404 404 204 204 204 204 204 204", "the caller's own read position"),
+    # -- Billing (an invoice needs the provider fake: the list and an
+    # unknown id only)
+    ("GET", "/api/v1/clients/{X}/invoices", None, None, READ, ""),
+    ("GET", "/api/v1/invoices/{NOID}", None, None, NONE, ""),
+    # staff admin; staff see the firm's settings exist (403), a client user
+    # does not (404)
+    ("GET", "/api/v1/integrations", None, None,
+     "401 200 403 404 404 404 404 403 200 200", "staff admin"),
+    # -- Audit
+    ("GET", "/api/v1/audit", None, None,
+     "401 200 404 404 404 404 200 404 200 200", "owner/admin: firm; client admin: client"),
+    ("GET", "/api/v1/audit/export?format=jsonl", None, None,
+     "401 200 404 404 404 404 200 404 200 200", ""),
+    ("GET", "/api/v1/audit/verify", None, None,
+     "401 200 404 404 404 404 404 404 200 200", ""),
+    ("GET", "/api/v1/audit/checkpoints", None, None,
+     "401 200 404 404 404 404 404 404 200 200", ""),
+]
+
+
+def fill(value, fields):
+    if isinstance(value, str):
+        return value.format(**fields)
+    if isinstance(value, dict):
+        return {k: fill(v, fields) for k, v in value.items()}
+    return value
+
+
+class Fixture(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = Stack.from_env()
+        cls.url = cls.stack.url
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop()
+
+    @classmethod
+    def made(cls, r, status=201):
+        assert r.status == status, r
+        return r.json()
+
+    @classmethod
+    def signup(cls):
+        c = Client(cls.url)
+        cls.made(c.signup())
+        return c
+
+    @classmethod
+    def user(cls, inviter, kind, role, client_id=None):
+        body = {"email": email(), "kind": kind, "role": role}
+        if client_id:
+            body["client_id"] = client_id
+        token = cls.made(inviter.post("/api/v1/invitations", body))["token"]
+        u = Client(cls.url)
+        r = u.post("/api/v1/invitations/%s/accept" % token,
+                   {"name": "%s %s" % (kind, role), "password": PW})
+        cls.made(r, 200)
+        u._take_session(r)
+        return u
+
+    @classmethod
+    def client(cls, owner, name):
+        return cls.made(owner.post("/api/v1/clients", {"name": name}))["id"]
+
+    @classmethod
+    def upload(cls, data, name=None):
+        # a unique name: an upload under an existing name is a new version
+        name = name or "d-%s.txt" % secrets.token_hex(4)
+        return cls.made(cls.owner.post("/api/v1/clients/%s/documents?name=%s" % (cls.X, name),
+                                       data=data, headers=RAW))
+
+
+class AccessMatrix(Fixture):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.owner = owner = cls.signup()
+        cls.X = cls.client(owner, "Client X")
+        cls.Y = cls.client(owner, "Client Y")
+        cls.admin = cls.user(owner, "staff", "admin")
+        cls.staff_on = cls.user(owner, "staff", "staff")
+        cls.made(owner.put("/api/v1/clients/%s/members/%s" % (cls.X, cls.staff_on.user["id"]),
+                           {"role": "staff"}), 200)
+        cls.staff_off = cls.user(owner, "staff", "staff")
+        cls.viewer = cls.user(owner, "client", "viewer", cls.X)
+        cls.member = cls.user(owner, "client", "member", cls.X)
+        cls.c_admin = cls.user(owner, "client", "admin", cls.X)
+        cls.y_member = cls.user(owner, "client", "member", cls.Y)
+        cls.TGT = cls.user(owner, "client", "member", cls.X).user["id"]
+        cls.b_owner = cls.signup()
+        cls.anon = Client(cls.url)
+        # client X's resources, made by the owner
+        cls.F = cls.made(owner.post("/api/v1/clients/%s/folders" % cls.X,
+                                    {"name": "Folder F", "visibility": "shared"}))["id"]
+        cls.D = cls.upload(b"document D\n")["id"]
+        cls.T = cls.made(owner.post("/api/v1/clients/%s/tasks" % cls.X, {"title": "Task T"}))["id"]
+        cls.H = cls.made(owner.post("/api/v1/clients/%s/threads" % cls.X,
+                                    {"subject": "Thread H", "body": "first"}))["id"]
+        cls.M = cls.made(owner.post("/api/v1/threads/%s/messages" % cls.H, {"body": "M"}))["id"]
+        cls.INV = cls.made(owner.post("/api/v1/invitations", {
+            "email": email(), "kind": "client", "role": "viewer", "client_id": cls.X}))["token"]
+        cls.fields = {"X": cls.X, "Y": cls.Y, "F": cls.F, "D": cls.D, "T": cls.T, "H": cls.H,
+                      "M": cls.M, "TGT": cls.TGT, "INV": cls.INV, "NOID": str(uuid.uuid4())}
+
+    def call(self, role, method, path, body, setup):
+        fields = dict(self.fields)
+        headers = {}
+        if setup is tus_headers:
+            headers = tus_headers(self)
+        elif setup:
+            fields.update(setup(self))
+        path = fill(path, fields)
+        c = getattr(self, role)
+        if isinstance(body, bytes):
+            headers = headers or RAW
+            return c.request(method, path, data=body, headers=headers)
+        return c.request(method, path, json_body=fill(body, fields), headers=headers)
+
+    def test_matrix(self):
+        for row in MATRIX:
+            self.assertEqual(len(row[4].split()), len(ROLES), row)
+        bad = []
+        for method, path, body, setup, expected, note in MATRIX:
+            for role, want in zip(ROLES, expected.split()):
+                got = self.call(role, method, path, body, setup)
+                if got.status != int(want):
+                    bad.append((method + " " + path, role, want, str(got.status),
+                                got.body[:80].decode("utf-8", "replace")))
+        cells = len(MATRIX) * len(ROLES)
+        if bad:
+            w = max(len(b[0]) for b in bad)
+            lines = ["%-*s  %-9s  %-8s  %-3s  %s" % (w, "route", "role", "expected", "got", "body")]
+            lines += ["%-*s  %-9s  %-8s  %-3s  %s" % (w, *b) for b in bad]
+            self.fail("%d of %d cells wrong:\n%s" % (len(bad), cells, "\n".join(lines)))
+
+
+class EmptyTenant(Fixture):
+    """A firm with no data, and a client with no data, see nothing of others'
+    (issue 3: "empty states and caches are where leaks hide")."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # firm A with data in client X
+        cls.owner = a = cls.signup()
+        cls.X = cls.client(a, "Busy X")
+        cls.made(a.post("/api/v1/clients/%s/folders" % cls.X, {"name": "F", "visibility": "shared"}))
+        cls.upload(b"busy\n")
+        cls.made(a.post("/api/v1/clients/%s/tasks" % cls.X, {"title": "busy"}))
+        cls.made(a.post("/api/v1/clients/%s/threads" % cls.X, {"subject": "busy", "body": "b"}))
+        cls.x_member = cls.user(a, "client", "member", cls.X)
+        # client Y of the same firm with a member and an admin, no data
+        cls.Y = cls.client(a, "Quiet Y")
+        cls.y_member = cls.user(a, "client", "member", cls.Y)
+        cls.y_admin = cls.user(a, "client", "admin", cls.Y)
+        # firm B: its owner and nothing else
+        cls.b_owner = cls.signup()
+
+    def items(self, c, path):
+        r = c.get(path)
+        self.assertEqual(r.status, 200, (path, r))
+        return r.json()["items"]
+
+    def test_other_firm_sees_nothing(self):
+        b = self.b_owner
+        bid = b.user["id"]
+        self.assertEqual(self.items(b, "/api/v1/clients"), [])
+        self.assertEqual([s["id"] for s in self.items(b, "/api/v1/staff")], [bid])
+        for path in ("/api/v1/clients/%s/documents", "/api/v1/clients/%s/folders",
+                     "/api/v1/clients/%s/tasks", "/api/v1/clients/%s/threads",
+                     "/api/v1/clients/%s/invoices", "/api/v1/clients/%s/members"):
+            self.assertEqual(b.get(path % self.X).status, 404, path)
+        for path in ("/api/v1/audit?limit=200", "/api/v1/me/activity?limit=200"):
+            for ev in self.items(b, path):
+                self.assertIn((ev["actor"] or {}).get("id"), (bid, None), (path, ev))
+                self.assertIsNone(ev["client_id"], (path, ev))
+        r = b.get("/api/v1/audit?client_id=%s" % self.X)
+        self.assertTrue(r.status == 404 or r.json()["items"] == [], r)
+        r = b.get("/api/v1/audit/export?format=jsonl")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(self.X.encode(), r.body)
+        self.assertNotIn(self.owner.user["id"].encode(), r.body)
+
+    def test_other_client_sees_nothing(self):
+        for c in (self.y_member, self.y_admin):
+            self.assertEqual([x["id"] for x in self.items(c, "/api/v1/clients")], [self.Y])
+            for path in ("/api/v1/clients/%s/documents", "/api/v1/clients/%s/folders",
+                         "/api/v1/clients/%s/tasks", "/api/v1/clients/%s/threads",
+                         "/api/v1/clients/%s/invoices"):
+                self.assertEqual(self.items(c, path % self.Y), [], path)
+                self.assertEqual(c.get(path % self.X).status, 404, path)
+            for ev in self.items(c, "/api/v1/me/activity?limit=200"):
+                self.assertEqual(ev["actor"]["id"], c.user["id"], ev)
+                self.assertIn(ev["client_id"], (self.Y, None), ev)
+        self.assertEqual(self.y_member.get("/api/v1/audit").status, 404)
+        # the client admin sees its client's trail and nothing of X's
+        for ev in self.items(self.y_admin, "/api/v1/audit?limit=200"):
+            self.assertEqual(ev["client_id"], self.Y, ev)
+        r = self.y_admin.get("/api/v1/audit?client_id=%s" % self.X)
+        self.assertTrue(r.status == 404 or r.json()["items"] == [], r)
+        members = {m["user_id"] for m in self.items(self.y_admin,
+                                                    "/api/v1/clients/%s/members" % self.Y)}
+        self.assertNotIn(self.x_member.user["id"], members)
+
+
+if __name__ == "__main__":
+    unittest.main()
