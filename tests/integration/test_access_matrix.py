@@ -25,6 +25,7 @@ see exactly nothing of anyone else's: empty lists everywhere.
 """
 import base64
 import os
+import re
 import secrets
 import sys
 import unittest
@@ -70,6 +71,12 @@ def member_back(t):
     return {}
 
 
+def fresh_upload(t):
+    r = t.owner.post("/api/v1/uploads", data=b"", headers=tus_headers(t))
+    assert r.status == 201, r
+    return {"U": r.header("Location").rsplit("/", 1)[1]}
+
+
 def new_email(t):
     return {"EMAIL": email()}
 
@@ -101,6 +108,7 @@ MATRIX = [
     ("GET", "/api/v1/me/tokens", None, None, SELF, ""),
     ("DELETE", "/api/v1/me/tokens/{NOID}", None, None, NONE, ""),
     ("GET", "/api/v1/me/activity", None, None, SELF, ""),
+    ("POST", "/api/v1/me/mfa/totp", None, None, SELF, "enrolment begins; not on until confirmed"),
     # -- Firm, staff, clients, members
     ("GET", "/api/v1/clients", None, None, SELF, ""),
     ("POST", "/api/v1/clients", {"name": "Made by matrix"}, None,
@@ -143,6 +151,23 @@ MATRIX = [
     ("GET", "/api/v1/documents/{D}/content", None, None, READ, ""),
     ("POST", "/api/v1/uploads", b"", tus_headers,
      "401 404 404 404 403 201 201 201 201 201", "tus creation for client X"),
+    # an upload in progress is its creator's (the owner's) alone
+    ("HEAD", "/api/v1/uploads/{U}", None, fresh_upload,
+     "401 404 404 404 404 404 404 404 404 200", "tus: the owner's upload"),
+    ("PATCH", "/api/v1/uploads/{U}", b"hello", fresh_upload,
+     "401 404 404 404 404 404 404 404 404 204", "tus: the owner's upload"),
+    ("DELETE", "/api/v1/uploads/{U}", None, fresh_upload,
+     "401 404 404 404 404 404 404 404 404 204", "tus: the owner's upload"),
+    ("OPTIONS", "/api/v1/uploads", None, None,
+     "204 204 204 204 204 204 204 204 204 204", "tus discovery, public"),
+    # an internal folder and what is in it are staff-only: a client user of
+    # client X sees neither (404)
+    ("GET", "/api/v1/clients/{X}/documents?folder_id={FI}", None, None,
+     "401 404 404 404 404 404 404 200 200 200", "internal folder"),
+    ("GET", "/api/v1/documents/{DI}", None, None,
+     "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
+    ("GET", "/api/v1/documents/{DI}/content", None, None,
+     "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
     # -- Tasks
     ("GET", "/api/v1/clients/{X}/tasks", None, None, READ, ""),
     ("POST", "/api/v1/clients/{X}/tasks", {"title": "matrix"}, None,
@@ -179,6 +204,8 @@ MATRIX = [
     # does not (404)
     ("GET", "/api/v1/integrations", None, None,
      "401 200 403 404 404 404 404 403 200 200", "staff admin"),
+    ("GET", "/api/v1/integrations/quickbooks/syncs/{NOID}", None, None,
+     "401 404 403 404 404 404 404 403 404 404", "staff admin; no such sync"),
     # -- Audit
     ("GET", "/api/v1/audit", None, None,
      "401 200 404 404 404 404 200 404 200 200", "owner/admin: firm; client admin: client"),
@@ -189,6 +216,20 @@ MATRIX = [
     ("GET", "/api/v1/audit/checkpoints", None, None,
      "401 200 404 404 404 404 404 404 200 200", ""),
 ]
+
+
+ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "T", "T2", "H", "M", "M2", "TGT", "FI", "DI", "U")
+OUTSIDERS = ("b_owner", "staff_off", "y_member")
+HIDDEN_IN_X = ("FI", "DI", "U")    # hidden from some who see client X
+GHOST_RE = re.compile(r"\{(%s)\}" % "|".join(GHOST_FIELDS))
+
+
+def error_of(r):
+    try:
+        return r.json().get("error") or {}
+    except ValueError:
+        return {}
 
 
 def fill(value, fields):
@@ -268,6 +309,10 @@ class AccessMatrix(Fixture):
         cls.F = cls.made(owner.post("/api/v1/clients/%s/folders" % cls.X,
                                     {"name": "Folder F", "visibility": "shared"}))["id"]
         cls.D = cls.upload(b"document D\n")["id"]
+        cls.FI = cls.made(owner.post("/api/v1/clients/%s/folders" % cls.X,
+                                     {"name": "Internal", "visibility": "internal"}))["id"]
+        cls.DI = cls.made(owner.post("/api/v1/clients/%s/documents?name=i.txt&folder_id=%s"
+                                     % (cls.X, cls.FI), data=b"internal\n", headers=RAW))["id"]
         cls.T = cls.made(owner.post("/api/v1/clients/%s/tasks" % cls.X, {"title": "Task T"}))["id"]
         cls.H = cls.made(owner.post("/api/v1/clients/%s/threads" % cls.X,
                                     {"subject": "Thread H", "body": "first"}))["id"]
@@ -275,20 +320,36 @@ class AccessMatrix(Fixture):
         cls.INV = cls.made(owner.post("/api/v1/invitations", {
             "email": email(), "kind": "client", "role": "viewer", "client_id": cls.X}))["token"]
         cls.fields = {"X": cls.X, "Y": cls.Y, "F": cls.F, "D": cls.D, "T": cls.T, "H": cls.H,
-                      "M": cls.M, "TGT": cls.TGT, "INV": cls.INV, "NOID": str(uuid.uuid4())}
+                      "M": cls.M, "FI": cls.FI, "DI": cls.DI, "TGT": cls.TGT, "INV": cls.INV, "NOID": str(uuid.uuid4())}
 
-    def call(self, role, method, path, body, setup):
+    def call(self, role, method, path, body, setup, ghost=False):
+        """One role's call of a row; with ghost, every id the role may not
+        see (all of them for an outsider of client X) is replaced by one
+        that exists nowhere."""
         fields = dict(self.fields)
         headers = {}
         if setup is tus_headers:
             headers = tus_headers(self)
         elif setup:
             fields.update(setup(self))
+        if ghost:
+            # every id replaced by one that exists nowhere
+            hidden = GHOST_FIELDS if role in OUTSIDERS else HIDDEN_IN_X
+            fields.update({k: str(uuid.uuid4()) for k in hidden})
+            if setup is tus_headers and role in OUTSIDERS:
+                headers["Upload-Metadata"] = "filename %s,client_id %s" % (
+                    b64("t.bin"), b64(str(uuid.uuid4())))
         path = fill(path, fields)
         c = getattr(self, role)
         if isinstance(body, bytes):
-            headers = headers or RAW
+            if not headers:
+                headers = RAW
+            if method == "PATCH" and "/uploads/" in path:
+                headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                           "Content-Type": "application/offset+octet-stream"}
             return c.request(method, path, data=body, headers=headers)
+        if "/uploads" in path:
+            headers = dict(headers, **{"Tus-Resumable": "1.0.0"})
         return c.request(method, path, json_body=fill(body, fields), headers=headers)
 
     def test_matrix(self):
@@ -298,13 +359,27 @@ class AccessMatrix(Fixture):
         for method, path, body, setup, expected, note in MATRIX:
             for role, want in zip(ROLES, expected.split()):
                 got = self.call(role, method, path, body, setup)
+                why = ""
                 if got.status != int(want):
+                    why = "wrong status"
+                elif int(want) in ERROR_CODES and method != "HEAD":
+                    err = error_of(got)
+                    if err.get("code") != ERROR_CODES[int(want)]:
+                        why = "error code %r" % err.get("code")
+                    elif int(want) == 404 and role != "anon" and GHOST_RE.search(path):
+                        # exactly as if it did not exist: the same answer
+                        # as for ids that exist nowhere
+                        ghost = self.call(role, method, path, body, setup, ghost=True)
+                        g = error_of(ghost)
+                        if (ghost.status, g.get("message")) != (404, err.get("message")):
+                            why = "unlike a missing one: %d %r" % (ghost.status, g.get("message"))
+                if why:
                     bad.append((method + " " + path, role, want, str(got.status),
-                                got.body[:80].decode("utf-8", "replace")))
+                                why + " " + got.body[:70].decode("utf-8", "replace")))
         cells = len(MATRIX) * len(ROLES)
         if bad:
             w = max(len(b[0]) for b in bad)
-            lines = ["%-*s  %-9s  %-8s  %-3s  %s" % (w, "route", "role", "expected", "got", "body")]
+            lines = ["%-*s  %-9s  %-8s  %-3s  %s" % (w, "route", "role", "expected", "got", "why")]
             lines += ["%-*s  %-9s  %-8s  %-3s  %s" % (w, *b) for b in bad]
             self.fail("%d of %d cells wrong:\n%s" % (len(bad), cells, "\n".join(lines)))
 
@@ -355,6 +430,15 @@ class EmptyTenant(Fixture):
         self.assertEqual(r.status, 200, r)
         self.assertNotIn(self.X.encode(), r.body)
         self.assertNotIn(self.owner.user["id"].encode(), r.body)
+
+    def test_staff_on_no_client_sees_nothing(self):
+        # staff see only the clients they are members of: none here
+        s = self.user(self.owner, "staff", "staff")
+        self.assertEqual(self.items(s, "/api/v1/clients"), [])
+        for path in ("/api/v1/clients/%s/documents", "/api/v1/clients/%s/tasks",
+                     "/api/v1/clients/%s/threads"):
+            self.assertEqual(s.get(path % self.X).status, 404, path)
+        self.assertEqual(s.get("/api/v1/audit").status, 404)
 
     def test_other_client_sees_nothing(self):
         for c in (self.y_member, self.y_admin):
