@@ -77,6 +77,18 @@ def fresh_upload(t):
     return {"U": r.header("Location").rsplit("/", 1)[1]}
 
 
+def fresh_assigned_task(t):
+    r = t.owner.post("/api/v1/clients/%s/tasks" % t.X,
+                     {"title": "for the member", "assignee_ids": [t.member.user["id"]]})
+    return {"T2": t.made(r)["id"]}
+
+
+def staff_member_back(t):
+    r = t.owner.put("/api/v1/clients/%s/members/%s" % (t.X, t.SGT), {"role": "staff"})
+    assert r.status == 200, r
+    return {}
+
+
 def new_email(t):
     return {"EMAIL": email()}
 
@@ -124,6 +136,12 @@ MATRIX = [
      "401 404 404 404 403 403 204 403 204 204", ""),
     # staff only: a client user cannot see the staff list at all, so 404
     # (api.md's 403 is for what the caller can see)
+    # staff membership of a client: owner/admin only (a client admin
+    # manages client users)
+    ("PUT", "/api/v1/clients/{X}/members/{SGT}", {"role": "staff"}, None,
+     "401 404 404 404 403 403 403 403 200 200", "a staff user"),
+    ("DELETE", "/api/v1/clients/{X}/members/{SGT}", None, staff_member_back,
+     "401 404 404 404 403 403 403 403 204 204", "a staff user"),
     ("GET", "/api/v1/staff", None, None,
      "401 200 200 404 404 404 404 200 200 200", ""),
     ("POST", "/api/v1/invitations", {"email": "{EMAIL}", "kind": "staff", "role": "staff"},
@@ -131,6 +149,12 @@ MATRIX = [
     ("POST", "/api/v1/invitations",
      {"email": "{EMAIL}", "kind": "client", "role": "member", "client_id": "{X}"},
      new_email, "401 404 404 404 403 403 201 403 201 201", "client X"),
+    ("POST", "/api/v1/invitations",
+     {"email": "{EMAIL}", "kind": "client", "role": "member", "client_id": "{Y}"},
+     # for client X's users and staff not on it, client Y does not exist
+     new_email, "401 404 404 403 404 404 404 404 201 201", "client Y"),
+    ("POST", "/api/v1/invitations", {"email": "{EMAIL}", "kind": "staff", "role": "owner"},
+     new_email, "401 201 403 403 403 403 403 403 403 201", "an owner: owners only"),
     ("GET", "/api/v1/invitations/{INV}", None, None,
      "200 200 200 200 200 200 200 200 200 200", "public"),
     # -- Documents
@@ -168,6 +192,10 @@ MATRIX = [
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
     ("GET", "/api/v1/documents/{DI}/content", None, None,
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
+    ("PATCH", "/api/v1/documents/{DI}", {"name": "i.txt"}, None,
+     "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
+    ("POST", "/api/v1/clients/{X}/documents?name=j.txt&folder_id={FI}", b"j\n", None,
+     "401 404 404 404 404 404 404 201 201 201", "upload into an internal folder"),
     # -- Tasks
     ("GET", "/api/v1/clients/{X}/tasks", None, None, READ, ""),
     ("POST", "/api/v1/clients/{X}/tasks", {"title": "matrix"}, None,
@@ -180,6 +208,8 @@ MATRIX = [
     ("POST", "/api/v1/tasks/{T2}/complete", None, fresh_task,
      # clients may complete only tasks assigned to them; T2 has no assignee
      "401 404 404 404 403 403 403 200 200 200", ""),
+    ("POST", "/api/v1/tasks/{T2}/complete", None, fresh_assigned_task,
+     "401 404 404 404 403 200 403 200 200 200", "T2 assigned to the member"),
     ("DELETE", "/api/v1/tasks/{T2}", None, fresh_task,
      "401 404 404 404 403 403 403 204 204 204", ""),
     # -- Messages
@@ -192,6 +222,8 @@ MATRIX = [
      "401 404 404 404 403 201 201 201 201 201", ""),
     ("PATCH", "/api/v1/messages/{M}", {"body": "edited"}, None,
      "401 404 404 404 403 403 403 403 403 200", "author only (the owner)"),
+    ("PATCH", "/api/v1/messages/{MM}", {"body": "edited"}, None,
+     "401 404 404 404 403 200 403 403 403 403", "author only (the member)"),
     ("DELETE", "/api/v1/messages/{M2}", None, fresh_message,
      "401 404 404 404 403 403 403 403 403 204", "author only (the owner)"),
     ("POST", "/api/v1/threads/{H}/read", {"up_to": "{M}"}, None,
@@ -219,7 +251,8 @@ MATRIX = [
 
 
 ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
-GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "T", "T2", "H", "M", "M2", "TGT", "FI", "DI", "U")
+GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "T", "T2", "H", "M", "M2", "MM", "TGT", "SGT", "FI",
+                "DI", "U")
 OUTSIDERS = ("b_owner", "staff_off", "y_member")
 HIDDEN_IN_X = ("FI", "DI", "U")    # hidden from some who see client X
 GHOST_RE = re.compile(r"\{(%s)\}" % "|".join(GHOST_FIELDS))
@@ -303,6 +336,9 @@ class AccessMatrix(Fixture):
         cls.c_admin = cls.user(owner, "client", "admin", cls.X)
         cls.y_member = cls.user(owner, "client", "member", cls.Y)
         cls.TGT = cls.user(owner, "client", "member", cls.X).user["id"]
+        cls.SGT = cls.user(owner, "staff", "staff").user["id"]
+        cls.made(owner.put("/api/v1/clients/%s/members/%s" % (cls.X, cls.SGT),
+                           {"role": "staff"}), 200)
         cls.b_owner = cls.signup()
         cls.anon = Client(cls.url)
         # client X's resources, made by the owner
@@ -317,10 +353,12 @@ class AccessMatrix(Fixture):
         cls.H = cls.made(owner.post("/api/v1/clients/%s/threads" % cls.X,
                                     {"subject": "Thread H", "body": "first"}))["id"]
         cls.M = cls.made(owner.post("/api/v1/threads/%s/messages" % cls.H, {"body": "M"}))["id"]
+        cls.MM = cls.made(cls.member.post("/api/v1/threads/%s/messages" % cls.H,
+                                          {"body": "by the member"}))["id"]
         cls.INV = cls.made(owner.post("/api/v1/invitations", {
             "email": email(), "kind": "client", "role": "viewer", "client_id": cls.X}))["token"]
         cls.fields = {"X": cls.X, "Y": cls.Y, "F": cls.F, "D": cls.D, "T": cls.T, "H": cls.H,
-                      "M": cls.M, "FI": cls.FI, "DI": cls.DI, "TGT": cls.TGT, "INV": cls.INV, "NOID": str(uuid.uuid4())}
+                      "M": cls.M, "FI": cls.FI, "DI": cls.DI, "TGT": cls.TGT, "SGT": cls.SGT, "MM": cls.MM, "INV": cls.INV, "NOID": str(uuid.uuid4())}
 
     def call(self, role, method, path, body, setup, ghost=False):
         """One role's call of a row; with ghost, every id the role may not
@@ -382,6 +420,23 @@ class AccessMatrix(Fixture):
             lines = ["%-*s  %-9s  %-8s  %-3s  %s" % (w, "route", "role", "expected", "got", "why")]
             lines += ["%-*s  %-9s  %-8s  %-3s  %s" % (w, *b) for b in bad]
             self.fail("%d of %d cells wrong:\n%s" % (len(bad), cells, "\n".join(lines)))
+
+    def test_internal_folder_not_listed_to_client_users(self):
+        def ids(c, path):
+            r = c.get(path)
+            self.assertEqual(r.status, 200, (path, r))
+            return {i["id"] for i in r.json()["items"]}
+        folders = "/api/v1/clients/%s/folders" % self.X
+        docs = "/api/v1/clients/%s/documents?limit=200" % self.X
+        for role in ("viewer", "member", "c_admin"):
+            c = getattr(self, role)
+            self.assertNotIn(self.FI, ids(c, folders), role)
+            self.assertIn(self.F, ids(c, folders), role)
+            self.assertNotIn(self.DI, ids(c, docs), role)
+        for role in ("staff_on", "admin", "owner"):
+            c = getattr(self, role)
+            self.assertIn(self.FI, ids(c, folders), role)
+            self.assertIn(self.DI, ids(c, docs + "&folder_id=" + self.FI), role)
 
 
 class EmptyTenant(Fixture):
