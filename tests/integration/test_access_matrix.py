@@ -24,6 +24,7 @@ A second test checks that a firm, and a client, with no data of their own
 see exactly nothing of anyone else's: empty lists everywhere.
 """
 import base64
+import json
 import os
 import re
 import secrets
@@ -409,8 +410,9 @@ class AccessMatrix(Fixture):
                         # as for ids that exist nowhere
                         ghost = self.call(role, method, path, body, setup, ghost=True)
                         g = error_of(ghost)
-                        if (ghost.status, g.get("message")) != (404, err.get("message")):
-                            why = "unlike a missing one: %d %r" % (ghost.status, g.get("message"))
+                        seen = (ghost.status, g.get("message"), g.get("field"))
+                        if seen != (404, err.get("message"), err.get("field")):
+                            why = "unlike a missing one: %d %r %r" % seen
                 if why:
                     bad.append((method + " " + path, role, want, str(got.status),
                                 why + " " + got.body[:70].decode("utf-8", "replace")))
@@ -437,6 +439,56 @@ class AccessMatrix(Fixture):
             c = getattr(self, role)
             self.assertIn(self.FI, ids(c, folders), role)
             self.assertIn(self.DI, ids(c, docs + "&folder_id=" + self.FI), role)
+
+    def test_client_lists_per_role(self):
+        def ids(c):
+            return {i["id"] for i in c.get("/api/v1/clients?limit=200").json()["items"]}
+        for role in ("viewer", "member", "c_admin", "staff_on"):
+            self.assertEqual(ids(getattr(self, role)), {self.X}, role)
+        self.assertEqual(ids(self.y_member), {self.Y})
+        self.assertEqual(ids(self.staff_off), set())
+        self.assertFalse(ids(self.b_owner) & {self.X, self.Y})
+        for role in ("admin", "owner"):
+            self.assertLessEqual({self.X, self.Y}, ids(getattr(self, role)), role)
+
+    def test_client_admin_audit_is_its_client(self):
+        r = self.c_admin.get("/api/v1/audit?limit=200")
+        self.assertEqual(r.status, 200, r)
+        items = r.json()["items"]
+        self.assertTrue(items)
+        self.assertEqual({i["client_id"] for i in items}, {self.X})
+        r = self.c_admin.get("/api/v1/audit?client_id=%s" % self.Y)
+        self.assertTrue(r.status == 404 or r.json()["items"] == [], r)
+        r = self.c_admin.get("/api/v1/audit/export?format=jsonl")
+        self.assertEqual(r.status, 200, r)
+        lines = [json.loads(x) for x in r.body.decode().splitlines() if x.strip()]
+        self.assertTrue(lines)
+        self.assertEqual({x["client_id"] for x in lines}, {self.X})
+
+    def test_api_token_carries_its_users_rights(self):
+        # a Bearer token of the viewer: reads client X, changes nothing,
+        # and client Y does not exist for it
+        tok = self.made(self.viewer.post("/api/v1/me/tokens", {"name": "mx"}))["token"]
+        c = Client(self.url)
+        c.bearer = tok
+        self.assertEqual(c.get("/api/v1/clients/%s/tasks" % self.X).status, 200)
+        self.assertEqual(c.post("/api/v1/clients/%s/tasks" % self.X, {"title": "no"}).status, 403)
+        self.assertEqual(c.get("/api/v1/clients/%s/tasks" % self.Y).status, 404)
+        self.assertEqual(c.get("/api/v1/audit").status, 404)
+
+    def test_membership_change_takes_effect_at_once(self):
+        u = self.user(self.owner, "client", "member", self.X)
+        path = "/api/v1/clients/%s/members/%s" % (self.X, u.user["id"])
+        tasks = "/api/v1/clients/%s/tasks" % self.X
+        self.assertEqual(u.post(tasks, {"title": "as member"}).status, 201)
+        self.made(self.owner.put(path, {"role": "viewer"}), 200)
+        self.assertEqual(u.post(tasks, {"title": "as viewer"}).status, 403)
+        self.assertEqual(u.get(tasks).status, 200)
+        self.assertEqual(self.owner.delete(path).status, 204)
+        self.assertEqual(u.get(tasks).status, 404)
+        self.assertEqual(u.get("/api/v1/documents/%s" % self.D).status, 404)
+        self.made(self.owner.put(path, {"role": "member"}), 200)
+        self.assertEqual(u.get("/api/v1/documents/%s" % self.D).status, 200)
 
 
 class EmptyTenant(Fixture):
