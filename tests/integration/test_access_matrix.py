@@ -217,6 +217,14 @@ MATRIX = [
     ("GET", "/api/v1/clients/{X}/threads", None, None, READ, ""),
     ("POST", "/api/v1/clients/{X}/threads", {"subject": "s", "body": "b"}, None,
      "401 404 404 404 403 201 201 201 201 201", ""),
+    # a thread about a document: only one the caller sees in that client
+    # (a client user does not see DI: the same 400 as for a missing one)
+    ("POST", "/api/v1/clients/{X}/threads",
+     {"subject": "s", "body": "b", "about": {"type": "document", "id": "{D}"}}, None,
+     "401 404 404 404 403 201 201 201 201 201", "about D"),
+    ("POST", "/api/v1/clients/{X}/threads",
+     {"subject": "s", "body": "b", "about": {"type": "document", "id": "{DI}"}}, None,
+     "401 404 404 404 403 400 400 201 201 201", "about DI, internal"),
     ("GET", "/api/v1/threads/{H}", None, None, READ, ""),
     ("GET", "/api/v1/threads/{H}/messages", None, None, READ, ""),
     ("POST", "/api/v1/threads/{H}/messages", {"body": "hello"}, None,
@@ -439,6 +447,23 @@ class AccessMatrix(Fixture):
             c = getattr(self, role)
             self.assertIn(self.FI, ids(c, folders), role)
             self.assertIn(self.DI, ids(c, docs + "&folder_id=" + self.FI), role)
+
+    def test_thread_about_names_only_what_the_caller_sees(self):
+        other = self.made(self.owner.post("/api/v1/clients/%s/documents?name=y.txt" % self.Y,
+                                          data=b"y\n", headers=RAW))["id"]
+        task = self.made(self.owner.post("/api/v1/clients/%s/tasks" % self.Y, {"title": "y"}))
+        threads = "/api/v1/clients/%s/threads" % self.X
+        for about in ({"type": "document", "id": other}, {"type": "task", "id": task["id"]},
+                      {"type": "document", "id": str(uuid.uuid4())},
+                      {"type": "task", "id": str(uuid.uuid4())}):
+            r = self.owner.post(threads, {"subject": "s", "body": "b", "about": about})
+            self.assertEqual(r.status, 400, (about, r))
+            self.assertEqual(error_of(r).get("field"), "about.id", r)
+        r = self.member.post(threads, {"subject": "s", "body": "b",
+                                       "about": {"type": "document", "id": self.DI}})
+        ghost = self.member.post(threads, {"subject": "s", "body": "b",
+                                           "about": {"type": "document", "id": str(uuid.uuid4())}})
+        self.assertEqual((r.status, error_of(r)["code"]), (ghost.status, error_of(ghost)["code"]))
 
     def test_client_lists_per_role(self):
         def ids(c):
