@@ -643,6 +643,23 @@ class AccessMatrix(Fixture):
         self.assertTrue(lines)
         self.assertEqual({x["client_id"] for x in lines}, {self.X})
 
+    # api.md: "internal folders are visible to staff only"; a client admin's
+    # audit trail is its client's, and today it holds the events of the
+    # internal folder and its documents (names, ids, sha256). The audit
+    # service cannot tell them apart yet: the document service would have
+    # to mark those events, and the audit list and export filter them for
+    # client users. Not a one-handler fix: left failing here, listed in the
+    # report.
+    @unittest.expectedFailure
+    def test_client_admin_audit_hides_internal_folders(self):
+        hidden = {self.FI, self.DI}
+        for path in ("/api/v1/audit?limit=200", "/api/v1/audit/export?format=jsonl"):
+            r = self.c_admin.get(path)
+            self.assertEqual(r.status, 200, r)
+            for ev in (r.json()["items"] if "export" not in path else
+                       [json.loads(x) for x in r.body.decode().splitlines() if x.strip()]):
+                self.assertNotIn(ev["resource"]["id"], hidden, (path, ev))
+
     def test_api_token_carries_its_users_rights(self):
         # a Bearer token of the viewer: reads client X, changes nothing,
         # and client Y does not exist for it
