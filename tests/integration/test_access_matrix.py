@@ -11,17 +11,24 @@ and its owner -- get the status api.md gives them:
     clients they are members of);
   - 403 only where the caller can see the resource but may not change it
     (viewers, client users on staff-only actions, staff on owner/admin-only
-    actions, everyone but the author on a message).
+    actions, everyone but the author on a message); what a caller cannot
+    see at all (the staff list or integrations for a client user, an
+    internal folder for a client user, another user's session or token)
+    is 404.
 
 The matrix is data: MATRIX below, one row per (method, route). A row names
 how its path and body are built from the fixture (format fields such as
 {X}, {D}, {T}), an optional per-call setup that makes a fresh resource (so
 a DELETE's outcome does not depend on which role ran first), and the
-expected status per role in the column order of ROLES. A new route adds a
-row. On failure the test prints every (route, role, expected, got).
+expected status per role in the column order of ROLES. Each cell also
+checks the error code of a 401/403/404, and a 404 is compared with the
+answer for ids that exist nowhere (same status, message and field). Every
+served /api/v1 route must have a row or an entry in EXEMPT (checked from
+the gateway's route tables), so a new route adds a row. On failure the
+test prints every (route, role, expected, got, why).
 
-A second test checks that a firm, and a client, with no data of their own
-see exactly nothing of anyone else's: empty lists everywhere.
+EmptyTenant checks that a firm, a client and a staff user with no data of
+their own see exactly nothing of anyone else's: empty lists everywhere.
 """
 import base64
 import hashlib
