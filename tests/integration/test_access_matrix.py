@@ -625,6 +625,19 @@ class AccessMatrix(Fixture):
                                            "about": {"type": "document", "id": str(uuid.uuid4())}})
         self.assertEqual((r.status, error_of(r)["code"]), (ghost.status, error_of(ghost)["code"]))
 
+    def test_client_admin_cannot_pull_in_users_it_does_not_see(self):
+        # a user of another client, a staff user, the owner: for client X's
+        # admin none is a member, the same 404 as a user that does not exist
+        path = "/api/v1/clients/%s/members/%%s" % self.X
+        ghost = self.c_admin.put(path % uuid.uuid4(), {"role": "member"})
+        self.assertEqual(ghost.status, 404, ghost)
+        for uid in (self.y_member.user["id"], self.staff_off.user["id"], self.owner.user["id"]):
+            r = self.c_admin.put(path % uid, {"role": "member"})
+            self.assertEqual((r.status, error_of(r)), (404, dict(
+                error_of(ghost), request_id=error_of(r).get("request_id"))), uid)
+        self.assertEqual([x["id"] for x in self.y_member.get("/api/v1/clients").json()["items"]],
+                         [self.Y])
+
     def test_client_lists_per_role(self):
         def ids(c):
             return {i["id"] for i in c.get("/api/v1/clients?limit=200").json()["items"]}
