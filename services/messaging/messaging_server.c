@@ -11,6 +11,7 @@
 #include "at_service.h"
 #include "at_tenancy.h"
 #include "at_text.h"
+#include "document.pb-c.h"
 #include "messaging.pb-c.h"
 #include "messaging_logic.h"
 #include "messaging_store.h"
@@ -90,9 +91,9 @@ static at_status_t s_thread(at_ctx_t *ctx, const char *id, messaging_op_t op,
     return AT_OK;
 }
 
-/* A thread about a task must name a task of the same client that the caller
- * can see; the tasks service decides visibility. A document reference is
- * only checked for form until the document service offers a lookup. */
+/* A thread about a task or a document must name one of the same client that
+ * the caller can see; the tasks or document service decides visibility (a
+ * document in an internal folder is not there for a client user). */
 static at_status_t s_check_about(at_ctx_t *ctx, const char *client_id,
                                  const Atrium__Messaging__About *about)
 {
@@ -100,8 +101,19 @@ static at_status_t s_check_about(at_ctx_t *ctx, const char *client_id,
     const char *err = messaging_about_error(about->type, about->id, &field);
     if (err)
         return at_fail(ctx, AT_VALIDATION_FAILED, field, "%s", err);
-    if (strcmp(about->type, "task") != 0)
-        return AT_OK;
+    if (strcmp(about->type, "document") == 0) {
+        Atrium__Document__GetDocumentRequest dreq = ATRIUM__DOCUMENT__GET_DOCUMENT_REQUEST__INIT;
+        dreq.id = about->id;
+        ProtobufCMessage *dreply = NULL;
+        at_status_t st = at_call(ctx, "document.get", &dreq.base,
+                                 &atrium__document__document__descriptor, &dreply);
+        const Atrium__Document__Document *doc = (const void *) dreply;
+        if (st == AT_NOT_FOUND || st == AT_FORBIDDEN ||
+            (st == AT_OK && (!doc || !doc->client_id || strcasecmp(doc->client_id, client_id) != 0)))
+            return at_fail(ctx, AT_VALIDATION_FAILED, "about.id",
+                           "document %s does not exist in this client", about->id);
+        return st;
+    }
     Atrium__Tasks__TaskIdRequest req = ATRIUM__TASKS__TASK_ID_REQUEST__INIT;
     req.id = about->id;
     ProtobufCMessage *reply = NULL;
