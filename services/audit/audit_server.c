@@ -243,6 +243,7 @@ static at_status_t s_scope(at_ctx_t *ctx, audit_filter_t *f)
             mine[nmine++] = at_str(ctx, uuid);
     if (nmine == 0)
         return at_fail(ctx, AT_NOT_FOUND, NULL, "no audit trail here");
+    f->client_view = true;
     if (f->client_id) {
         bool ok = false;
         for (size_t i = 0; i < nmine && !ok; i++)

@@ -353,6 +353,12 @@ static void s_filter_where(const audit_filter_t *f, char *sql, size_t cap, const
         s_where(sql, cap, params, np,
                 "client_id = ANY (ARRAY(SELECT json_array_elements_text($%d::json)::uuid))", *only);
     }
+    if (f->client_view) {
+        /* a client's users do not see events about staff-only things (a
+         * document in an internal folder), as they do not see the things */
+        size_t len = strlen(sql);
+        snprintf(sql + len, cap - len, " AND (details->>'staff_only') IS DISTINCT FROM 'true'");
+    }
 }
 
 at_status_t audit_store_list(at_db_t *db, at_arena_t *arena, const audit_filter_t *f,

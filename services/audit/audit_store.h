@@ -39,6 +39,7 @@ typedef struct {
     const char *since;                  /* at >= since */
     const char *until;                  /* at < until */
     const char *const *only_clients;    /* when not NULL: client_id must be one of these */
+    bool client_view;            /* a client user's view: staff-only events left out */
     size_t n_only_clients;
     long long before_seq;               /* > 0: only seq < before_seq (cursor) */
     int limit;                          /* 1..200 */

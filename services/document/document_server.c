@@ -171,10 +171,18 @@ static at_status_t s_commit(at_ctx_t *ctx)
 }
 
 /* Records one audit event about a document in the open transaction. */
+/* staff_only marks an event about something in an internal folder: the
+ * audit service keeps it from client users' view of their client's trail
+ * (details.staff_only), as the portal keeps the thing itself from them. */
 static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_id,
                            const char *client_id, const char *resource_type, const char *id,
-                           json_t *details)
+                           json_t *details, bool staff_only)
 {
+    if (staff_only) {
+        if (!details)
+            details = json_object();
+        json_object_set_new(details, "staff_only", json_true());
+    }
     at_status_t st = at_audit(ctx, &(at_audit_event_t){.action = action,
                                                        .resource_type = resource_type,
                                                        .resource_id = id,
@@ -190,9 +198,10 @@ static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_i
  * the open transaction. */
 static at_status_t s_event(at_ctx_t *ctx, const char *action, const char *activity,
                            const char *firm_id, const char *client_id, const char *doc_id,
-                           int32_t version, json_t *details)
+                           int32_t version, json_t *details, bool staff_only)
 {
-    at_status_t st = s_audit(ctx, action, firm_id, client_id, "document", doc_id, details);
+    at_status_t st =
+        s_audit(ctx, action, firm_id, client_id, "document", doc_id, details, staff_only);
     if (st != AT_OK)
         return st;
     return doc_store_activity_add(ctx, doc_id, firm_id, client_id, activity, version);
@@ -267,7 +276,8 @@ static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
         return st;
     st = s_audit(ctx, "folder.created", firm_id, rq->client_id, "folder", folder->id,
                  json_pack("{s:s, s:s, s:s?}", "name", folder->name, "visibility",
-                           internal ? "internal" : "shared", "parent_id", parent_id));
+                           internal ? "internal" : "shared", "parent_id", parent_id),
+                 internal);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     *reply = &folder->base;
@@ -327,7 +337,7 @@ static at_status_t s_documents_get(at_ctx_t *ctx, const ProtobufCMessage *req,
         return st;
     st = s_event(ctx, "document.viewed", "viewed", row.firm_id, row.doc->client_id, row.doc->id,
                  row.doc->version,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     *reply = &row.doc->base;
@@ -351,6 +361,7 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
     if (s_viewer(role))
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot change documents");
     const char *to_folder = NULL; /* NULL: stays; "": top level */
+    bool to_internal = false;
     if (rq->folder_id && (!*rq->folder_id || strcmp(rq->folder_id, "root") == 0)) {
         to_folder = "";
     } else if (rq->folder_id) {
@@ -358,6 +369,7 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
         if ((st = s_folder(ctx, rq->folder_id, row.doc->client_id, "folder_id", &f)) != AT_OK)
             return st;
         to_folder = f.folder->id;
+        to_internal = f.internal;
     }
     const char *old_folder = row.doc->folder_id ? row.doc->folder_id : "";
     bool renamed = rq->name && strcmp(rq->name, row.doc->name) != 0;
@@ -376,14 +388,16 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
     if (renamed &&
         (st = s_event(ctx, "document.renamed", "renamed", row.firm_id, row.doc->client_id,
                       row.doc->id, 0,
-                      json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name))) != AT_OK)
+                      json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name),
+                      row.internal)) != AT_OK)
         return st;
     if (moved &&
         (st = s_event(ctx, "document.moved", "moved", row.firm_id, row.doc->client_id,
                       row.doc->id, 0,
                       json_pack("{s:s, s:s?, s:s?}", "name", renamed ? rq->name : row.doc->name,
                                 "from_folder_id", *old_folder ? old_folder : NULL,
-                                "to_folder_id", *to_folder ? to_folder : NULL))) != AT_OK)
+                                "to_folder_id", *to_folder ? to_folder : NULL),
+                      row.internal || to_internal)) != AT_OK)
         return st;
     doc_row_t now;
     if ((st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
@@ -410,7 +424,7 @@ static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req
     if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
         return st;
     st = s_event(ctx, "document.deleted", "deleted", row.firm_id, row.doc->client_id, row.doc->id,
-                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     return AT_NO_CONTENT;
@@ -495,7 +509,7 @@ static at_status_t s_requests_create(at_ctx_t *ctx, const ProtobufCMessage *req,
     st = s_audit(ctx, "document_request.created", firm_id, rq->client_id, "document_request",
                  out->id,
                  json_pack("{s:s, s:s?, s:s?}", "title", out->title, "due_at", out->due_at,
-                           "folder_id", folder_id));
+                           "folder_id", folder_id), false);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     *reply = &out->base;
@@ -533,7 +547,7 @@ static at_status_t s_requests_decide(at_ctx_t *ctx, const ProtobufCMessage *req,
                  dr.firm_id, dr.req->client_id, "document_request", dr.req->id,
                  json_pack("{s:s, s:s?, s:s?, s:i}", "title", dr.req->title, "reason",
                            reject ? reason : NULL, "document_id", dr.req->document_id, "version",
-                           dr.req->has_version ? dr.req->version : 0));
+                           dr.req->has_version ? dr.req->version : 0), false);
     doc_request_row_t now;
     if (st != AT_OK || (st = doc_store_request_get(ctx, dr.req->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -584,7 +598,7 @@ static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
                  row.doc->client_id, row.doc->id, version,
                  json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version",
                            from, "version", version, "sha256", v->sha256, "size",
-                           (json_int_t) v->size));
+                           (json_int_t) v->size), row.internal);
     doc_row_t now;
     if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -624,7 +638,7 @@ static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req
         return st;
     st = s_event(ctx, "document.restored", "restored", row.firm_id, row.doc->client_id,
                  row.doc->id, row.doc->version,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version));
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
     doc_row_t now;
     if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -879,7 +893,7 @@ static at_status_t s_request_submitted(at_ctx_t *ctx, const doc_upload_t *up, co
     st = s_audit(ctx, "document_request.submitted", dr.firm_id, dr.req->client_id,
                  "document_request", dr.req->id,
                  json_pack("{s:s, s:s, s:i}", "title", dr.req->title, "document_id", doc_id,
-                           "version", version));
+                           "version", version), false);
     return st;
 }
 
@@ -974,7 +988,7 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
                  up.client_id, doc_id, version,
                  json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
                            (json_int_t) up.received, "sha256", hex, "version", version,
-                           "content_type", ctype));
+                           "content_type", ctype), row.internal);
     if (st == AT_OK && up.request_id)
         st = s_request_submitted(ctx, &up, doc_id, version);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
@@ -1063,7 +1077,7 @@ static at_status_t s_content_info(at_ctx_t *ctx, const ProtobufCMessage *req,
         st = s_event(ctx, "document.downloaded", "downloaded", row.firm_id, row.doc->client_id,
                      row.doc->id, v->version,
                      json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version",
-                               v->version, "size", (json_int_t) v->size, "sha256", v->sha256));
+                               v->version, "size", (json_int_t) v->size, "sha256", v->sha256), row.internal);
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
             return st;
     }
