@@ -106,6 +106,9 @@ int main(int argc, char **argv)
         at_config_destroy(&config);
         return rc;
     }
+    /* one bus socket per civetweb thread, plus the relay's: ZeroMQ's default
+     * of 1,024 sockets would abort a gateway with more threads */
+    zsys_set_max_sockets((size_t) at_config_int(config, "ATRIUM_HTTP_THREADS") + 256);
     zsys_init();
     zsys_set_logstream(NULL);
     s_gw.config = config;
