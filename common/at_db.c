@@ -14,6 +14,7 @@ struct at_db_t {
     zhashx_t *prepared; /* sql text -> statement name */
     unsigned next_stmt;
     unsigned session; /* bumped by every reconnect: session state (locks, LISTEN) is gone */
+    char tenant[48];  /* atrium.firm_id of this session ("" until set) */
 };
 
 static int s_setup(at_db_t *self)
@@ -33,6 +34,66 @@ static int s_setup(at_db_t *self)
         at_error("db: session setup failed: %s", PQerrorMessage(self->conn));
     PQclear(res);
     zhashx_purge(self->prepared);
+    if (rc == 0 && self->tenant[0]) {
+        /* a new session: the row-level security tenant must be set again */
+        const char *p[] = {self->tenant};
+        res = PQexecParams(self->conn, "SELECT set_config('atrium.firm_id', $1, false)", 1, NULL,
+                           p, NULL, NULL, 0);
+        rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+        PQclear(res);
+    }
+    return rc;
+}
+
+int at_db_set_tenant(at_db_t *self, const char *tenant)
+{
+    if (!tenant || strlen(tenant) >= sizeof self->tenant ||
+        strspn(tenant, "0123456789abcdefABCDEF-*") != strlen(tenant))
+        return -1;
+    if (strcmp(self->tenant, tenant) == 0 && PQstatus(self->conn) == CONNECTION_OK)
+        return 0;
+    const char *p[] = {tenant};
+    PGresult *res = at_db_query(self, "SELECT set_config('atrium.firm_id', $1, false)", 1, p);
+    int rc = at_db_status(self, res) == AT_OK ? 0 : -1;
+    PQclear(res);
+    if (rc == 0)
+        snprintf(self->tenant, sizeof self->tenant, "%s", tenant);
+    return rc;
+}
+
+int at_db_enforce_tenancy(at_db_t *self, const char *schema)
+{
+    /* Every table of the schema with a firm_id column gets row-level
+     * security, forced on its owner too, with one policy: rows of the
+     * session's firm (atrium.firm_id), or every row for "*". Run at every
+     * start, so a table a later migration adds is covered as well. */
+    static const char sql[] =
+        "DO $do$ DECLARE t record; BEGIN"
+        " FOR t IN SELECT c.relname FROM pg_class c"
+        "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+        "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'firm_id'"
+        "   AND NOT a.attisdropped"
+        "  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        "   AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid"
+        "    AND p.polname = 'atrium_tenant')"
+        " LOOP"
+        "  EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);"
+        "  EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);"
+        "  EXECUTE format('CREATE POLICY atrium_tenant ON %I USING"
+        "   (current_setting(''atrium.firm_id'', true) IN (''*'', firm_id::text))', t.relname);"
+        " END LOOP; END $do$";
+    const char *lock[] = {schema};
+    PGresult *res = at_db_query(self, "SELECT pg_advisory_lock(hashtext('atrium.migrate.' || $1))",
+                                1, lock);
+    int rc = at_db_status(self, res) == AT_OK ? 0 : -1;
+    PQclear(res);
+    if (rc != 0)
+        return -1;
+    res = at_db_exec(self, sql);
+    rc = at_db_status(self, res) == AT_OK ? 0 : -1;
+    PQclear(res);
+    res = at_db_query(self, "SELECT pg_advisory_unlock(hashtext('atrium.migrate.' || $1))", 1, lock);
+    PQclear(res);
     return rc;
 }
 

@@ -73,6 +73,17 @@ bool at_db_in_transaction(at_db_t *self);
 int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations,
                   char **error);
 
+/* Sets the session's row-level-security tenant, atrium.firm_id: a firm id
+ * (rows of that firm only), "*" (every row: system work, public methods) or
+ * "" (no row). Kept across reconnects. Only hex digits, '-' and '*' are
+ * accepted. Returns 0, or -1 (bad value or database unreachable). */
+int at_db_set_tenant(at_db_t *self, const char *tenant);
+
+/* Enables forced row-level security with the tenant policy on every table
+ * of schema that has a firm_id column and lacks it (idempotent; under the
+ * schema's migration lock). 0 or -1. */
+int at_db_enforce_tenancy(at_db_t *self, const char *schema);
+
 /* The underlying connection, borrowed (for LISTEN/NOTIFY and sockets). */
 PGconn *at_db_conn(at_db_t *self);
 

@@ -230,6 +230,16 @@ static void s_dispatch(at_ctx_t *ctx, const s_thread_t *t, at_worker_job_t *job,
         st = at_fail(ctx, AT_UNAUTHENTICATED, NULL, "authentication required");
         goto done;
     }
+    /* PostgreSQL row-level security backs the handler's own checks: a
+     * forgotten WHERE firm_id cannot reach another firm's rows */
+    const char *tenant = (m->flags & AT_METHOD_PUBLIC) || !req->principal ||
+                                 (req->principal->kind && strcmp(req->principal->kind, "system") == 0)
+                             ? "*"
+                             : req->principal->firm_id;
+    if (at_db_set_tenant(ctx->db, tenant) != 0) {
+        st = at_fail(ctx, AT_UNAVAILABLE, NULL, "the database cannot be reached");
+        goto done;
+    }
     ProtobufCMessage *body = NULL;
     if (m->request) {
         body = protobuf_c_message_unpack(m->request, alloc, req->has_body ? req->body.len : 0,
@@ -274,7 +284,11 @@ done:
     at_log_set_request_id(NULL);
 }
 
-static int s_thread_conns(const s_thread_t *t, at_ctx_t *ctx)
+/* The thread's connections. tenant is the row-level-security tenant its
+ * database session starts with: "" (no row) for request workers, which set
+ * the caller's firm per request, "*" for the relay and background work that
+ * spans firms. */
+static int s_thread_conns(const s_thread_t *t, at_ctx_t *ctx, const char *tenant)
 {
     char *err = NULL;
     ctx->db = at_db_connect(at_config_get(t->config, "ATRIUM_PG_DSN"), t->def->schema,
@@ -282,6 +296,10 @@ static int s_thread_conns(const s_thread_t *t, at_ctx_t *ctx)
     if (!ctx->db) {
         at_error("cannot connect to postgresql: %s", err ? err : "?");
         free(err);
+        return -1;
+    }
+    if (at_db_set_tenant(ctx->db, tenant) != 0) {
+        at_error("cannot set the database tenant");
         return -1;
     }
     ctx->cache = at_cache_new(at_config_get(t->config, "ATRIUM_REDIS_URL"), 1000);
@@ -304,7 +322,7 @@ static void *s_worker_thread(void *arg)
 {
     s_thread_t *t = arg;
     at_ctx_t base = {0};
-    if (s_thread_conns(t, &base) != 0) {
+    if (s_thread_conns(t, &base, "") != 0) {
         s_thread_conns_close(&base);
         zsys_interrupted = 1; /* the process cannot serve: stop and be restarted */
         return NULL;
@@ -335,7 +353,7 @@ static void *s_relay_thread(void *arg)
 {
     s_thread_t *t = arg;
     at_ctx_t ctx = {0};
-    while (!t->stop && !zsys_interrupted && s_thread_conns(t, &ctx) != 0) {
+    while (!t->stop && !zsys_interrupted && s_thread_conns(t, &ctx, "*") != 0) {
         s_thread_conns_close(&ctx);
         zclock_sleep(1000);
     }
@@ -458,7 +476,7 @@ static void *s_background_thread(void *arg)
 {
     s_thread_t *t = arg;
     at_ctx_t ctx = {0};
-    while (!t->stop && !zsys_interrupted && s_thread_conns(t, &ctx) != 0) {
+    while (!t->stop && !zsys_interrupted && s_thread_conns(t, &ctx, "*") != 0) {
         s_thread_conns_close(&ctx);
         zclock_sleep(1000);
     }
@@ -532,7 +550,8 @@ int at_service_main(int argc, char **argv, const at_service_def_t *def)
         return 1;
     }
     if (at_db_migrate(db, def->schema, s_common_migrations, &err) != 0 ||
-        at_db_migrate(db, def->schema, def->migrations, &err) != 0) {
+        at_db_migrate(db, def->schema, def->migrations, &err) != 0 ||
+        (at_db_enforce_tenancy(db, def->schema) != 0 && (err = strdup("row-level security")))) {
         at_error("migrations failed: %s", err);
         free(err);
         at_db_destroy(&db);
@@ -540,6 +559,7 @@ int at_service_main(int argc, char **argv, const at_service_def_t *def)
         return 1;
     }
     void *state = NULL;
+    at_db_set_tenant(db, "*"); /* process set-up may span firms */
     if (def->init && def->init(config, db, &state) != 0) {
         at_error("initialisation failed");
         at_db_destroy(&db);
