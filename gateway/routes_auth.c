@@ -1,5 +1,5 @@
 /* routes_auth: the gateway rows of the auth service (api.md "Authentication"
- * and "Firm, staff, clients, members"). Password reset comes later (issue 3). */
+ * and "Firm, staff, clients, members"). */
 #include "auth.pb-c.h"
 #include "gw_route.h"
 
@@ -19,6 +19,12 @@ const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/auth/mfa", GW_AUTH_NONE, "auth.mfa_login",
      &atrium__auth__mfa_login_request__descriptor, &atrium__auth__login_reply__descriptor, 200,
      GW_SETS_SESSION | GW_NO_CSRF, s_user_nulls},
+    /* public: 202 and {} whatever the email; the link goes by mail */
+    {"POST", "/api/v1/auth/password-reset", GW_AUTH_NONE, "auth.password_reset",
+     &atrium__auth__password_reset_request__descriptor, &atrium__auth__empty__descriptor, 202,
+     GW_NO_CSRF, NULL},
+    {"POST", "/api/v1/auth/password-reset/confirm", GW_AUTH_NONE, "auth.password_reset_confirm",
+     &atrium__auth__password_reset_confirm_request__descriptor, NULL, 204, GW_NO_CSRF, NULL},
     {"POST", "/api/v1/auth/logout", GW_AUTH_REQUIRED, "auth.logout", &atrium__auth__empty__descriptor,
      NULL, 204, GW_CLEARS_SESSION | GW_NO_BODY, NULL},
     {"GET", "/api/v1/me", GW_AUTH_REQUIRED, "auth.me", &atrium__auth__empty__descriptor,
