@@ -38,6 +38,9 @@ extern const at_embedded_t auth_data[]; /* data/common-passwords.txt */
 #define S_RESET_WINDOW_S 900
 #define S_MAIL_MAX_ATTEMPTS 8              /* then a mail stays unsent, its last_error kept */
 #define S_MAIL_TIMEOUT_S 30
+#define S_SECURITY_IDLE_MIN 5     /* settings/security: session_idle_minutes 5..1440 */
+#define S_SECURITY_IDLE_MAX 1440
+#define S_SECURITY_MAX_HOURS 720  /* session_max_hours 1..720 */
 
 /* Process state shared read-only by the workers (the hasher locks itself). */
 typedef struct {
@@ -221,14 +224,25 @@ static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user
     at_status_t st = auth_store_principal(ctx->db, ctx->arena, user->id, &principal);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
+    /* the firm's settings when the session starts: its idle and absolute
+     * limits, and whether staff must have MFA */
+    bool require_mfa = false;
+    int idle_min = 0, max_h = 0;
+    st = auth_store_security_get(ctx->db, user->firm_id, &require_mfa, &idle_min, &max_h);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
     auth_session_spec_t spec = {
         .user_id = user->id,
         .firm_id = user->firm_id,
         .ip = ctx->request ? ctx->request->ip : NULL,
         .user_agent = ctx->request ? ctx->request->user_agent : NULL,
-        .idle_s = state->idle_s,
-        .max_s = state->max_s,
+        .idle_s = idle_min ? idle_min * 60 : state->idle_s,
+        .max_s = max_h ? (int64_t) max_h * 3600 : state->max_s,
         .generation = principal->session_generation,
+        .mfa_enrolment_only = require_mfa && user->kind && strcmp(user->kind, "staff") == 0 &&
+                              !user->mfa_enabled,
+        .set_ttl_s = state->max_s > S_SECURITY_MAX_HOURS * 3600 ? state->max_s
+                                                                 : S_SECURITY_MAX_HOURS * 3600,
     };
     if (auth_principal_write(ctx->cache, principal) != AT_OK ||
         auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
@@ -656,8 +670,19 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
     }
     if (st != AT_OK)
         return s_db_fail(ctx, st);
+    /* a privilege change: a new session (token and CSRF token) replaces the
+     * caller's, which ends; it also drops an enrolment-only restriction */
+    user->has_mfa_enabled = 1;
+    user->mfa_enabled = 1;
+    auth_session_t session;
+    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+        return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
+    if (auth_session_end(ctx->cache, p->user_id, p->session_id) != AT_OK)
+        at_warn("MFA on for user %s: the session before it could not be ended", p->user_id);
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
     *out = &rep->base;
     return AT_OK;
 }
@@ -1575,6 +1600,87 @@ static void s_background(at_ctx_t *ctx, volatile int *stop)
     }
 }
 
+/* -- firm security settings ------------------------------------------------------ */
+
+static at_status_t s_security_check(at_ctx_t *ctx)
+{
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "no such resource");
+    if (!s_firm_admin(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only an owner or admin manages security settings");
+    return AT_OK;
+}
+
+static at_status_t s_security_reply(at_ctx_t *ctx, ProtobufCMessage **out)
+{
+    s_state_t *state = ctx->state;
+    bool require_mfa = false;
+    int idle_min = 0, max_h = 0;
+    at_status_t st = auth_store_security_get(ctx->db, ctx->principal->firm_id, &require_mfa,
+                                             &idle_min, &max_h);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    Atrium__Auth__SecuritySettings *rep = at_msg_new(ctx, &atrium__auth__security_settings__descriptor);
+    rep->has_require_mfa_for_staff = rep->has_session_idle_minutes = rep->has_session_max_hours = 1;
+    rep->require_mfa_for_staff = require_mfa;
+    rep->session_idle_minutes = idle_min ? idle_min : state->idle_s / 60;
+    rep->session_max_hours = max_h ? max_h : (int) (state->max_s / 3600);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* GET /settings/security: the values in force. */
+static at_status_t s_security_get(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    at_status_t st = s_security_check(ctx);
+    return st != AT_OK ? st : s_security_reply(ctx, out);
+}
+
+/* PUT /settings/security: all three values. Sessions started afterwards
+ * use them (ones already open keep the limits they began with); with
+ * require_mfa_for_staff on, a staff user without MFA who logs in gets a
+ * session that reaches only the MFA enrolment routes. */
+static at_status_t s_security_set(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__SecuritySettings *req = (const void *) in;
+    at_status_t st = s_security_check(ctx);
+    if (st != AT_OK)
+        return st;
+    if (!req->has_require_mfa_for_staff)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "require_mfa_for_staff",
+                       "require_mfa_for_staff is required");
+    if (!req->has_session_idle_minutes || req->session_idle_minutes < S_SECURITY_IDLE_MIN ||
+        req->session_idle_minutes > S_SECURITY_IDLE_MAX)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "session_idle_minutes",
+                       "session_idle_minutes must be %d to %d", S_SECURITY_IDLE_MIN,
+                       S_SECURITY_IDLE_MAX);
+    if (!req->has_session_max_hours || req->session_max_hours < 1 ||
+        req->session_max_hours > S_SECURITY_MAX_HOURS)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "session_max_hours",
+                       "session_max_hours must be 1 to %d", S_SECURITY_MAX_HOURS);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    st = auth_store_security_set(ctx->db, ctx->principal->firm_id, req->require_mfa_for_staff,
+                                 req->session_idle_minutes, req->session_max_hours);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:b, s:i, s:i}", "require_mfa_for_staff",
+                                (int) req->require_mfa_for_staff, "session_idle_minutes",
+                                (int) req->session_idle_minutes, "session_max_hours",
+                                (int) req->session_max_hours);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "firm.security_changed",
+                                           .resource_type = "firm",
+                                           .resource_id = ctx->principal->firm_id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return s_security_reply(ctx, out);
+}
+
 /* -- personal API tokens ------------------------------------------------------- */
 
 #define S_API_TOKEN_PREFIX "atr_"
@@ -1734,6 +1840,10 @@ static const at_method_t s_methods[] = {
      NULL, 0},
     {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
      NULL, 0},
+    {"auth.security_get", s_security_get, &atrium__auth__empty__descriptor,
+     &atrium__auth__security_settings__descriptor, 0},
+    {"auth.security_set", s_security_set, &atrium__auth__security_settings__descriptor,
+     &atrium__auth__security_settings__descriptor, 0},
     {"auth.password_reset", s_password_reset, &atrium__auth__password_reset_request__descriptor,
      &atrium__auth__empty__descriptor, AT_METHOD_PUBLIC},
     {"auth.password_reset_confirm", s_password_reset_confirm,

@@ -1152,3 +1152,42 @@ cleanup:
     PQclear(res);
     return st;
 }
+
+/* -- firm security settings ----------------------------------------------------- */
+
+at_status_t auth_store_security_get(at_db_t *db, const char *firm_id, bool *require_mfa,
+                                    int *idle_minutes, int *max_hours)
+{
+    *require_mfa = false;
+    *idle_minutes = *max_hours = 0;
+    const char *p[] = {firm_id};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT require_mfa_for_staff, coalesce(session_idle_minutes, 0),"
+                               " coalesce(session_max_hours, 0) FROM firms WHERE id = $1",
+                               1, p, &res);
+    if (st != AT_OK)
+        return st;
+    *require_mfa = PQgetvalue(res, 0, 0)[0] == 't';
+    *idle_minutes = atoi(PQgetvalue(res, 0, 1));
+    *max_hours = atoi(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return AT_OK;
+}
+
+at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool require_mfa,
+                                    int idle_minutes, int max_hours)
+{
+    char idle[16], max[16];
+    snprintf(idle, sizeof idle, "%d", idle_minutes);
+    snprintf(max, sizeof max, "%d", max_hours);
+    const char *p[] = {firm_id, require_mfa ? "true" : "false", idle, max};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "UPDATE firms SET require_mfa_for_staff = $2::boolean,"
+                               " session_idle_minutes = $3::int, session_max_hours = $4::int"
+                               " WHERE id = $1 RETURNING id",
+                               4, p, &res);
+    PQclear(res);
+    return st;
+}

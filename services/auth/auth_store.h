@@ -266,4 +266,15 @@ at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *
 at_status_t auth_store_reset_consume(at_db_t *db, at_arena_t *arena, const char *token_hash,
                                      char **user_id, char **firm_id);
 
+/* -- firm security settings (006_security_settings.sql) ------------------------ */
+
+/* The firm's settings; idle minutes / max hours are 0 when the firm uses the
+ * installation's defaults. AT_NOT_FOUND when there is no such firm. */
+at_status_t auth_store_security_get(at_db_t *db, const char *firm_id, bool *require_mfa,
+                                    int *idle_minutes, int *max_hours);
+
+/* Sets them (in the caller's transaction). */
+at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool require_mfa,
+                                    int idle_minutes, int max_hours);
+
 #endif
