@@ -1089,7 +1089,7 @@ at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error)
                                 error ? "UPDATE mail_outbox SET last_error = left($2, 1000)"
                                         " WHERE id = $1"
                                       : "UPDATE mail_outbox SET sent_at = clock_timestamp(),"
-                                        " last_error = NULL WHERE id = $1",
+                                        " last_error = NULL, body = '' WHERE id = $1",
                                 error ? 2 : 1, p);
     at_status_t st = at_db_status(db, res);
     PQclear(res);

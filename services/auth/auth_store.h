@@ -247,7 +247,9 @@ typedef struct {
 at_status_t auth_store_mail_claim(at_db_t *db, at_arena_t *arena, int max_attempts,
                                   auth_mail_row_t *out);
 
-/* Records the outcome of a claimed mail: sent (error NULL) or the error. */
+/* Records the outcome of a claimed mail: sent (error NULL; the body, which
+ * may hold a reset link, is cleared: a database dump shows no live link
+ * once it is delivered) or the error. */
 at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error);
 
 /* Inserts a reset token (by its hash) for the user with email, expiring in

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Client  # noqa: E402
+from harness import Client, wait_until  # noqa: E402
 from test_identity import Base, email  # noqa: E402
 
 IP_KEY = "atrium:reset:ip:127.0.0.1"
@@ -97,6 +97,22 @@ class PasswordReset(MailBase):
         again = Client(self.url)
         self.assertEqual(again.login(owner.email, new_pw).status, 200)
         self.audit(again, "user.password_reset", again.user["id"])
+
+    def test_outbox_keeps_no_link_once_sent(self):
+        owner = self.owner()
+        token, _ = self.reset_token(owner.email)
+        db = self.db()
+        addr = owner.email.replace("'", "''")
+        # the file is written before the row records it: wait for that
+        q = ("SELECT sent_at IS NOT NULL, body = '', attempts, last_error IS NULL"
+             " FROM auth.mail_outbox WHERE to_addr = '%s'" % addr)
+        wait_until(lambda: db.sql(q) == "t|t|1|t", timeout=20)
+        self.assertEqual(db.sql(q), "t|t|1|t")
+        hashed = db.sql("SELECT count(*) FROM auth.password_resets WHERE token_hash = '%s'"
+                        % hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(hashed, "1")
+        self.assertEqual(db.sql("SELECT count(*) FROM auth.password_resets WHERE token_hash = '%s'"
+                                % token), "0")
 
     def test_a_used_token_is_gone(self):
         owner = self.owner()
