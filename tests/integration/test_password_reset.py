@@ -173,6 +173,21 @@ class PasswordReset(MailBase):
         time.sleep(0.5)
         self.assertEqual(self.mails_to(nobody), [])
 
+    def test_the_link_opens_the_ui(self):
+        owner = self.owner()
+        token, msg = self.reset_token(owner.email)
+        link = TOKEN_RE.search(msg.get_content()).group(0)
+        r = Client(self.url).get(link)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"))
+        self.assertIn(b'id="reset"', r.body)
+        self.assertEqual(r.header("Referrer-Policy"), "no-referrer")
+        self.assertIn("script-src 'self'", r.header("Content-Security-Policy"))
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        self.assertEqual(Client(self.url).post(link, {}).status, 405)
+        # opening the page spends nothing
+        self.assertEqual(self.confirm(token, "after-ui-" + secrets.token_urlsafe(12)).status, 204)
+
     def test_malformed_email_is_400(self):
         r = Client(self.url).post("/api/v1/auth/password-reset", {"email": "nope"})
         self.assertEqual(r.status, 400, r)
