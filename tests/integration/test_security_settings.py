@@ -4,6 +4,7 @@ gateway renews a session to its own idle_s); with require_mfa_for_staff a
 staff user without MFA gets a session that reaches only the enrolment
 routes until MFA is on, which issues a new session."""
 import hashlib
+import json
 import os
 import sys
 import unittest
@@ -60,11 +61,16 @@ class SecuritySettings(Base):
 
     def test_new_sessions_take_the_firms_idle_limit(self):
         owner = self.owner()
-        self.assertEqual(owner.put(PATH, settings(idle=7)).status, 200)
+        self.assertEqual(owner.put(PATH, settings(idle=7, max_h=3)).status, 200)
         later = Client(self.url)
         self.assertEqual(later.login(owner.email, owner.password).status, 200)
         self.assertEqual(later.get("/api/v1/me").status, 200)  # renewed to its own idle_s
         self.assertTrue(0 < self.session_ttl(later) <= 7 * 60, self.session_ttl(later))
+        stored = json.loads(self.redis("GET", "atrium:session:" + hashlib.sha256(
+            session_token(later).encode()).hexdigest()))
+        self.assertEqual(stored["idle_s"], 7 * 60)
+        self.assertEqual(stored["expires_ms"] - stored["created_ms"], 3 * 3600 * 1000)
+        self.assertNotIn("mfa_enrolment_only", stored)
         # the session from before the change keeps the installation's limit
         self.assertEqual(owner.get("/api/v1/me").status, 200)
         self.assertGreater(self.session_ttl(owner), 7 * 60)
