@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import Client  # noqa: E402
 from test_identity import Base, session_token  # noqa: E402
 import test_login_security as tls  # noqa: E402
+from test_events import WebSocket  # noqa: E402
 
 PATH = "/api/v1/settings/security"
 
@@ -101,6 +102,10 @@ class RequireMfaForStaff(Base):
             r = staff.request(method, path, json_body=body)
             self.assertEqual(r.status, 403, (path, r))
             self.assertIn("MFA", r.json()["error"]["message"])
+        # no WebSocket either
+        ws = WebSocket(self.url, session_token(staff), origin=self.url)
+        self.assertNotEqual(ws.status, 101)
+        ws.close()
         # the owner logging in again without MFA is held too
         again = Client(self.url)
         self.assertEqual(again.login(owner.email, owner.password).status, 200)
@@ -112,6 +117,9 @@ class RequireMfaForStaff(Base):
         self.assertNotEqual(session_token(staff), before)
         self.assertEqual(staff.get("/api/v1/clients").status, 200)
         self.assertEqual(staff.patch("/api/v1/me", {"name": "Enrolled"}).status, 200)
+        ws = WebSocket(self.url, session_token(staff), origin=self.url)
+        self.assertEqual(ws.status, 101)
+        ws.close()
         self.assertEqual(Client(self.url).get("/api/v1/me", headers={
             "Cookie": "atrium_session=" + before}).status, 401)
 
