@@ -699,6 +699,16 @@ static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
         return s_session_only(ctx, "turning MFA off");
     if (!req->password || !*req->password)
         return at_fail(ctx, AT_VALIDATION_FAILED, "password", "password is required");
+    if (at_is_staff(ctx)) {
+        bool require_mfa = false;
+        int idle_min = 0, max_h = 0;
+        at_status_t sst = auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min,
+                                                  &max_h);
+        if (sst != AT_OK)
+            return s_db_fail(ctx, sst);
+        if (require_mfa)
+            return at_fail(ctx, AT_FORBIDDEN, NULL, "the firm requires MFA for staff: it stays on");
+    }
     char *hash = NULL;
     at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
                                                   &hash);

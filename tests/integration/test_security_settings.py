@@ -120,6 +120,10 @@ class RequireMfaForStaff(Base):
         ws = WebSocket(self.url, session_token(staff), origin=self.url)
         self.assertEqual(ws.status, 101)
         ws.close()
+        # and while the firm requires it, MFA stays on
+        r = staff.request("DELETE", "/api/v1/me/mfa/totp", json_body={"password": staff.password})
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("requires MFA", r.json()["error"]["message"])
         self.assertEqual(Client(self.url).get("/api/v1/me", headers={
             "Cookie": "atrium_session=" + before}).status, 401)
 
