@@ -779,6 +779,16 @@ static at_status_t s_me(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMess
         if (st == AT_UNAVAILABLE)
             return s_redis_fail(ctx);
     }
+    if (at_is_staff(ctx)) {
+        /* what a session that reaches only the enrolment routes shows */
+        bool require_mfa = false;
+        int idle_min = 0, max_h = 0;
+        st = auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min, &max_h);
+        if (st != AT_OK)
+            return s_db_fail(ctx, st);
+        rep->has_mfa_enrolment_required = 1;
+        rep->mfa_enrolment_required = require_mfa && !rep->user->mfa_enabled;
+    }
     *out = &rep->base;
     return AT_OK;
 }

@@ -92,7 +92,10 @@ class RequireMfaForStaff(Base):
         self.assertEqual(member.get("/api/v1/clients").status, 200)
         # a new staff user: enrolment only
         staff = self.user(owner, "staff", "staff")
-        self.assertEqual(staff.get("/api/v1/me").status, 200)
+        me = staff.get("/api/v1/me")
+        self.assertEqual(me.status, 200)
+        self.assertIs(me.json()["mfa_enrolment_required"], True)
+        self.assertNotIn("mfa_enrolment_required", member.get("/api/v1/me").json())
         for method, path, body in (("GET", "/api/v1/clients", None),
                                    ("GET", "/api/v1/me/sessions", None),
                                    ("POST", "/api/v1/me/tokens", {"name": "x"}),
@@ -116,6 +119,7 @@ class RequireMfaForStaff(Base):
         secret, _, _ = tls.Mfa.enrol(self, staff)
         self.assertNotEqual(session_token(staff), before)
         self.assertEqual(staff.get("/api/v1/clients").status, 200)
+        self.assertIs(staff.get("/api/v1/me").json()["mfa_enrolment_required"], False)
         self.assertEqual(staff.patch("/api/v1/me", {"name": "Enrolled"}).status, 200)
         ws = WebSocket(self.url, session_token(staff), origin=self.url)
         self.assertEqual(ws.status, 101)
