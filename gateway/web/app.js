@@ -19,6 +19,12 @@ async function showHome() {
   csrf = me.json.csrf_token;
   $('login').hidden = true; $('home').hidden = false; $('logout').hidden = false;
   $('who').textContent = `${me.json.user.name} (${me.json.user.email})`;
+  if (me.json.mfa_enrolment_required) {
+    // this session reaches only the MFA enrolment routes (api.md settings/security)
+    $('who').textContent += ' — your firm requires two-factor authentication: turn it on first.';
+    $('clients').replaceChildren();
+    return;
+  }
   const list = await api('GET', '/api/v1/clients');
   const ul = $('clients');
   ul.replaceChildren();
