@@ -68,6 +68,7 @@ typedef struct {
     Atrium__Principal *principal;  /* in the request arena; NULL when anonymous */
     bool by_cookie;                /* authenticated by the session cookie (CSRF applies) */
     const char *csrf_token;        /* the session's token */
+    const char *denied;            /* why a 403 (NULL: the CSRF rule) */
 } gw_identity_t;
 
 /* One HTTP request being served. */

@@ -4,7 +4,10 @@
  * on every request, so a membership change applies on the next request.
  * CSRF: state-changing cookie requests must echo the session's token.
  * A session whose generation differs from the principal's (the user has
- * changed password since) is refused and deleted.
+ * changed password since) is refused and deleted. The session's own idle
+ * timeout (the firm's when it began) is what its TTL is renewed to; a
+ * session flagged mfa_enrolment_only reaches only GET /me, the TOTP
+ * enrolment routes and logout (403 elsewhere, WebSocket included).
  *
  * Personal API tokens (Authorization: Bearer atr_...) are looked up as
  * atrium:api_token:<sha256>, a one-minute cache that auth.token_auth fills
@@ -28,6 +31,22 @@ static bool s_unsafe(const char *method)
 {
     return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
            strcmp(method, "OPTIONS") != 0;
+}
+
+/* What a session flagged mfa_enrolment_only may reach (issue 3: a user who
+ * must enrol is let in only to the enrolment endpoints). */
+static bool s_enrolment_route(const char *method, const char *uri)
+{
+    static const char *const allowed[][2] = {
+        {"GET", "/api/v1/me"},
+        {"POST", "/api/v1/me/mfa/totp"},
+        {"POST", "/api/v1/me/mfa/totp/confirm"},
+        {"POST", "/api/v1/auth/logout"},
+    };
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (strcmp(method, allowed[i][0]) == 0 && strcmp(uri, allowed[i][1]) == 0)
+            return true;
+    return false;
 }
 
 const char *gw_session_cookie(gw_req_t *r, const char *token)
@@ -180,6 +199,14 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
     }
     /* sessions made before the generation existed count as generation 0 */
     json_int_t generation = json_integer_value(json_object_get(s, "generation"));
+    /* the session's own idle timeout (the firm's when it began): GETEX
+     * renewed it with the installation's, so set it when they differ */
+    json_int_t own_idle = json_integer_value(json_object_get(s, "idle_s"));
+    if (own_idle > 0 && own_idle != idle_s && at_cache_expire(r->thread->cache, key, (int) own_idle) < 0) {
+        json_decref(s);
+        return AT_UNAVAILABLE;
+    }
+    bool enrolment_only = json_is_true(json_object_get(s, "mfa_enrolment_only"));
     r->id.csrf_token = at_arena_strdup(r->arena, csrf);
     char *uid = at_arena_strdup(r->arena, user_id), *fid = at_arena_strdup(r->arena, firm_id);
     json_decref(s);
@@ -203,6 +230,11 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
     if (generation != (json_int_t) p->session_generation) {
         at_cache_del(r->thread->cache, key);
         return AT_UNAUTHENTICATED;
+    }
+    if (enrolment_only && !s_enrolment_route(r->info->request_method, r->info->local_uri)) {
+        r->id.denied = "the firm requires MFA for staff: set it up first "
+                       "(POST /api/v1/me/mfa/totp, then /api/v1/me/mfa/totp/confirm)";
+        return AT_FORBIDDEN;
     }
     p->session_id = at_arena_strdup(r->arena, hash);
     r->id.principal = p;

@@ -32,6 +32,46 @@ static const at_config_key_t s_keys[] = {
 };
 
 static gw_t s_gw;
+static const char *s_static_headers; /* the static files' security headers */
+
+/* GET /reset/<token>: the link of a password reset mail opens the UI's
+ * page (index.html, which reads the token from the path) with the static
+ * files' headers; Referrer-Policy no-referrer keeps the token out of any
+ * Referer. Nothing here reads or logs the token. */
+static int s_reset_page(struct mg_connection *conn, void *cbdata)
+{
+    (void) cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    bool head = strcmp(ri->request_method, "HEAD") == 0;
+    if (strcmp(ri->request_method, "GET") != 0 && !head) {
+        mg_printf(conn, "HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\n"
+                        "Content-Length: 0\r\n\r\n");
+        return 405;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", at_config_get(s_gw.config, "ATRIUM_WEB_ROOT"));
+    FILE *f = fopen(path, "rb");
+    char *body = NULL;
+    size_t len = 0;
+    if (f) {
+        body = malloc(65536);
+        len = body ? fread(body, 1, 65536, f) : 0;
+        fclose(f);
+    }
+    if (!body || !len) {
+        free(body);
+        mg_printf(conn, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        return 404;
+    }
+    mg_printf(conn,
+              "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n\r\n",
+              len, s_static_headers);
+    if (!head)
+        mg_write(conn, body, len);
+    free(body);
+    return 200;
+}
 
 static void *s_init_thread(const struct mg_context *ctx, int type)
 {
@@ -139,6 +179,7 @@ int main(int argc, char **argv)
               "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src 'self'; img-src "
               "'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
               "frame-ancestors 'none'";
+    s_static_headers = static_headers;
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", threads,
@@ -170,6 +211,7 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/healthz$", gw_livez_handler, &s_gw);
     mg_set_request_handler(ctx, "/readyz$", gw_readyz_handler, &s_gw);
     mg_set_request_handler(ctx, "/metrics$", gw_metrics_handler, &s_gw);
+    mg_set_request_handler(ctx, "/reset/", s_reset_page, &s_gw);
     if (gw_ws_start(ctx, &s_gw) != 0) {
         at_error("cannot start the event relay");
         mg_stop(ctx);

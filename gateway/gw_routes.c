@@ -428,7 +428,9 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
     if (row->auth != GW_AUTH_NONE) {
         at_status_t st = gw_authenticate(&r, row->auth == GW_AUTH_REQUIRED, row->flags & GW_NO_CSRF);
         if (st == AT_FORBIDDEN)
-            gw_send_error(&r, 403, "forbidden", "the X-CSRF-Token header is missing or wrong", NULL, 0);
+            gw_send_error(&r, 403, "forbidden",
+                          r.id.denied ? r.id.denied : "the X-CSRF-Token header is missing or wrong",
+                          NULL, 0);
         else if (st == AT_UNAUTHENTICATED)
             gw_send_error(&r, 401, "unauthenticated", "authentication required", NULL, 0);
         else if (st != AT_OK)

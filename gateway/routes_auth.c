@@ -1,5 +1,5 @@
 /* routes_auth: the gateway rows of the auth service (api.md "Authentication"
- * and "Firm, staff, clients, members"). Password reset comes later (issue 3). */
+ * and "Firm, staff, clients, members"). */
 #include "auth.pb-c.h"
 #include "gw_route.h"
 
@@ -19,6 +19,12 @@ const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/auth/mfa", GW_AUTH_NONE, "auth.mfa_login",
      &atrium__auth__mfa_login_request__descriptor, &atrium__auth__login_reply__descriptor, 200,
      GW_SETS_SESSION | GW_NO_CSRF, s_user_nulls},
+    /* public: 202 and {} whatever the email; the link goes by mail */
+    {"POST", "/api/v1/auth/password-reset", GW_AUTH_NONE, "auth.password_reset",
+     &atrium__auth__password_reset_request__descriptor, &atrium__auth__empty__descriptor, 202,
+     GW_NO_CSRF, NULL},
+    {"POST", "/api/v1/auth/password-reset/confirm", GW_AUTH_NONE, "auth.password_reset_confirm",
+     &atrium__auth__password_reset_confirm_request__descriptor, NULL, 204, GW_NO_CSRF, NULL},
     {"POST", "/api/v1/auth/logout", GW_AUTH_REQUIRED, "auth.logout", &atrium__auth__empty__descriptor,
      NULL, 204, GW_CLEARS_SESSION | GW_NO_BODY, NULL},
     {"GET", "/api/v1/me", GW_AUTH_REQUIRED, "auth.me", &atrium__auth__empty__descriptor,
@@ -69,9 +75,15 @@ const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/me/mfa/totp", GW_AUTH_REQUIRED, "auth.totp_begin",
      &atrium__auth__empty__descriptor, &atrium__auth__totp_begin_reply__descriptor, 200,
      GW_NO_BODY, NULL},
+    /* MFA on is a privilege change: a new session (cookie and CSRF token) */
     {"POST", "/api/v1/me/mfa/totp/confirm", GW_AUTH_REQUIRED, "auth.totp_confirm",
      &atrium__auth__totp_confirm_request__descriptor, &atrium__auth__totp_confirm_reply__descriptor,
-     200, 0, NULL},
+     200, GW_SETS_SESSION, NULL},
+    {"GET", "/api/v1/settings/security", GW_AUTH_REQUIRED, "auth.security_get",
+     &atrium__auth__empty__descriptor, &atrium__auth__security_settings__descriptor, 200, 0, NULL},
+    {"PUT", "/api/v1/settings/security", GW_AUTH_REQUIRED, "auth.security_set",
+     &atrium__auth__security_settings__descriptor, &atrium__auth__security_settings__descriptor, 200,
+     0, NULL},
     {"DELETE", "/api/v1/me/mfa/totp", GW_AUTH_REQUIRED, "auth.totp_disable",
      &atrium__auth__totp_disable_request__descriptor, NULL, 204, 0, NULL},
     {"POST", "/api/v1/me/tokens", GW_AUTH_REQUIRED, "auth.token_create",

@@ -19,6 +19,12 @@ async function showHome() {
   csrf = me.json.csrf_token;
   $('login').hidden = true; $('home').hidden = false; $('logout').hidden = false;
   $('who').textContent = `${me.json.user.name} (${me.json.user.email})`;
+  if (me.json.mfa_enrolment_required) {
+    // this session reaches only the MFA enrolment routes (api.md settings/security)
+    $('who').textContent += ' — your firm requires two-factor authentication: turn it on first.';
+    $('clients').replaceChildren();
+    return;
+  }
   const list = await api('GET', '/api/v1/clients');
   const ul = $('clients');
   ul.replaceChildren();
@@ -44,4 +50,34 @@ $('logout').addEventListener('click', async () => {
   showHome();
 });
 
-showHome();
+$('forgot-link').addEventListener('click', (ev) => {
+  ev.preventDefault();
+  $('login').hidden = true; $('forgot').hidden = false;
+});
+
+$('forgot').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const r = await api('POST', '/api/v1/auth/password-reset', { email: new FormData(ev.target).get('email') });
+  $('forgot-status').textContent = r.status === 202
+    ? 'If an account has this email, a link to reset its password is on its way.'
+    : (r.json && r.json.error ? r.json.error.message : 'That did not work');
+});
+
+// /reset/<token>: the link of a password reset mail
+const resetToken = location.pathname.startsWith('/reset/') ? location.pathname.slice(7) : null;
+
+$('reset').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const r = await api('POST', '/api/v1/auth/password-reset/confirm',
+    { token: resetToken, new_password: new FormData(ev.target).get('new_password') });
+  if (r.status === 204) {
+    history.replaceState(null, '', '/');
+    $('reset').hidden = true;
+    $('login-error').textContent = 'Your password is set: sign in with it.';
+    showHome();
+  } else {
+    $('reset-status').textContent = r.json && r.json.error ? r.json.error.message : 'That did not work';
+  }
+});
+
+if (resetToken) $('reset').hidden = false; else showHome();

@@ -12,13 +12,17 @@
 #include "auth_rules.h"
 #include "auth_session.h"
 #include "auth_store.h"
+#include "auth_mail.h"
 #include "auth_throttle.h"
 #include "auth_totp.h"
 #include "at_keyfile.h"
 #include "at_time.h"
 #include <sodium.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <unistr.h>
 
 extern const at_embedded_t auth_migrations[];
@@ -28,6 +32,15 @@ extern const at_embedded_t auth_data[]; /* data/common-passwords.txt */
 #define S_ME_CLIENTS_MAX 200
 #define S_MFA_TICKET_TTL_S 300 /* api.md: the second login step within 5 minutes */
 #define S_INVITATION_TTL_S (7 * 24 * 3600) /* api.md: invitations expire in 7 days */
+#define S_RESET_TTL_S 3600                 /* issue 3: a reset link works for 1 hour */
+#define S_RESET_PER_EMAIL 5                /* reset requests per email per window */
+#define S_RESET_PER_IP 50                  /* reset requests per client IP per window */
+#define S_RESET_WINDOW_S 900
+#define S_MAIL_MAX_ATTEMPTS 8              /* then a mail stays unsent, its last_error kept */
+#define S_MAIL_TIMEOUT_S 30
+#define S_SECURITY_IDLE_MIN 5     /* settings/security: session_idle_minutes 5..1440 */
+#define S_SECURITY_IDLE_MAX 1440
+#define S_SECURITY_MAX_HOURS 720  /* session_max_hours 1..720 */
 
 /* Process state shared read-only by the workers (the hasher locks itself). */
 typedef struct {
@@ -39,6 +52,10 @@ typedef struct {
     size_t public_url_len;  /* its length without trailing slashes */
     auth_throttle_limits_t throttle;
     unsigned char secret_key[AUTH_TOTP_KEY_BYTES]; /* seals TOTP secrets at rest */
+    const char *smtp_url;       /* ATRIUM_SMTP_URL; "" writes .eml files */
+    const char *mail_from;      /* ATRIUM_MAIL_FROM */
+    const char *mail_from_name; /* ATRIUM_MAIL_FROM_NAME */
+    char *mail_dir;             /* $ATRIUM_DATA_DIR/mail */
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -58,6 +75,13 @@ static const at_config_key_t s_config[] = {
      "failed logins from one client IP within the throttle window before login answers 429"},
     {"ATRIUM_LOGIN_THROTTLE_MINUTES", "15", AT_CFG_INT, 1, 1440, true, false,
      "the window of the failed-login counters; a throttled login may retry when it ends"},
+    {"ATRIUM_SMTP_URL", "", AT_CFG_STRING, 0, 0, false, true,
+     "SMTP server for mail (smtp://host:25, smtps://host:465); empty: each mail is written as"
+     " an .eml file under $ATRIUM_DATA_DIR/mail/"},
+    {"ATRIUM_MAIL_FROM", "atrium@localhost", AT_CFG_STRING, 0, 0, true, false,
+     "the sender address of Atrium's mail (password reset links)"},
+    {"ATRIUM_MAIL_FROM_NAME", "Atrium", AT_CFG_STRING, 0, 0, true, false,
+     "the sender's display name of Atrium's mail"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -200,14 +224,25 @@ static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user
     at_status_t st = auth_store_principal(ctx->db, ctx->arena, user->id, &principal);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
+    /* the firm's settings when the session starts: its idle and absolute
+     * limits, and whether staff must have MFA */
+    bool require_mfa = false;
+    int idle_min = 0, max_h = 0;
+    st = auth_store_security_get(ctx->db, user->firm_id, &require_mfa, &idle_min, &max_h);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
     auth_session_spec_t spec = {
         .user_id = user->id,
         .firm_id = user->firm_id,
         .ip = ctx->request ? ctx->request->ip : NULL,
         .user_agent = ctx->request ? ctx->request->user_agent : NULL,
-        .idle_s = state->idle_s,
-        .max_s = state->max_s,
+        .idle_s = idle_min ? idle_min * 60 : state->idle_s,
+        .max_s = max_h ? (int64_t) max_h * 3600 : state->max_s,
         .generation = principal->session_generation,
+        .mfa_enrolment_only = require_mfa && user->kind && strcmp(user->kind, "staff") == 0 &&
+                              !user->mfa_enabled,
+        .set_ttl_s = state->max_s > S_SECURITY_MAX_HOURS * 3600 ? state->max_s
+                                                                 : S_SECURITY_MAX_HOURS * 3600,
     };
     if (auth_principal_write(ctx->cache, principal) != AT_OK ||
         auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
@@ -635,8 +670,19 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
     }
     if (st != AT_OK)
         return s_db_fail(ctx, st);
+    /* a privilege change: a new session (token and CSRF token) replaces the
+     * caller's, which ends; it also drops an enrolment-only restriction */
+    user->has_mfa_enabled = 1;
+    user->mfa_enabled = 1;
+    auth_session_t session;
+    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+        return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
+    if (auth_session_end(ctx->cache, p->user_id, p->session_id) != AT_OK)
+        at_warn("MFA on for user %s: the session before it could not be ended", p->user_id);
+    rep->csrf_token = session.csrf;
+    rep->session_token = session.token;
     *out = &rep->base;
     return AT_OK;
 }
@@ -653,6 +699,16 @@ static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
         return s_session_only(ctx, "turning MFA off");
     if (!req->password || !*req->password)
         return at_fail(ctx, AT_VALIDATION_FAILED, "password", "password is required");
+    if (at_is_staff(ctx)) {
+        bool require_mfa = false;
+        int idle_min = 0, max_h = 0;
+        at_status_t sst = auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min,
+                                                  &max_h);
+        if (sst != AT_OK)
+            return s_db_fail(ctx, sst);
+        if (require_mfa)
+            return at_fail(ctx, AT_FORBIDDEN, NULL, "the firm requires MFA for staff: it stays on");
+    }
     char *hash = NULL;
     at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
                                                   &hash);
@@ -722,6 +778,16 @@ static at_status_t s_me(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMess
         st = auth_session_csrf(ctx->cache, ctx->arena, p->session_id, &rep->csrf_token);
         if (st == AT_UNAVAILABLE)
             return s_redis_fail(ctx);
+    }
+    if (at_is_staff(ctx)) {
+        /* what a session that reaches only the enrolment routes shows */
+        bool require_mfa = false;
+        int idle_min = 0, max_h = 0;
+        st = auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min, &max_h);
+        if (st != AT_OK)
+            return s_db_fail(ctx, st);
+        rep->has_mfa_enrolment_required = 1;
+        rep->mfa_enrolment_required = require_mfa && !rep->user->mfa_enabled;
     }
     *out = &rep->base;
     return AT_OK;
@@ -1378,6 +1444,263 @@ static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
     return AT_NO_CONTENT;
 }
 
+/* -- password reset ------------------------------------------------------------ */
+
+/* POST /auth/password-reset {email}: 202 and the same empty body whatever
+ * the email. For a user's email a token is stored (hashed) and its link
+ * queued in the mail outbox, both in one transaction; for any other the
+ * transaction is empty. The background thread sends the mail, so neither
+ * answer waits for SMTP. */
+static at_status_t s_password_reset(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                    ProtobufCMessage **out)
+{
+    const Atrium__Auth__PasswordResetRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    if (!s_email_ok(req->email))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "email", "email is not an email address");
+    const auth_throttle_limits_t limits = {S_RESET_PER_EMAIL, S_RESET_PER_IP, S_RESET_WINDOW_S,
+                                           "reset"};
+    int wait = 0;
+    long long count = 0;
+    at_status_t st = auth_throttle_begin(ctx->cache, &limits, req->email,
+                                         ctx->request ? ctx->request->ip : NULL, &wait, &count);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st == AT_RATE_LIMITED) {
+        ctx->retry_after = wait;
+        return at_fail(ctx, AT_RATE_LIMITED, NULL, "too many reset requests, try again later");
+    }
+    char *token = auth_random_token(ctx->arena);
+    char hash[65];
+    auth_session_token_hash(token, hash);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    Atrium__Auth__User *user = NULL;
+    st = auth_store_reset_create(ctx->db, ctx->arena, req->email, hash, S_RESET_TTL_S, &user);
+    if (st == AT_OK) {
+        char *body = at_arena_printf(
+            ctx->arena,
+            "Hello %s,\n\n"
+            "someone, hopefully you, asked to reset the password of your Atrium account\n"
+            "%s. To choose a new password, open this link within one hour:\n\n"
+            "%.*s/reset/%s\n\n"
+            "The link works once. If you did not ask for this, ignore this mail: your\n"
+            "password stays as it is.\n",
+            user->name, user->email, (int) state->public_url_len, state->public_url, token);
+        st = auth_store_mail_queue(ctx->db, user->email, user->name,
+                                   "Reset your Atrium password", body);
+        if (st == AT_OK)
+            st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_reset_requested",
+                                                   .resource_type = "user",
+                                                   .resource_id = user->id,
+                                                   .firm_id = user->firm_id,
+                                                   .actor_id = user->id,
+                                                   .actor_name = user->name,
+                                                   .actor_kind = user->kind});
+    } else if (st == AT_NOT_FOUND) {
+        at_info("password reset asked for an unknown email");
+        st = AT_OK;
+    }
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    *out = at_msg_new(ctx, &atrium__auth__empty__descriptor);
+    return AT_ACCEPTED;
+}
+
+/* POST /auth/password-reset/confirm {token, new_password}: the token is
+ * consumed first (its row stays locked until this transaction ends, so a
+ * parallel use waits and then finds it spent: 410), then the password is
+ * checked and hashed (a refused password rolls back and leaves the token
+ * usable), set, and every session of the user ends: the generation moves
+ * on in PostgreSQL and in the principal, and the sessions are deleted. */
+static at_status_t s_password_reset_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                            ProtobufCMessage **out)
+{
+    (void) out;
+    const Atrium__Auth__PasswordResetConfirmRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    if (!req->token || !*req->token)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "token", "token is required");
+    if (!req->new_password || !*req->new_password)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "new_password", "new_password is required");
+    char token_hash[65];
+    auth_session_token_hash(req->token, token_hash);
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    char *user_id = NULL, *firm_id = NULL;
+    st = auth_store_reset_consume(ctx->db, ctx->arena, token_hash, &user_id, &firm_id);
+    if (st == AT_GONE)
+        return at_fail(ctx, AT_GONE, "token", "this reset link was used already or has expired");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    char new_hash[AUTH_PASSWORD_HASH_MAX];
+    auth_pw_rc_t rc = auth_password_hash(state->password, req->new_password, new_hash);
+    if (rc != AUTH_PW_OK)
+        return s_password_fail(ctx, rc, "new_password");
+    int generation = 0;
+    st = auth_store_password_change(ctx->db, firm_id, user_id, new_hash, &generation);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    /* as for a password change: the principal moves to the new generation
+     * before the commit (a failed commit then fails closed) */
+    if ((st = s_refresh_principal(ctx, user_id)) != AT_OK)
+        return st;
+    int ended = 0;
+    if (auth_session_end_others(ctx->cache, user_id, NULL, &ended) != AT_OK)
+        return s_redis_fail(ctx);
+    Atrium__Auth__User *user = NULL;
+    if ((st = auth_store_user_get(ctx->db, ctx->arena, firm_id, user_id, &user)) != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:i}", "sessions_ended", ended);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_reset",
+                                           .resource_type = "user", .resource_id = user_id,
+                                           .firm_id = firm_id, .actor_id = user_id,
+                                           .actor_name = user->name, .actor_kind = user->kind,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return AT_NO_CONTENT;
+}
+
+/* -- the mail sender (background thread) ------------------------------------- */
+
+/* Builds and delivers one claimed mail, and records the outcome. */
+static void s_send_mail(at_ctx_t *ctx, const auth_mail_row_t *m)
+{
+    s_state_t *state = ctx->state;
+    const char *domain = strchr(state->mail_from, '@');
+    unsigned char rnd[8];
+    randombytes_buf(rnd, sizeof rnd);
+    char rnd_hex[17];
+    sodium_bin2hex(rnd_hex, sizeof rnd_hex, rnd, sizeof rnd);
+    char *msgid = at_arena_printf(ctx->arena, "atrium.%s.%s@%s", m->id, rnd_hex,
+                                  domain && domain[1] ? domain + 1 : "localhost");
+    auth_mail_t mail = {.from_addr = state->mail_from, .from_name = state->mail_from_name,
+                        .to_addr = m->to_addr, .to_name = m->to_name, .subject = m->subject,
+                        .body = m->body, .date = (time_t) m->created_at, .message_id = msgid};
+    char *msg = NULL, *err = NULL;
+    int rc = -1;
+    if (auth_mail_build(&mail, &msg) != 0) {
+        err = strdup("an address of the mail is not usable");
+    } else if (*state->smtp_url) {
+        rc = auth_mail_send_smtp(state->smtp_url, state->mail_from, m->to_addr, msg,
+                                 S_MAIL_TIMEOUT_S, &err);
+    } else {
+        char *name = at_arena_printf(ctx->arena, "%012lld-%s", atoll(m->id), rnd_hex);
+        rc = auth_mail_write_eml(state->mail_dir, name, msg, &err);
+    }
+    free(msg);
+    if (rc != 0)
+        at_warn("mail %s (attempt %d) not sent: %s", m->id, m->attempts, err ? err : "?");
+    else
+        at_info("mail %s sent", m->id);
+    if (auth_store_mail_done(ctx->db, m->id, rc == 0 ? NULL : (err ? err : "?")) != AT_OK)
+        at_warn("mail %s: cannot record the outcome", m->id);
+    free(err);
+}
+
+static void s_background(at_ctx_t *ctx, volatile int *stop)
+{
+    while (!*stop) {
+        at_arena_reset(ctx->arena);
+        auth_mail_row_t m;
+        if (auth_store_mail_claim(ctx->db, ctx->arena, S_MAIL_MAX_ATTEMPTS, &m) == AT_OK) {
+            s_send_mail(ctx, &m);
+            continue;
+        }
+        /* nothing due (or the database is away): look again shortly */
+        for (int i = 0; i < 4 && !*stop; i++)
+            usleep(50 * 1000);
+    }
+}
+
+/* -- firm security settings ------------------------------------------------------ */
+
+static at_status_t s_security_check(at_ctx_t *ctx)
+{
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "no such resource");
+    if (!s_firm_admin(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only an owner or admin manages security settings");
+    return AT_OK;
+}
+
+static at_status_t s_security_reply(at_ctx_t *ctx, ProtobufCMessage **out)
+{
+    s_state_t *state = ctx->state;
+    bool require_mfa = false;
+    int idle_min = 0, max_h = 0;
+    at_status_t st = auth_store_security_get(ctx->db, ctx->principal->firm_id, &require_mfa,
+                                             &idle_min, &max_h);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    Atrium__Auth__SecuritySettings *rep = at_msg_new(ctx, &atrium__auth__security_settings__descriptor);
+    rep->has_require_mfa_for_staff = rep->has_session_idle_minutes = rep->has_session_max_hours = 1;
+    rep->require_mfa_for_staff = require_mfa;
+    rep->session_idle_minutes = idle_min ? idle_min : state->idle_s / 60;
+    rep->session_max_hours = max_h ? max_h : (int) (state->max_s / 3600);
+    *out = &rep->base;
+    return AT_OK;
+}
+
+/* GET /settings/security: the values in force. */
+static at_status_t s_security_get(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    at_status_t st = s_security_check(ctx);
+    return st != AT_OK ? st : s_security_reply(ctx, out);
+}
+
+/* PUT /settings/security: all three values. Sessions started afterwards
+ * use them (ones already open keep the limits they began with); with
+ * require_mfa_for_staff on, a staff user without MFA who logs in gets a
+ * session that reaches only the MFA enrolment routes. */
+static at_status_t s_security_set(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__SecuritySettings *req = (const void *) in;
+    at_status_t st = s_security_check(ctx);
+    if (st != AT_OK)
+        return st;
+    if (!req->has_require_mfa_for_staff)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "require_mfa_for_staff",
+                       "require_mfa_for_staff is required");
+    if (!req->has_session_idle_minutes || req->session_idle_minutes < S_SECURITY_IDLE_MIN ||
+        req->session_idle_minutes > S_SECURITY_IDLE_MAX)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "session_idle_minutes",
+                       "session_idle_minutes must be %d to %d", S_SECURITY_IDLE_MIN,
+                       S_SECURITY_IDLE_MAX);
+    if (!req->has_session_max_hours || req->session_max_hours < 1 ||
+        req->session_max_hours > S_SECURITY_MAX_HOURS)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "session_max_hours",
+                       "session_max_hours must be 1 to %d", S_SECURITY_MAX_HOURS);
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    st = auth_store_security_set(ctx->db, ctx->principal->firm_id, req->require_mfa_for_staff,
+                                 req->session_idle_minutes, req->session_max_hours);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    json_t *details = json_pack("{s:b, s:i, s:i}", "require_mfa_for_staff",
+                                (int) req->require_mfa_for_staff, "session_idle_minutes",
+                                (int) req->session_idle_minutes, "session_max_hours",
+                                (int) req->session_max_hours);
+    st = at_audit(ctx, &(at_audit_event_t){.action = "firm.security_changed",
+                                           .resource_type = "firm",
+                                           .resource_id = ctx->principal->firm_id,
+                                           .details = details});
+    json_decref(details);
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = s_commit(ctx)) != AT_OK)
+        return st;
+    return s_security_reply(ctx, out);
+}
+
 /* -- personal API tokens ------------------------------------------------------- */
 
 #define S_API_TOKEN_PREFIX "atr_"
@@ -1537,6 +1860,14 @@ static const at_method_t s_methods[] = {
      NULL, 0},
     {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
      NULL, 0},
+    {"auth.security_get", s_security_get, &atrium__auth__empty__descriptor,
+     &atrium__auth__security_settings__descriptor, 0},
+    {"auth.security_set", s_security_set, &atrium__auth__security_settings__descriptor,
+     &atrium__auth__security_settings__descriptor, 0},
+    {"auth.password_reset", s_password_reset, &atrium__auth__password_reset_request__descriptor,
+     &atrium__auth__empty__descriptor, AT_METHOD_PUBLIC},
+    {"auth.password_reset_confirm", s_password_reset_confirm,
+     &atrium__auth__password_reset_confirm_request__descriptor, NULL, AT_METHOD_PUBLIC},
     {"auth.token_create", s_token_create, &atrium__auth__token_create_request__descriptor,
      &atrium__auth__api_token__descriptor, 0},
     {"auth.tokens_list", s_tokens_list, &atrium__auth__tokens_list_request__descriptor,
@@ -1568,12 +1899,23 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     s->idle_s = (int) at_config_int(config, "ATRIUM_SESSION_IDLE_MINUTES") * 60;
     s->max_s = at_config_int(config, "ATRIUM_SESSION_MAX_HOURS") * 3600;
     s->public_url = at_config_get(config, "ATRIUM_PUBLIC_URL");
+    s->smtp_url = at_config_get(config, "ATRIUM_SMTP_URL");
+    s->mail_from = at_config_get(config, "ATRIUM_MAIL_FROM");
+    s->mail_from_name = at_config_get(config, "ATRIUM_MAIL_FROM_NAME");
+    if (!auth_mail_addr_ok(s->mail_from)) {
+        at_error("ATRIUM_MAIL_FROM is not an email address: \"%s\"", s->mail_from);
+        free(s);
+        return -1;
+    }
+    if (asprintf(&s->mail_dir, "%s/mail", at_config_get(config, "ATRIUM_DATA_DIR")) < 0)
+        abort();
     s->throttle.per_account = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_ACCOUNT");
     s->throttle.per_ip = (int) at_config_int(config, "ATRIUM_LOGIN_FAILURES_PER_IP");
     s->throttle.window_s = (int) at_config_int(config, "ATRIUM_LOGIN_THROTTLE_MINUTES") * 60;
     s->password = auth_password_new(0, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT);
     if (!s->password) {
         at_error("libsodium does not start");
+        free(s->mail_dir);
         free(s);
         return -1;
     }
@@ -1583,6 +1925,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         at_error("auth: secret key: %s", err ? err : "?");
         free(err);
         auth_password_destroy(&s->password);
+        free(s->mail_dir);
         free(s);
         return -1;
     }
@@ -1601,6 +1944,7 @@ static void s_fini(void *state)
         return;
     auth_password_destroy(&s->password);
     sodium_memzero(s->secret_key, sizeof s->secret_key);
+    free(s->mail_dir);
     free(s);
 }
 
@@ -1612,4 +1956,5 @@ const at_service_def_t auth_service = {
     .config = s_config,
     .init = s_init,
     .fini = s_fini,
+    .background = s_background,
 };

@@ -54,18 +54,21 @@ at_status_t auth_session_create(at_cache_t *cache, at_arena_t *arena,
                           "expires_ms", (json_int_t) (now + spec->max_s * 1000),
                           "idle_s", spec->idle_s, "ip", spec->ip, "user_agent", spec->user_agent,
                           "last_ms", (json_int_t) now, "generation", spec->generation);
+    if (j && spec->mfa_enrolment_only)
+        json_object_set_new(j, "mfa_enrolment_only", json_true());
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)
         abort(); /* only out of memory fails here */
+    int64_t set_ttl = spec->set_ttl_s > spec->max_s ? spec->set_ttl_s : spec->max_s;
     int ttl = spec->max_s < spec->idle_s ? (int) spec->max_s : spec->idle_s;
     char *key = s_key(arena, "session", out->id);
     char *set = s_key(arena, "user_sessions", spec->user_id);
     at_status_t st = AT_OK;
     if (at_cache_set(cache, key, text, strlen(text), ttl) != 0 ||
         at_cache_sadd(cache, set, out->id) != 0 ||
-        /* every member expires within max_s, so the set need not outlive that */
-        at_cache_expire(cache, set, (int) spec->max_s) < 0)
+        /* every member expires within set_ttl: the set need not outlive that */
+        at_cache_expire(cache, set, (int) set_ttl) < 0)
         st = AT_UNAVAILABLE;
     free(text);
     return st;

@@ -12,6 +12,7 @@
 #include "at_cache.h"
 #include "at_status.h"
 #include "auth.pb-c.h"
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
@@ -23,6 +24,11 @@ typedef struct {
     int64_t max_s;           /* absolute lifetime from now */
     int generation;          /* the user's session generation (the gateway compares it
                                 with the principal's) */
+    bool mfa_enrolment_only; /* the firm requires MFA of staff and this user has none yet:
+                                the gateway lets the session reach only the enrolment
+                                routes (and GET /me, logout) */
+    int64_t set_ttl_s;       /* TTL of the user's session set when over max_s: the
+                                longest any session of the user may live */
 } auth_session_spec_t;
 
 /* A new session: token (the cookie value: 32 random bytes, unpadded

@@ -1035,3 +1035,159 @@ cleanup:
     PQclear(res);
     return st;
 }
+
+/* -- mail outbox and password reset ------------------------------------------- */
+
+at_status_t auth_store_mail_queue(at_db_t *db, const char *to_addr, const char *to_name,
+                                  const char *subject, const char *body)
+{
+    const char *p[] = {to_addr, to_name, subject, body};
+    PGresult *res = at_db_query(db,
+                                "INSERT INTO mail_outbox (to_addr, to_name, subject, body)"
+                                " VALUES ($1, $2, $3, $4)",
+                                4, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_mail_claim(at_db_t *db, at_arena_t *arena, int max_attempts,
+                                  auth_mail_row_t *out)
+{
+    memset(out, 0, sizeof *out);
+    char max[16];
+    snprintf(max, sizeof max, "%d", max_attempts);
+    const char *p[] = {max};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "UPDATE mail_outbox SET attempts = attempts + 1,"
+                               " next_attempt_at = clock_timestamp()"
+                               "   + interval '30 seconds' * power(2, least(attempts, 10))"
+                               " WHERE id = (SELECT id FROM mail_outbox WHERE sent_at IS NULL"
+                               "   AND attempts < $1::int AND next_attempt_at <= clock_timestamp()"
+                               "   ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                               " RETURNING id, to_addr, to_name, subject, body,"
+                               "   extract(epoch FROM created_at)::bigint, attempts",
+                               1, p, &res);
+    if (st != AT_OK)
+        return st;
+    out->id = s_val(arena, res, 0, 0);
+    out->to_addr = s_val(arena, res, 0, 1);
+    out->to_name = s_val(arena, res, 0, 2);
+    out->subject = s_val(arena, res, 0, 3);
+    out->body = s_val(arena, res, 0, 4);
+    out->created_at = atoll(PQgetvalue(res, 0, 5));
+    out->attempts = atoi(PQgetvalue(res, 0, 6));
+    PQclear(res);
+    return AT_OK;
+}
+
+at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error)
+{
+    const char *p[] = {id, error};
+    PGresult *res = at_db_query(db,
+                                error ? "UPDATE mail_outbox SET last_error = left($2, 1000)"
+                                        " WHERE id = $1"
+                                      : "UPDATE mail_outbox SET sent_at = clock_timestamp(),"
+                                        " last_error = NULL, body = '' WHERE id = $1",
+                                error ? 2 : 1, p);
+    at_status_t st = at_db_status(db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *email,
+                                    const char *token_hash, int ttl_s,
+                                    Atrium__Auth__User **user)
+{
+    *user = NULL;
+    char ttl[16];
+    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    const char *p[] = {email, token_hash, ttl};
+    PGresult *res = at_db_query(db,
+                                "WITH u AS (SELECT * FROM users WHERE lower(email) = lower($1)),"
+                                " r AS (INSERT INTO password_resets (firm_id, user_id, token_hash,"
+                                "   expires_at) SELECT firm_id, id, $2,"
+                                "   clock_timestamp() + make_interval(secs => $3::int) FROM u)"
+                                " SELECT " S_USER_COLS " FROM u",
+                                3, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    *user = s_user(arena, res, 0, 0);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_reset_consume(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                     char **user_id, char **firm_id)
+{
+    *user_id = *firm_id = NULL;
+    const char *p[] = {token_hash};
+    PGresult *res = at_db_query(db,
+                                "WITH r AS (UPDATE password_resets SET used_at = clock_timestamp()"
+                                "   WHERE token_hash = $1 AND used_at IS NULL"
+                                "   AND expires_at > clock_timestamp()"
+                                "   RETURNING firm_id, user_id),"
+                                " o AS (UPDATE password_resets x SET used_at = clock_timestamp()"
+                                "   FROM r WHERE x.user_id = r.user_id AND x.used_at IS NULL"
+                                "   AND x.token_hash <> $1)"
+                                " SELECT user_id, firm_id FROM r",
+                                1, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_GONE;
+        goto cleanup;
+    }
+    *user_id = s_val(arena, res, 0, 0);
+    *firm_id = s_val(arena, res, 0, 1);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- firm security settings ----------------------------------------------------- */
+
+at_status_t auth_store_security_get(at_db_t *db, const char *firm_id, bool *require_mfa,
+                                    int *idle_minutes, int *max_hours)
+{
+    *require_mfa = false;
+    *idle_minutes = *max_hours = 0;
+    const char *p[] = {firm_id};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT require_mfa_for_staff, coalesce(session_idle_minutes, 0),"
+                               " coalesce(session_max_hours, 0) FROM firms WHERE id = $1",
+                               1, p, &res);
+    if (st != AT_OK)
+        return st;
+    *require_mfa = PQgetvalue(res, 0, 0)[0] == 't';
+    *idle_minutes = atoi(PQgetvalue(res, 0, 1));
+    *max_hours = atoi(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return AT_OK;
+}
+
+at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool require_mfa,
+                                    int idle_minutes, int max_hours)
+{
+    char idle[16], max[16];
+    snprintf(idle, sizeof idle, "%d", idle_minutes);
+    snprintf(max, sizeof max, "%d", max_hours);
+    const char *p[] = {firm_id, require_mfa ? "true" : "false", idle, max};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "UPDATE firms SET require_mfa_for_staff = $2::boolean,"
+                               " session_idle_minutes = $3::int, session_max_hours = $4::int"
+                               " WHERE id = $1 RETURNING id",
+                               4, p, &res);
+    PQclear(res);
+    return st;
+}

@@ -228,4 +228,55 @@ at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *
 at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *token_hash,
                                   Atrium__Auth__TokenAuthReply **out);
 
+/* -- mail outbox and password reset (005_mail_reset.sql) ---------------------- */
+
+/* Queues one mail in the outbox, in the caller's transaction. */
+at_status_t auth_store_mail_queue(at_db_t *db, const char *to_addr, const char *to_name,
+                                  const char *subject, const char *body);
+
+typedef struct {
+    char *id, *to_addr, *to_name, *subject, *body;
+    long long created_at; /* unix seconds */
+    int attempts;         /* including this one */
+} auth_mail_row_t;
+
+/* Claims the oldest mail due (its next attempt pushed back by a lease that
+ * grows with the attempts, so two senders never take the same one and a
+ * failing one is retried later; at most max_attempts). AT_NOT_FOUND when
+ * none is due. */
+at_status_t auth_store_mail_claim(at_db_t *db, at_arena_t *arena, int max_attempts,
+                                  auth_mail_row_t *out);
+
+/* Records the outcome of a claimed mail: sent (error NULL; the body, which
+ * may hold a reset link, is cleared: a database dump shows no live link
+ * once it is delivered) or the error. */
+at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error);
+
+/* Inserts a reset token (by its hash) for the user with email, expiring in
+ * ttl_s; *user gets the user (arena). AT_NOT_FOUND when no user has that
+ * email (nothing written). */
+at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *email,
+                                    const char *token_hash, int ttl_s,
+                                    Atrium__Auth__User **user);
+
+/* Consumes the reset token with token_hash (one UPDATE ... WHERE used_at IS
+ * NULL AND expires_at > now() RETURNING, whose row lock makes parallel
+ * uses wait for the first one's transaction: exactly one wins) and spends
+ * every other open token of the same user. *user_id, *firm_id (arena).
+ * AT_GONE when the token is unknown, used or expired. In the caller's
+ * transaction (the password is set there too: auth_store_password_change). */
+at_status_t auth_store_reset_consume(at_db_t *db, at_arena_t *arena, const char *token_hash,
+                                     char **user_id, char **firm_id);
+
+/* -- firm security settings (006_security_settings.sql) ------------------------ */
+
+/* The firm's settings; idle minutes / max hours are 0 when the firm uses the
+ * installation's defaults. AT_NOT_FOUND when there is no such firm. */
+at_status_t auth_store_security_get(at_db_t *db, const char *firm_id, bool *require_mfa,
+                                    int *idle_minutes, int *max_hours);
+
+/* Sets them (in the caller's transaction). */
+at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool require_mfa,
+                                    int idle_minutes, int max_hours);
+
 #endif

@@ -20,7 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Client, Stack  # noqa: E402
-from test_identity import Base, email  # noqa: E402
+from test_identity import Base, email, session_token  # noqa: E402
 
 IP_KEY = "atrium:login_fail:ip:127.0.0.1"
 
@@ -164,8 +164,15 @@ class Mfa(Base):
         self.assertIn("secret=" + secret, uri)
         self.assertIn("period=30", uri)
         step = step_now()
+        before = session_token(owner)
         r = owner.post("/api/v1/me/mfa/totp/confirm", {"code": totp(secret, step)})
         self.assertEqual(r.status, 200, r)
+        # a privilege change: a new session replaces the old one
+        owner._take_session(r)
+        self.assertNotIn(session_token(owner), (None, before))
+        self.assertNotIn("session_token", r.json())
+        self.assertEqual(Client(self.url).get("/api/v1/me", headers={
+            "Cookie": "atrium_session=" + before}).status, 401)
         codes = r.json()["recovery_codes"]
         self.assertEqual(len(codes), 10)
         self.assertEqual(len(set(codes)), 10)

@@ -115,9 +115,12 @@ def served_routes(root):
     for pattern in HANDLER_RE.findall(strip_c_comments(read(gw_main))):
         if pattern.startswith("/api/"):
             continue  # the route tables above
-        # civetweb patterns: "/livez$" is exactly /livez
+        # civetweb patterns: "/livez$" is exactly /livez; "/reset/" (a
+        # prefix) serves /reset/<one segment>, documented as /reset/{param}
         path = pattern[:-1] if pattern.endswith("$") else pattern
-        if not re.fullmatch(r"/[A-Za-z0-9_./-]*", path):
+        if path.endswith("/") and len(path) > 1:
+            path += "{param}"
+        if not re.fullmatch(r"/[A-Za-z0-9_./-]*(\{param\})?", path):
             raise Failure(f"{gw_main}: handler pattern {pattern!r} is not a plain path; "
                           "teach this check what it serves")
         add("GET", path, "gateway/gw_main.c")
