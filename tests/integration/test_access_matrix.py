@@ -229,6 +229,11 @@ MATRIX = [
     ("POST", "/api/v1/documents/{D2}/restore", None, deleted_doc,
      "401 404 404 404 404 404 404 200 200 200", "a deleted document: staff only"),
     ("GET", "/api/v1/clients/{X}/document-requests", None, None, READ, ""),
+    ("GET", "/api/v1/settings/security", None, None,
+     "401 200 403 404 404 404 404 403 200 200", "each firm's own; owner/admin only"),
+    ("PUT", "/api/v1/settings/security",
+     {"require_mfa_for_staff": False, "session_idle_minutes": 30, "session_max_hours": 12}, None,
+     "401 200 403 404 404 404 404 403 200 200", "each firm's own; owner/admin only"),
     ("POST", "/api/v1/clients/{X}/document-requests", {"title": "bank statements"}, None,
      "401 404 404 404 403 403 403 201 201 201", "staff ask, clients fulfil"),
     ("POST", "/api/v1/document-requests/{R2}/reject", {"reason": "blurry"}, fresh_request,
@@ -371,6 +376,8 @@ EXEMPT = {
     ("POST", "/api/v1/me/mfa/totp/confirm"): "turns MFA on for the caller",
     ("DELETE", "/api/v1/me/mfa/totp"): "needs MFA on; the caller's own",
     ("POST", "/api/v1/invitations/{}/accept"): "public, single use",
+    ("POST", "/api/v1/auth/password-reset"): "public, same answer for everyone, throttled",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "public, needs a mailed token",
 }
 
 
