@@ -1,5 +1,5 @@
 # Thin wrapper: the real build is CMake. Every target is safe to run repeatedly.
-#   make build | run | stop | test | test-plain | test-asan | bench | fuzz | clean
+#   make build | run | stop | test | test-plain | test-asan | bench | fuzz | format | clean
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -13,7 +13,7 @@ CTEST_ARGS ?=
 export ASAN_OPTIONS  ?= detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps build run stop test test-plain test-asan bench fuzz clean
+.PHONY: all deps build run stop test test-plain test-asan bench fuzz format clean
 
 all: build
 
@@ -51,6 +51,10 @@ bench: build
 fuzz:
 	@if [ -x tests/fuzz/run ]; then tests/fuzz/run; \
 	else echo "make fuzz: there is no tests/fuzz/run yet"; fi
+
+# Rewrites every C file as .clang-format says (ctest's format.check verifies it).
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -29,9 +29,9 @@
 
 #define BATCH 200
 
-static const char *const s_actions[] = {"document.viewed",  "document.uploaded", "task.created",
-                                        "task.completed",   "client.updated",    "message.sent",
-                                        "invoice.viewed",   "auth.login"};
+static const char *const s_actions[] = {"document.viewed", "document.uploaded", "task.created",
+                                        "task.completed",  "client.updated",    "message.sent",
+                                        "invoice.viewed",  "auth.login"};
 static const char *const s_types[] = {"document", "task", "client", "invoice"};
 
 /* Deterministic ids for the i-th actor / client, so bench/audit.py can name
@@ -107,8 +107,8 @@ static int s_send(at_bus_client_t *bus, Atrium__Audit__Event **ptrs, int k, int 
                     rep && rep->has_status ? (int) rep->status : -1);
             rc = 1;
         } else if (accepted) {
-            Atrium__Audit__IngestReply *r = atrium__audit__ingest_reply__unpack(
-                NULL, rep->body.len, rep->body.data);
+            Atrium__Audit__IngestReply *r =
+                atrium__audit__ingest_reply__unpack(NULL, rep->body.len, rep->body.data);
             *accepted = r ? r->accepted : -1;
             if (r)
                 atrium__audit__ingest_reply__free_unpacked(r, NULL);
@@ -208,19 +208,27 @@ static int s_gen(const char *firm, long long n, long long seq, const char *hash)
     s_fields_t f;
     for (long long i = 0; i < n; i++) {
         s_fields(&f, seq + 1 + i, start + i);
-        audit_chain_event_t ev = {.firm_id = firm, .seq = seq + 1 + i, .event_id = f.event_id,
-                                  .at = f.at, .actor_id = f.actor_id,
-                                  .actor_name = f.actor_name, .actor_kind = "staff",
-                                  .action = f.action, .resource_type = f.type,
-                                  .resource_id = f.resource_id, .client_id = f.client_id,
-                                  .ip = "127.0.0.1", .source = "bench", .details = details};
+        audit_chain_event_t ev = {.firm_id = firm,
+                                  .seq = seq + 1 + i,
+                                  .event_id = f.event_id,
+                                  .at = f.at,
+                                  .actor_id = f.actor_id,
+                                  .actor_name = f.actor_name,
+                                  .actor_kind = "staff",
+                                  .action = f.action,
+                                  .resource_type = f.type,
+                                  .resource_id = f.resource_id,
+                                  .client_id = f.client_id,
+                                  .ip = "127.0.0.1",
+                                  .source = "bench",
+                                  .details = details};
         if (audit_chain_hash(prev, &ev, h) != 0)
             return 1;
         snprintf(seqs, sizeof seqs, "%lld", seq + 1 + i);
-        const char *cols[] = {firm,          seqs,          f.event_id,   f.at,
-                              f.actor_id,    f.actor_name,  "staff",      f.action,
-                              f.type,        f.resource_id, f.client_id,  "127.0.0.1",
-                              NULL,          NULL,          "bench",      details,
+        const char *cols[] = {firm,       seqs,          f.event_id,  f.at,
+                              f.actor_id, f.actor_name,  "staff",     f.action,
+                              f.type,     f.resource_id, f.client_id, "127.0.0.1",
+                              NULL,       NULL,          "bench",     details,
                               h};
         for (int c = 0; c < 17; c++)
             s_col(cols[c], c == 16);

@@ -29,9 +29,18 @@ int main(int argc, char **argv)
 {
     char ports[64];
     snprintf(ports, sizeof ports, "127.0.0.1:%s", argc > 1 ? argv[1] : "18900");
-    const char *options[] = {"listening_ports", ports, "num_threads", argc > 2 ? argv[2] : "64",
-                             "tcp_nodelay", "1", "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "15000", NULL, NULL};
+    const char *options[] = {"listening_ports",
+                             ports,
+                             "num_threads",
+                             argc > 2 ? argv[2] : "64",
+                             "tcp_nodelay",
+                             "1",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "15000",
+                             NULL,
+                             NULL};
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     mg_init_library(0);

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_ALIGN          alignof(max_align_t)
-#define S_FIRST_BLOCK    ((size_t) 8 * 1024)
-#define S_MAX_BLOCK      ((size_t) 1024 * 1024)
+#define S_ALIGN alignof(max_align_t)
+#define S_FIRST_BLOCK ((size_t) 8 * 1024)
+#define S_MAX_BLOCK ((size_t) 1024 * 1024)
 
 /* data[] is an array of max_align_t so that it starts suitably aligned; all
  * offsets handed out are multiples of S_ALIGN, so every pointer stays so. */
@@ -129,8 +129,7 @@ void *at_arena_alloc(at_arena_t *self, size_t size)
             block = s_block_new(need);
             block->next = self->head->next;
             self->head->next = block;
-        }
-        else {
+        } else {
             block = s_block_new(self->next_size);
             block->next = self->head;
             self->head = block;

@@ -37,8 +37,7 @@ char *at_arena_strndup(at_arena_t *self, const char *s, size_t len);
 
 /* printf into the arena; the result is owned by the arena. Returns NULL only
  * if vsnprintf reports an encoding error. */
-char *at_arena_printf(at_arena_t *self, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *at_arena_printf(at_arena_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A ProtobufCAllocator view of the arena (its free is a no-op). The returned
  * pointer is borrowed from the arena and valid as long as it is. */

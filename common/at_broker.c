@@ -9,27 +9,27 @@
 typedef struct s_service_t s_service_t;
 
 typedef struct {
-    zframe_t *client;   /* routing id of the caller */
+    zframe_t *client; /* routing id of the caller */
     zframe_t *corr;
-    int64_t deadline;   /* epoch ms */
+    int64_t deadline; /* epoch ms */
     uint8_t flags;
-    zmsg_t *payload;    /* remaining body frames */
+    zmsg_t *payload; /* remaining body frames */
     size_t bytes;
 } s_request_t;
 
 typedef struct {
-    char *id;            /* hex of identity, the hash key */
+    char *id; /* hex of identity, the hash key */
     zframe_t *identity;
     s_service_t *service;
-    int64_t expiry;      /* monotonic ms after which it is dead */
+    int64_t expiry; /* monotonic ms after which it is dead */
     s_request_t *current;
-    void *waiting_handle;/* handle in service->waiting while idle */
+    void *waiting_handle; /* handle in service->waiting while idle */
 } s_worker_t;
 
 struct s_service_t {
     char *name;
-    zlistx_t *requests;  /* s_request_t*, oldest first */
-    zlistx_t *waiting;   /* s_worker_t*, least recently used first */
+    zlistx_t *requests; /* s_request_t*, oldest first */
+    zlistx_t *waiting;  /* s_worker_t*, least recently used first */
     size_t nworkers;
     size_t bytes;
 };
@@ -333,7 +333,8 @@ static void s_on_client(s_broker_t *b, zframe_t *sender, zmsg_t **msg_p)
     size_t bytes = zmsg_content_size(msg);
     if (s->nworkers == 0) {
         b->rejected++;
-        s_reply_status(b, sender, corr, service, AT_UNAVAILABLE, "no instance of the service is running");
+        s_reply_status(b, sender, corr, service, AT_UNAVAILABLE,
+                       "no instance of the service is running");
         goto cleanup;
     }
     if (zlistx_size(s->requests) >= b->queue_max || s->bytes + bytes > b->queue_max_bytes) {

@@ -82,11 +82,11 @@ at_bus_rc_t at_bus_client_call(at_bus_client_t *self, const char *service, uint8
             break;
         /* "" MDPC02 FINAL service corr payload */
         if (zmsg_size(in) >= 6) {
-            zframe_t *f = zmsg_first(in);       /* "" */
-            f = zmsg_next(in);                  /* header */
-            f = zmsg_next(in);                  /* command */
-            f = zmsg_next(in);                  /* service */
-            zframe_t *c = zmsg_next(in);        /* corr */
+            zframe_t *f = zmsg_first(in); /* "" */
+            f = zmsg_next(in);            /* header */
+            f = zmsg_next(in);            /* command */
+            f = zmsg_next(in);            /* service */
+            zframe_t *c = zmsg_next(in);  /* corr */
             if (zframe_size(c) == sizeof corr && memcmp(zframe_data(c), &corr, sizeof corr) == 0) {
                 zframe_t *last = zmsg_last(in);
                 zmsg_remove(in, last);

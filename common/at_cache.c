@@ -9,7 +9,7 @@
 
 struct at_cache_t {
     redisContext *ctx;
-    char *path;   /* unix socket, or NULL */
+    char *path; /* unix socket, or NULL */
     char *host;
     int port;
     int timeout_ms;

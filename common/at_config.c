@@ -14,8 +14,8 @@ const at_config_key_t at_config_common[] = {
     {"ATRIUM_BUS_ENDPOINT", "ipc://${ATRIUM_DATA_DIR}/run/bus.sock", AT_CFG_STRING, 0, 0, true,
      false, "ZeroMQ endpoint of the bus broker (services and gateway connect to it)"},
     {"ATRIUM_LOG_LEVEL", "info", AT_CFG_STRING, 0, 0, true, false, "debug, info, warn or error"},
-    {"ATRIUM_REDIS_URL", "unix:${ATRIUM_DATA_DIR}/run/redis.sock", AT_CFG_STRING, 0, 0, true,
-     false, "Redis: unix:/path/to/socket or host:port"},
+    {"ATRIUM_REDIS_URL", "unix:${ATRIUM_DATA_DIR}/run/redis.sock", AT_CFG_STRING, 0, 0, true, false,
+     "Redis: unix:/path/to/socket or host:port"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 

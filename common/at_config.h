@@ -13,13 +13,13 @@
 typedef enum { AT_CFG_STRING = 0, AT_CFG_INT, AT_CFG_BOOL } at_cfg_type_t;
 
 typedef struct {
-    const char *key;     /* "ATRIUM_HTTP_PORT"; a NULL key ends a table */
-    const char *dflt;    /* default text, may hold ${ATRIUM_OTHER}; NULL = none */
+    const char *key;  /* "ATRIUM_HTTP_PORT"; a NULL key ends a table */
+    const char *dflt; /* default text, may hold ${ATRIUM_OTHER}; NULL = none */
     at_cfg_type_t type;
-    int64_t min, max;    /* bounds for AT_CFG_INT (inclusive) */
-    bool required;       /* must end up non-empty */
-    bool secret;         /* never printed by at_config_describe */
-    const char *help;    /* one line for README and --help */
+    int64_t min, max; /* bounds for AT_CFG_INT (inclusive) */
+    bool required;    /* must end up non-empty */
+    bool secret;      /* never printed by at_config_describe */
+    const char *help; /* one line for README and --help */
 } at_config_key_t;
 
 typedef struct at_config_t at_config_t;

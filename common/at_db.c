@@ -25,8 +25,9 @@ static int s_setup(at_db_t *self)
     if (!ident)
         return -1;
     quoted = ident;
-    snprintf(sql, sizeof sql, "SET search_path = %s; SET statement_timeout = %d; SET TIME ZONE 'UTC'",
-             quoted, self->timeout_ms);
+    snprintf(sql, sizeof sql,
+             "SET search_path = %s; SET statement_timeout = %d; SET TIME ZONE 'UTC'", quoted,
+             self->timeout_ms);
     PQfreemem(ident);
     PGresult *res = PQexec(self->conn, sql);
     int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
@@ -37,8 +38,8 @@ static int s_setup(at_db_t *self)
     if (rc == 0 && self->tenant[0]) {
         /* a new session: the row-level security tenant must be set again */
         const char *p[] = {self->tenant};
-        res = PQexecParams(self->conn, "SELECT set_config('atrium.firm_id', $1, false)", 1, NULL,
-                           p, NULL, NULL, 0);
+        res = PQexecParams(self->conn, "SELECT set_config('atrium.firm_id', $1, false)", 1, NULL, p,
+                           NULL, NULL, 0);
         rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
         PQclear(res);
     }
@@ -83,8 +84,8 @@ int at_db_enforce_tenancy(at_db_t *self, const char *schema)
         "   (current_setting(''atrium.firm_id'', true) IN (''*'', firm_id::text))', t.relname);"
         " END LOOP; END $do$";
     const char *lock[] = {schema};
-    PGresult *res = at_db_query(self, "SELECT pg_advisory_lock(hashtext('atrium.migrate.' || $1))",
-                                1, lock);
+    PGresult *res =
+        at_db_query(self, "SELECT pg_advisory_lock(hashtext('atrium.migrate.' || $1))", 1, lock);
     int rc = at_db_status(self, res) == AT_OK ? 0 : -1;
     PQclear(res);
     if (rc != 0)
@@ -92,7 +93,8 @@ int at_db_enforce_tenancy(at_db_t *self, const char *schema)
     res = at_db_exec(self, sql);
     rc = at_db_status(self, res) == AT_OK ? 0 : -1;
     PQclear(res);
-    res = at_db_query(self, "SELECT pg_advisory_unlock(hashtext('atrium.migrate.' || $1))", 1, lock);
+    res =
+        at_db_query(self, "SELECT pg_advisory_unlock(hashtext('atrium.migrate.' || $1))", 1, lock);
     PQclear(res);
     return rc;
 }
@@ -305,8 +307,7 @@ const char *at_db_value(PGresult *res, int r, int c)
     return PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
 }
 
-int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations,
-                  char **error)
+int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations, char **error)
 {
     const char *lock_params[] = {schema};
     int rc = -1;

@@ -70,8 +70,7 @@ bool at_db_in_transaction(at_db_t *self);
  * session advisory lock keyed by the schema so that several instances may
  * start at once. Records applied names in <schema>.schema_migrations.
  * Returns 0, or -1 with *error (malloc'd). */
-int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations,
-                  char **error);
+int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrations, char **error);
 
 /* Sets the session's row-level-security tenant, atrium.firm_id: a firm id
  * (rows of that firm only), "*" (every row: system work, public methods) or

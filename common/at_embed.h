@@ -5,9 +5,9 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *name;           /* file name without directory */
-    const unsigned char *data;  /* bytes, followed by one NUL */
-    size_t len;                 /* length without the NUL */
+    const char *name;          /* file name without directory */
+    const unsigned char *data; /* bytes, followed by one NUL */
+    size_t len;                /* length without the NUL */
 } at_embedded_t;
 
 #endif

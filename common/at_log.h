@@ -33,8 +33,8 @@ void at_log_fields(at_log_level_t level, json_t *fields, const char *fmt, ...)
 int at_log_level_parse(const char *name);
 
 #define at_debug(...) at_log(AT_LOG_DEBUG, __VA_ARGS__)
-#define at_info(...)  at_log(AT_LOG_INFO, __VA_ARGS__)
-#define at_warn(...)  at_log(AT_LOG_WARN, __VA_ARGS__)
+#define at_info(...) at_log(AT_LOG_INFO, __VA_ARGS__)
+#define at_warn(...) at_log(AT_LOG_WARN, __VA_ARGS__)
 #define at_error(...) at_log(AT_LOG_ERROR, __VA_ARGS__)
 
 #endif

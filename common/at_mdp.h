@@ -30,14 +30,14 @@
 /* Client commands */
 #define AT_MDPC_REQUEST 0x01
 #define AT_MDPC_PARTIAL 0x02
-#define AT_MDPC_FINAL   0x03
+#define AT_MDPC_FINAL 0x03
 
 /* Worker commands */
-#define AT_MDPW_READY      0x01
-#define AT_MDPW_REQUEST    0x02
-#define AT_MDPW_PARTIAL    0x03
-#define AT_MDPW_FINAL      0x04
-#define AT_MDPW_HEARTBEAT  0x05
+#define AT_MDPW_READY 0x01
+#define AT_MDPW_REQUEST 0x02
+#define AT_MDPW_PARTIAL 0x03
+#define AT_MDPW_FINAL 0x04
+#define AT_MDPW_HEARTBEAT 0x05
 #define AT_MDPW_DISCONNECT 0x06
 
 /* Request flags */
@@ -46,12 +46,12 @@
 /* Heartbeat interval and liveness: a peer silent for
  * AT_BUS_HEARTBEAT_MS * AT_BUS_LIVENESS is dead. */
 #define AT_BUS_HEARTBEAT_MS 500
-#define AT_BUS_LIVENESS     4
+#define AT_BUS_LIVENESS 4
 
 /* Largest message any bus socket accepts (ZMQ_MAXMSGSIZE). File bytes travel
  * in chunks of AT_BUS_CHUNK bytes at most, well below this. */
 #define AT_BUS_MAXMSG (8 * 1024 * 1024)
-#define AT_BUS_CHUNK  (1024 * 1024)
+#define AT_BUS_CHUNK (1024 * 1024)
 
 /* Applies the options every bus socket carries: ZMQ_MAXMSGSIZE, linger 0,
  * ZMTP heartbeats (ivl, timeout, ttl) and bounded high-water marks. */

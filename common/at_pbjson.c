@@ -92,14 +92,11 @@ static size_t s_utf8_seq(const unsigned char *s, size_t n)
         return 1;
     if (c >= 0xC2 && c <= 0xDF) {
         len = 2, cp = c & 0x1F, min = 0x80;
-    }
-    else if ((c & 0xF0) == 0xE0) {
+    } else if ((c & 0xF0) == 0xE0) {
         len = 3, cp = c & 0x0F, min = 0x800;
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
+    } else if (c >= 0xF0 && c <= 0xF4) {
         len = 4, cp = c & 0x07, min = 0x10000;
-    }
-    else
+    } else
         return 0;
     if (n < len)
         return 0;
@@ -149,8 +146,7 @@ static json_t *s_json_string(const char *s)
             memcpy(buf + out, s + i, k);
             out += k;
             i += k;
-        }
-        else {
+        } else {
             memcpy(buf + out, "\xEF\xBF\xBD", 3);
             out += 3;
             i++;
@@ -205,8 +201,7 @@ static int s_parse_double(const char *text, double *out)
 
 static bool s_b64_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || s_digit(c) || c == '+'
-           || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || s_digit(c) || c == '+' || c == '/';
 }
 
 /* Standard base64 with padding (RFC 4648 §4). EVP_DecodeBlock alone would
@@ -260,8 +255,8 @@ static json_t *s_b64_encode(const ProtobufCBinaryData *bd)
  * set *err to the path inside it. to_json returns a new reference. */
 typedef struct {
     size_t size;
-    int (*from_json)(const ProtobufCFieldDescriptor *f, json_t *v,
-                     const ProtobufCAllocator *a, void *dst, char **err);
+    int (*from_json)(const ProtobufCFieldDescriptor *f, json_t *v, const ProtobufCAllocator *a,
+                     void *dst, char **err);
     int (*from_text)(const ProtobufCFieldDescriptor *f, const char *text,
                      const ProtobufCAllocator *a, void *dst);
     json_t *(*to_json)(const ProtobufCFieldDescriptor *f, const void *src,
@@ -485,8 +480,7 @@ static bool s_is_lower_of(const char *s, size_t len, const char *name)
     return name[len] == '\0';
 }
 
-static int s_enum_put(const ProtobufCFieldDescriptor *f, const char *s, size_t len,
-                      void *dst)
+static int s_enum_put(const ProtobufCFieldDescriptor *f, const char *s, size_t len, void *dst)
 {
     const ProtobufCEnumDescriptor *ed = f->descriptor;
     for (unsigned i = 0; i < ed->n_values; i++)
@@ -630,14 +624,20 @@ static const s_rule_t s_rules[] = {
     [PROTOBUF_C_TYPE_SFIXED64] = {sizeof(int64_t), s_i64_from_json, s_i64_from_text, s_i64_to_json},
     [PROTOBUF_C_TYPE_UINT64] = {sizeof(uint64_t), s_u64_from_json, s_u64_from_text, s_u64_to_json},
     [PROTOBUF_C_TYPE_FIXED64] = {sizeof(uint64_t), s_u64_from_json, s_u64_from_text, s_u64_to_json},
-    [PROTOBUF_C_TYPE_FLOAT] = {sizeof(float), s_float_from_json, s_float_from_text, s_float_to_json},
-    [PROTOBUF_C_TYPE_DOUBLE] = {sizeof(double), s_double_from_json, s_double_from_text, s_double_to_json},
-    [PROTOBUF_C_TYPE_BOOL] = {sizeof(protobuf_c_boolean), s_bool_from_json, s_bool_from_text, s_bool_to_json},
+    [PROTOBUF_C_TYPE_FLOAT] = {sizeof(float), s_float_from_json, s_float_from_text,
+                               s_float_to_json},
+    [PROTOBUF_C_TYPE_DOUBLE] = {sizeof(double), s_double_from_json, s_double_from_text,
+                                s_double_to_json},
+    [PROTOBUF_C_TYPE_BOOL] = {sizeof(protobuf_c_boolean), s_bool_from_json, s_bool_from_text,
+                              s_bool_to_json},
     [PROTOBUF_C_TYPE_ENUM] = {sizeof(int), s_enum_from_json, s_enum_from_text, s_enum_to_json},
-    [PROTOBUF_C_TYPE_STRING] = {sizeof(char *), s_string_from_json, s_string_from_text, s_string_to_json},
-    [PROTOBUF_C_TYPE_BYTES] = {sizeof(ProtobufCBinaryData), s_bytes_from_json, s_bytes_from_text, s_bytes_to_json},
+    [PROTOBUF_C_TYPE_STRING] = {sizeof(char *), s_string_from_json, s_string_from_text,
+                                s_string_to_json},
+    [PROTOBUF_C_TYPE_BYTES] = {sizeof(ProtobufCBinaryData), s_bytes_from_json, s_bytes_from_text,
+                               s_bytes_to_json},
     /* A message has no text form: set_from_text refuses it. */
-    [PROTOBUF_C_TYPE_MESSAGE] = {sizeof(ProtobufCMessage *), s_message_from_json, NULL, s_message_to_json},
+    [PROTOBUF_C_TYPE_MESSAGE] = {sizeof(ProtobufCMessage *), s_message_from_json, NULL,
+                                 s_message_to_json},
 };
 
 static const s_rule_t *s_rule(const ProtobufCFieldDescriptor *f)
@@ -719,10 +719,10 @@ static json_t *s_encode(const ProtobufCMessage *msg, const char *const *null_fie
             const char *arr = *(char *const *) S_MEMBER(msg, f->offset);
             value = s_json(json_array());
             for (size_t k = 0; k < n; k++)
-                if (json_array_append_new(value, rule->to_json(f, arr + k * rule->size, null_fields)))
+                if (json_array_append_new(value,
+                                          rule->to_json(f, arr + k * rule->size, null_fields)))
                     abort(); /* only on out-of-memory */
-        }
-        else if (s_present(msg, f))
+        } else if (s_present(msg, f))
             value = rule->to_json(f, S_MEMBER(msg, f->offset), null_fields);
         else if (s_listed(null_fields, f->name))
             value = json_null();
@@ -758,8 +758,8 @@ static char *s_path(const char *name, long index, char *inner)
 
 /* Fills field f of msg from v (not null); on failure *index is the bad
  * array element (or -1) and *inner the path inside it. */
-static int s_decode_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-                          json_t *v, const ProtobufCAllocator *a, long *index, char **inner)
+static int s_decode_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, json_t *v,
+                          const ProtobufCAllocator *a, long *index, char **inner)
 {
     const s_rule_t *rule = s_rule(f);
     *index = -1;
@@ -810,8 +810,8 @@ static int s_decode_fields(const ProtobufCMessageDescriptor *desc, json_t *obj,
     return 0;
 }
 
-int at_pbjson_decode(const ProtobufCMessageDescriptor *desc, json_t *obj,
-                     ProtobufCAllocator *alloc, ProtobufCMessage **out, char **err_field)
+int at_pbjson_decode(const ProtobufCMessageDescriptor *desc, json_t *obj, ProtobufCAllocator *alloc,
+                     ProtobufCMessage **out, char **err_field)
 {
     assert(desc && desc->magic == PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC);
     assert(out);
@@ -849,8 +849,7 @@ static void s_release_value(const ProtobufCFieldDescriptor *f, void *slot,
         char *s = *(char **) slot;
         if (s != f->default_value)
             s_release(a, s);
-    }
-    else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+    } else if (f->type == PROTOBUF_C_TYPE_BYTES) {
         const ProtobufCBinaryData *dflt = f->default_value;
         uint8_t *data = ((ProtobufCBinaryData *) slot)->data;
         if (!dflt || dflt->data != data)

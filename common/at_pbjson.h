@@ -63,9 +63,8 @@ json_t *at_pbjson_encode(const ProtobufCMessage *msg, const char *const *null_fi
  * NULL and, when err_field is not NULL, sets *err_field to a newly malloc'd
  * dotted path of the bad member ("labels[2]", "about.type") that the caller
  * frees. obj that is not a JSON object is an error with field "" (empty). */
-int at_pbjson_decode(const ProtobufCMessageDescriptor *desc, json_t *obj,
-                     ProtobufCAllocator *alloc, ProtobufCMessage **out,
-                     char **err_field);
+int at_pbjson_decode(const ProtobufCMessageDescriptor *desc, json_t *obj, ProtobufCAllocator *alloc,
+                     ProtobufCMessage **out, char **err_field);
 
 /* Sets the field named name of msg from the text value (a path or query
  * parameter, already percent-decoded): strings are copied (UTF-8 checked),

@@ -107,12 +107,13 @@ at_status_t at_audit(at_ctx_t *ctx, const at_audit_event_t *ev)
         r ? r->request_id : NULL,
         details ? details : "{}",
     };
-    PGresult *res = at_db_query(ctx->db,
-                                "INSERT INTO audit_outbox (firm_id, client_id, actor_id, actor_name,"
-                                " actor_kind, action, resource_type, resource_id, ip, user_agent,"
-                                " request_id, details)"
-                                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                                12, params);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "INSERT INTO audit_outbox (firm_id, client_id, actor_id, actor_name,"
+                    " actor_kind, action, resource_type, resource_id, ip, user_agent,"
+                    " request_id, details)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    12, params);
     at_status_t st = at_db_status(ctx->db, res);
     PQclear(res);
     free(details);
@@ -232,10 +233,11 @@ static void s_dispatch(at_ctx_t *ctx, const s_thread_t *t, at_worker_job_t *job,
     }
     /* PostgreSQL row-level security backs the handler's own checks: a
      * forgotten WHERE firm_id cannot reach another firm's rows */
-    const char *tenant = (m->flags & AT_METHOD_PUBLIC) || !req->principal ||
-                                 (req->principal->kind && strcmp(req->principal->kind, "system") == 0)
-                             ? "*"
-                             : req->principal->firm_id;
+    const char *tenant =
+        (m->flags & AT_METHOD_PUBLIC) || !req->principal ||
+                (req->principal->kind && strcmp(req->principal->kind, "system") == 0)
+            ? "*"
+            : req->principal->firm_id;
     if (at_db_set_tenant(ctx->db, tenant) != 0) {
         st = at_fail(ctx, AT_UNAVAILABLE, NULL, "the database cannot be reached");
         goto done;
@@ -278,9 +280,9 @@ done:
     /* the gateway's access line records every request; a service adds a
      * line at info only when something went wrong */
     int lvl = at_status_is_success(st) ? AT_LOG_DEBUG : at_log_level_parse(at_status_log_level(st));
-    at_log((at_log_level_t) lvl, "%s -> %s in %lld us%s%s",
-           method_name, at_status_code(st), (long long) (at_time_mono_us() - started),
-           ctx->err_message ? ": " : "", ctx->err_message ? ctx->err_message : "");
+    at_log((at_log_level_t) lvl, "%s -> %s in %lld us%s%s", method_name, at_status_code(st),
+           (long long) (at_time_mono_us() - started), ctx->err_message ? ": " : "",
+           ctx->err_message ? ctx->err_message : "");
     at_log_set_request_id(NULL);
 }
 
@@ -327,7 +329,8 @@ static void *s_worker_thread(void *arg)
         zsys_interrupted = 1; /* the process cannot serve: stop and be restarted */
         return NULL;
     }
-    at_worker_t *worker = at_worker_new(at_config_get(t->config, "ATRIUM_BUS_ENDPOINT"), t->def->name);
+    at_worker_t *worker =
+        at_worker_new(at_config_get(t->config, "ATRIUM_BUS_ENDPOINT"), t->def->name);
     while (worker && !t->stop && !zsys_interrupted) {
         at_worker_job_t job;
         int rc = at_worker_recv(worker, 500, &job);
@@ -428,10 +431,10 @@ static void *s_relay_thread(void *arg)
         for (int i = 0; i < n; i++) {
             Atrium__Audit__Event *e = at_arena_alloc(ctx.arena, sizeof *e);
             atrium__audit__event__init(e);
-            char **f[] = {&e->event_id,   &e->firm_id,       &e->client_id,   &e->actor_id,
-                          &e->actor_name, &e->actor_kind,    &e->action,      &e->resource_type,
-                          &e->resource_id, &e->at,           &e->ip,          &e->user_agent,
-                          &e->request_id, &e->details};
+            char **f[] = {&e->event_id,    &e->firm_id,    &e->client_id, &e->actor_id,
+                          &e->actor_name,  &e->actor_kind, &e->action,    &e->resource_type,
+                          &e->resource_id, &e->at,         &e->ip,        &e->user_agent,
+                          &e->request_id,  &e->details};
             for (int c = 0; c < 14; c++)
                 *f[c] = at_arena_strdup(ctx.arena, at_db_value(res, i, c + 1));
             e->source = (char *) t->def->name;
@@ -516,7 +519,8 @@ static int s_healthcheck(const at_service_def_t *def, const at_config_t *config)
 
 int at_service_main(int argc, char **argv, const at_service_def_t *def)
 {
-    const at_config_key_t *tables[] = {at_config_common, at_config_service, s_keys, def->config, NULL};
+    const at_config_key_t *tables[] = {at_config_common, at_config_service, s_keys, def->config,
+                                       NULL};
     char *err = NULL;
     at_config_t *config = at_config_load(tables, &err);
     if (!config) {
@@ -575,7 +579,7 @@ int at_service_main(int argc, char **argv, const at_service_def_t *def)
         abort();
     for (int i = 0; i < nthreads; i++) {
         threads[i] = (s_thread_t){.def = def, .config = config, .state = state, .index = i};
-        void *(*body)(void *) = i < nworkers ? s_worker_thread
+        void *(*body)(void *) = i < nworkers    ? s_worker_thread
                                 : i == nworkers ? s_relay_thread
                                                 : s_background_thread;
         pthread_create(&threads[i].thread, NULL, body, &threads[i]);

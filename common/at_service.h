@@ -22,10 +22,10 @@
 
 /* Per-request context; every pointer is borrowed and valid for the request. */
 typedef struct {
-    at_db_t *db;                        /* this thread's connection */
-    at_cache_t *cache;                  /* this thread's Redis */
-    at_bus_client_t *bus;               /* for calls to other services */
-    at_arena_t *arena;                  /* replies are built here */
+    at_db_t *db;          /* this thread's connection */
+    at_cache_t *cache;    /* this thread's Redis */
+    at_bus_client_t *bus; /* for calls to other services */
+    at_arena_t *arena;    /* replies are built here */
     const at_config_t *config;
     void *state;                        /* the service's process state (init) */
     const Atrium__Request *request;     /* the envelope */
@@ -47,19 +47,19 @@ enum {
 };
 
 typedef struct {
-    const char *method;                         /* "tasks.create"; NULL ends */
+    const char *method; /* "tasks.create"; NULL ends */
     at_handler_fn handler;
-    const ProtobufCMessageDescriptor *request;  /* body type */
-    const ProtobufCMessageDescriptor *reply;    /* reply body type or NULL */
+    const ProtobufCMessageDescriptor *request; /* body type */
+    const ProtobufCMessageDescriptor *reply;   /* reply body type or NULL */
     unsigned flags;
 } at_method_t;
 
 typedef struct {
-    const char *name;                 /* "tasks": bus service name, log name */
-    const char *schema;               /* PostgreSQL schema it owns */
+    const char *name;   /* "tasks": bus service name, log name */
+    const char *schema; /* PostgreSQL schema it owns */
     const at_method_t *methods;
-    const at_embedded_t *migrations;  /* sql/NNN_*.sql, embedded */
-    const at_config_key_t *config;    /* extra ATRIUM_* keys, or NULL */
+    const at_embedded_t *migrations; /* sql/NNN_*.sql, embedded */
+    const at_config_key_t *config;   /* extra ATRIUM_* keys, or NULL */
     /* Process-wide set-up after migrations; may set *state. 0 or -1. */
     int (*init)(const at_config_t *config, at_db_t *db, void **state);
     void (*fini)(void *state);
@@ -107,9 +107,9 @@ typedef struct {
     const char *resource_type; /* "document" */
     const char *resource_id;
     const char *client_id;
-    const char *firm_id;       /* default: principal's firm */
+    const char *firm_id; /* default: principal's firm */
     const char *actor_id, *actor_name, *actor_kind;
-    json_t *details;           /* names at the time, what changed */
+    json_t *details; /* names at the time, what changed */
 } at_audit_event_t;
 
 /* Inserts ev into <schema>.audit_outbox. Returns AT_OK or the db status. */

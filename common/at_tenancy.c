@@ -47,8 +47,8 @@ at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char *
 {
     *role = NULL;
     const Atrium__Principal *p = ctx->principal;
-    const char *r = p && at_text_uuid(client_id) ? at_can_see_client(ctx, p->firm_id, client_id)
-                                                  : NULL;
+    const char *r =
+        p && at_text_uuid(client_id) ? at_can_see_client(ctx, p->firm_id, client_id) : NULL;
     if (!r)
         return at_fail(ctx, AT_NOT_FOUND, NULL, "client does not exist");
     for (size_t i = 0; i < p->n_clients; i++)

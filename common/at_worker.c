@@ -20,8 +20,8 @@ typedef struct {
     s_args_t *args;
     int64_t broker_expiry;
     int64_t heartbeat_at;
-    bool busy;          /* the handler holds a request */
-    bool stale;         /* we reconnected while busy: its reply is void */
+    bool busy;  /* the handler holds a request */
+    bool stale; /* we reconnected while busy: its reply is void */
 } s_state_t;
 
 static void s_send(s_state_t *st, uint8_t command, zmsg_t **body_p)

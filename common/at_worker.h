@@ -19,8 +19,8 @@ typedef struct at_worker_t at_worker_t;
 typedef struct {
     zframe_t *client;
     zframe_t *corr;
-    zframe_t *payload;     /* packed atrium.Request */
-    int64_t deadline_ms;   /* epoch ms */
+    zframe_t *payload;   /* packed atrium.Request */
+    int64_t deadline_ms; /* epoch ms */
     uint8_t flags;
 } at_worker_job_t;
 

@@ -30,10 +30,10 @@
 /* One compiled route: the table row plus its split path. */
 typedef struct {
     const gw_route_t *row;
-    char label[160];               /* "GET /api/v1/tasks/{id}" for metrics */
+    char label[160]; /* "GET /api/v1/tasks/{id}" for metrics */
     int nseg;
-    char *seg[16];                 /* literal segment, or NULL for a {param} */
-    char *param[16];               /* param name where seg is NULL */
+    char *seg[16];   /* literal segment, or NULL for a {param} */
+    char *param[16]; /* param name where seg is NULL */
     /* metrics, lock-free */
     atomic_uint_fast64_t count[GW_NSTATUS];
     atomic_uint_fast64_t bucket[GW_NBUCKETS];
@@ -46,14 +46,14 @@ typedef struct {
     const char *bus_endpoint;
     const char *redis_url;
     const char *public_url;
-    int64_t timeout_ms;            /* per-request deadline */
-    int64_t max_body;              /* JSON body cap, bytes */
-    int64_t max_upload;            /* upload cap, bytes */
+    int64_t timeout_ms; /* per-request deadline */
+    int64_t max_body;   /* JSON body cap, bytes */
+    int64_t max_upload; /* upload cap, bytes */
     bool behind_tls;
-    const char *trusted_proxies;   /* "ip,ip": peers whose X-Forwarded-For is believed */
+    const char *trusted_proxies; /* "ip,ip": peers whose X-Forwarded-For is believed */
     gw_compiled_route_t *routes;
     size_t nroutes;
-    gw_compiled_route_t *special;  /* metrics slots for hand-written endpoints */
+    gw_compiled_route_t *special; /* metrics slots for hand-written endpoints */
     size_t nspecial;
 } gw_t;
 
@@ -65,10 +65,10 @@ typedef struct {
 
 /* The caller as authenticated for one request. */
 typedef struct {
-    Atrium__Principal *principal;  /* in the request arena; NULL when anonymous */
-    bool by_cookie;                /* authenticated by the session cookie (CSRF applies) */
-    const char *csrf_token;        /* the session's token */
-    const char *denied;            /* why a 403 (NULL: the CSRF rule) */
+    Atrium__Principal *principal; /* in the request arena; NULL when anonymous */
+    bool by_cookie;               /* authenticated by the session cookie (CSRF applies) */
+    const char *csrf_token;       /* the session's token */
+    const char *denied;           /* why a 403 (NULL: the CSRF rule) */
 } gw_identity_t;
 
 /* One HTTP request being served. */
@@ -80,10 +80,10 @@ typedef struct {
     at_arena_t *arena;
     char request_id[64];
     int64_t started_us;
-    int64_t deadline_ms;           /* epoch ms */
+    int64_t deadline_ms; /* epoch ms */
     gw_identity_t id;
-    gw_compiled_route_t *route;    /* for metrics */
-    int status;                    /* HTTP status sent */
+    gw_compiled_route_t *route; /* for metrics */
+    int status;                 /* HTTP status sent */
     const char *param_name[GW_MAX_PARAMS];
     const char *param_value[GW_MAX_PARAMS];
     int nparams;
@@ -141,9 +141,9 @@ at_status_t gw_call_frame(gw_req_t *r, const char *rpc, bool idempotent,
                           const ProtobufCMessage *body, zframe_t **frame);
 
 /* Like gw_call, and unpacks the reply body as desc into *out (arena). */
-at_status_t gw_call_msg(gw_req_t *r, const char *rpc, bool idempotent,
-                        const ProtobufCMessage *body, const ProtobufCMessageDescriptor *desc,
-                        ProtobufCMessage **out, Atrium__Reply **reply);
+at_status_t gw_call_msg(gw_req_t *r, const char *rpc, bool idempotent, const ProtobufCMessage *body,
+                        const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                        Atrium__Reply **reply);
 
 /* gw_routes.c ------------------------------------------------------------- */
 

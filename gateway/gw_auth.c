@@ -95,8 +95,8 @@ static at_status_t s_principal(gw_req_t *r, const char *user_id, const char *fir
     r->id.principal = who;
     Atrium__Reply *rep = NULL;
     ProtobufCMessage *m = NULL;
-    at_status_t st = gw_call_msg(r, "auth.principal", true, NULL, &atrium__principal__descriptor,
-                                 &m, &rep);
+    at_status_t st =
+        gw_call_msg(r, "auth.principal", true, NULL, &atrium__principal__descriptor, &m, &rep);
     r->id.principal = NULL;
     if (st == AT_NOT_FOUND)
         return AT_UNAUTHENTICATED; /* the user is gone */
@@ -202,7 +202,8 @@ at_status_t gw_authenticate(gw_req_t *r, bool required, bool csrf_exempt)
     /* the session's own idle timeout (the firm's when it began): GETEX
      * renewed it with the installation's, so set it when they differ */
     json_int_t own_idle = json_integer_value(json_object_get(s, "idle_s"));
-    if (own_idle > 0 && own_idle != idle_s && at_cache_expire(r->thread->cache, key, (int) own_idle) < 0) {
+    if (own_idle > 0 && own_idle != idle_s &&
+        at_cache_expire(r->thread->cache, key, (int) own_idle) < 0) {
         json_decref(s);
         return AT_UNAVAILABLE;
     }

@@ -120,9 +120,9 @@ at_status_t gw_call(gw_req_t *r, const char *rpc, bool idempotent, const Protobu
     return rep->has_status ? rep->status : AT_INTERNAL;
 }
 
-at_status_t gw_call_msg(gw_req_t *r, const char *rpc, bool idempotent,
-                        const ProtobufCMessage *body, const ProtobufCMessageDescriptor *desc,
-                        ProtobufCMessage **out, Atrium__Reply **reply)
+at_status_t gw_call_msg(gw_req_t *r, const char *rpc, bool idempotent, const ProtobufCMessage *body,
+                        const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+                        Atrium__Reply **reply)
 {
     *out = NULL;
     at_status_t st = gw_call(r, rpc, idempotent, body, reply);

@@ -98,8 +98,8 @@ void gw_audit_export(gw_req_t *r)
                       "Transfer-Encoding: chunked\r\n"
                       "\r\n",
                       r->request_id, gw_security_headers(r->gw),
-                      csv ? "text/csv; charset=utf-8; header=present" : "application/jsonl",
-                      day, csv ? "csv" : "jsonl");
+                      csv ? "text/csv; charset=utf-8; header=present" : "application/jsonl", day,
+                      csv ? "csv" : "jsonl");
     if (hl < 0 || (size_t) hl >= sizeof head) {
         atrium__audit__export_page__free_unpacked(page, NULL);
         return gw_send_error(r, 500, "internal", "response headers too long", NULL, 0);

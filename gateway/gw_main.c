@@ -166,7 +166,8 @@ int main(int argc, char **argv)
     char ports[128], threads[16];
     snprintf(ports, sizeof ports, "%s:%lld", at_config_get(config, "ATRIUM_HTTP_BIND"),
              (long long) at_config_int(config, "ATRIUM_HTTP_PORT"));
-    snprintf(threads, sizeof threads, "%lld", (long long) at_config_int(config, "ATRIUM_HTTP_THREADS"));
+    snprintf(threads, sizeof threads, "%lld",
+             (long long) at_config_int(config, "ATRIUM_HTTP_THREADS"));
     /* static files carry the same security headers as the API (HSTS only
      * when a TLS proxy fronts us) */
     const char *static_headers =
@@ -174,26 +175,40 @@ int main(int argc, char **argv)
             ? "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
               "X-Frame-Options: DENY\r\nStrict-Transport-Security: max-age=31536000; "
               "includeSubDomains\r\nContent-Security-Policy: default-src 'self'; img-src 'self' "
-              "data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+              "data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors "
+              "'none'"
             : "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
               "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src 'self'; img-src "
               "'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
               "frame-ancestors 'none'";
     s_static_headers = static_headers;
     const char *options[] = {
-        "listening_ports", ports,
-        "num_threads", threads,
-        "document_root", at_config_get(config, "ATRIUM_WEB_ROOT"),
-        "enable_directory_listing", "no",
-        "access_control_allow_origin", "",
-        "tcp_nodelay", "1",
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "15000",
-        "request_timeout_ms", "60000",
-        "max_request_size", "16384",
-        "listen_backlog", "512",
-        "additional_header", static_headers,
-        NULL, NULL,
+        "listening_ports",
+        ports,
+        "num_threads",
+        threads,
+        "document_root",
+        at_config_get(config, "ATRIUM_WEB_ROOT"),
+        "enable_directory_listing",
+        "no",
+        "access_control_allow_origin",
+        "",
+        "tcp_nodelay",
+        "1",
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        "15000",
+        "request_timeout_ms",
+        "60000",
+        "max_request_size",
+        "16384",
+        "listen_backlog",
+        "512",
+        "additional_header",
+        static_headers,
+        NULL,
+        NULL,
     };
     struct mg_callbacks cb = {0};
     cb.init_thread = s_init_thread;

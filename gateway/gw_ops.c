@@ -10,15 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const s_services[] = {"auth", "document", "tasks", "messaging", "billing-sync",
-                                         "audit", NULL};
+static const char *const s_services[] = {"auth",         "document", "tasks", "messaging",
+                                         "billing-sync", "audit",    NULL};
 
 /* Histogram upper bounds, seconds (Prometheus `le`), in microseconds. */
-static const int64_t s_bounds_us[GW_NBUCKETS] = {500,    1000,   2500,    5000,    10000,   25000,
-                                                 50000,  100000, 250000,  500000,  1000000, 5000000};
-static const int s_statuses[GW_NSTATUS] = {200, 201, 202, 204, 206, 302, 304, 400,
-                                           401, 403, 404, 405, 409, 410, 412, 413,
-                                           415, 416, 429, 500, 503, 504};
+static const int64_t s_bounds_us[GW_NBUCKETS] = {500,   1000,   2500,   5000,   10000,   25000,
+                                                 50000, 100000, 250000, 500000, 1000000, 5000000};
+static const int s_statuses[GW_NSTATUS] = {200, 201, 202, 204, 206, 302, 304, 400, 401, 403, 404,
+                                           405, 409, 410, 412, 413, 415, 416, 429, 500, 503, 504};
 
 void gw_metrics_record(gw_compiled_route_t *route, int status, int64_t micros)
 {
@@ -72,8 +71,8 @@ int gw_readyz_handler(struct mg_connection *conn, void *cbdata)
     bool ok = true;
     /* the bus: its MMI answers */
     zframe_t *frame = NULL;
-    at_bus_rc_t rc = at_bus_client_call(r.thread->bus, "mmi.service", 0, r.deadline_ms, "auth", 4,
-                                        &frame);
+    at_bus_rc_t rc =
+        at_bus_client_call(r.thread->bus, "mmi.service", 0, r.deadline_ms, "auth", 4, &frame);
     zframe_destroy(&frame);
     json_object_set_new(checks, "bus", json_string(rc == AT_BUS_OK ? "ok" : "down"));
     ok &= rc == AT_BUS_OK;
@@ -102,7 +101,10 @@ int gw_readyz_handler(struct mg_connection *conn, void *cbdata)
         json_object_set_new(checks, s_services[i], json_string(state));
         ok &= strcmp(state, "ok") == 0;
     }
-    json_object_set_new(checks, "postgresql", json_string(!pg_ok ? "down" : pg_seen ? "ok" : "unknown"));
+    json_object_set_new(checks, "postgresql",
+                        json_string(!pg_ok    ? "down"
+                                    : pg_seen ? "ok"
+                                              : "unknown"));
     bool redis = at_cache_ping(r.thread->cache) == 0;
     json_object_set_new(checks, "redis", json_string(redis ? "ok" : "down"));
     ok &= redis;
@@ -165,15 +167,18 @@ int gw_metrics_handler(struct mg_connection *conn, void *cbdata)
         uint64_t cum = 0;
         for (int b = 0; b < GW_NBUCKETS; b++) {
             cum += atomic_load(&c->bucket[b]);
-            s_put(&t, "atrium_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+            s_put(&t,
+                  "atrium_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %" PRIu64
+                  "\n",
                   c->label, (double) s_bounds_us[b] / 1e6, cum);
         }
-        s_put(&t, "atrium_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+        s_put(&t,
+              "atrium_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
               c->label, total);
         s_put(&t, "atrium_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", c->label,
               (double) atomic_load(&c->sum_us) / 1e6);
-        s_put(&t, "atrium_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n", c->label,
-              total);
+        s_put(&t, "atrium_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
+              c->label, total);
     }
     mg_printf(conn,
               "HTTP/1.1 200 OK\r\nX-Request-Id: %s\r\n"

@@ -20,34 +20,64 @@ extern const gw_route_t *const gw_route_tables[];
 /* The hand-written streaming endpoints, as rows so they share matching,
  * authentication and metrics. */
 static const gw_route_t s_stream_routes[] = {
-    {"POST", "/api/v1/clients/{client_id}/documents", GW_AUTH_REQUIRED, "@upload", NULL, NULL, 201, 0, NULL},
-    {"POST", "/api/v1/documents/{document_id}/versions", GW_AUTH_REQUIRED, "@version", NULL, NULL, 201, 0, NULL},
-    {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL, 200, 0, NULL},
+    {"POST", "/api/v1/clients/{client_id}/documents", GW_AUTH_REQUIRED, "@upload", NULL, NULL, 201,
+     0, NULL},
+    {"POST", "/api/v1/documents/{document_id}/versions", GW_AUTH_REQUIRED, "@version", NULL, NULL,
+     201, 0, NULL},
+    {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL,
+     200, 0, NULL},
     {"GET", "/api/v1/audit/export", GW_AUTH_REQUIRED, "@audit_export", NULL, NULL, 200, 0, NULL},
     {"OPTIONS", "/api/v1/uploads", GW_AUTH_NONE, "@tus_options", NULL, NULL, 204, 0, NULL},
     {"POST", "/api/v1/uploads", GW_AUTH_REQUIRED, "@tus_create", NULL, NULL, 201, 0, NULL},
-    {"HEAD", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_head", NULL, NULL, 200, 0, NULL},
-    {"PATCH", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_patch", NULL, NULL, 204, 0, NULL},
-    {"DELETE", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_delete", NULL, NULL, 204, 0, NULL},
+    {"HEAD", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_head", NULL, NULL, 200, 0,
+     NULL},
+    {"PATCH", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_patch", NULL, NULL, 204, 0,
+     NULL},
+    {"DELETE", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_delete", NULL, NULL, 204, 0,
+     NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };
 
 /* The hand-written handlers of those rows, looked up by their rpc name. */
-static void s_upload(gw_req_t *r) { gw_upload(r, gw_param(r, "client_id"), NULL); }
-static void s_version(gw_req_t *r) { gw_upload(r, NULL, gw_param(r, "document_id")); }
-static void s_download(gw_req_t *r) { gw_download(r, gw_param(r, "document_id")); }
-static void s_tus_head(gw_req_t *r) { gw_tus_head(r, gw_param(r, "upload_id")); }
-static void s_tus_patch(gw_req_t *r) { gw_tus_patch(r, gw_param(r, "upload_id")); }
-static void s_tus_delete(gw_req_t *r) { gw_tus_delete(r, gw_param(r, "upload_id")); }
+static void s_upload(gw_req_t *r)
+{
+    gw_upload(r, gw_param(r, "client_id"), NULL);
+}
+static void s_version(gw_req_t *r)
+{
+    gw_upload(r, NULL, gw_param(r, "document_id"));
+}
+static void s_download(gw_req_t *r)
+{
+    gw_download(r, gw_param(r, "document_id"));
+}
+static void s_tus_head(gw_req_t *r)
+{
+    gw_tus_head(r, gw_param(r, "upload_id"));
+}
+static void s_tus_patch(gw_req_t *r)
+{
+    gw_tus_patch(r, gw_param(r, "upload_id"));
+}
+static void s_tus_delete(gw_req_t *r)
+{
+    gw_tus_delete(r, gw_param(r, "upload_id"));
+}
 
 static const struct {
     const char *rpc;
     void (*run)(gw_req_t *r);
 } s_stream_handlers[] = {
-    {"@upload", s_upload},         {"@version", s_version},       {"@download", s_download},
-    {"@audit_export", gw_audit_export}, {"@tus_options", gw_tus_options},
-    {"@tus_create", gw_tus_create}, {"@tus_head", s_tus_head},  {"@tus_patch", s_tus_patch},
-    {"@tus_delete", s_tus_delete}, {NULL, NULL},
+    {"@upload", s_upload},
+    {"@version", s_version},
+    {"@download", s_download},
+    {"@audit_export", gw_audit_export},
+    {"@tus_options", gw_tus_options},
+    {"@tus_create", gw_tus_create},
+    {"@tus_head", s_tus_head},
+    {"@tus_patch", s_tus_patch},
+    {"@tus_delete", s_tus_delete},
+    {NULL, NULL},
 };
 
 static const char *const s_default_null_fields[] = {"next_cursor", NULL};
@@ -191,9 +221,9 @@ void gw_req_end(gw_req_t *r)
     int64_t us = at_time_mono_us() - r->started_us;
     if (r->route)
         gw_metrics_record(r->route, r->status, us);
-    json_t *f = json_pack("{s:s, s:s, s:i, s:I, s:s}", "method", r->info->request_method,
-                          "route", r->route ? r->route->label : "-", "status", r->status,
-                          "duration_us", (json_int_t) us, "ip", r->info->remote_addr);
+    json_t *f = json_pack("{s:s, s:s, s:i, s:I, s:s}", "method", r->info->request_method, "route",
+                          r->route ? r->route->label : "-", "status", r->status, "duration_us",
+                          (json_int_t) us, "ip", r->info->remote_addr);
     at_log_fields(r->status >= 500 ? AT_LOG_WARN : AT_LOG_INFO, f, "%s %s -> %d",
                   r->info->request_method, r->info->local_uri, r->status);
     json_decref(f);
@@ -249,7 +279,8 @@ static void s_embed_raw(json_t *v)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             bool raw = false;
             for (size_t i = 0; s_raw_json_fields[i]; i++)
                 raw |= strcmp(k, s_raw_json_fields[i]) == 0;
@@ -285,11 +316,11 @@ static void s_generic(gw_req_t *r, const gw_route_t *row)
         char *body = NULL;
         long long n = s_read_body(r, r->gw->max_body, &body);
         if (n == -1)
-            return gw_send_error(r, 413, "payload_too_large", "the request body is too large",
-                                 NULL, 0);
+            return gw_send_error(r, 413, "payload_too_large", "the request body is too large", NULL,
+                                 0);
         if (n < 0)
-            return gw_send_error(r, 400, "bad_request", "the request body could not be read",
-                                 NULL, 0);
+            return gw_send_error(r, 400, "bad_request", "the request body could not be read", NULL,
+                                 0);
         if (n > 0) {
             const char *ct = mg_get_header(r->conn, "Content-Type");
             if (!ct || strncasecmp(ct, "application/json", 16) != 0)
@@ -357,7 +388,10 @@ static void s_generic(gw_req_t *r, const gw_route_t *row)
         return gw_send_status(r, st, msg, rep ? rep->field : NULL,
                               rep && rep->has_retry_after ? rep->retry_after : 0);
     }
-    int status = st == AT_CREATED ? 201 : st == AT_ACCEPTED ? 202 : st == AT_NO_CONTENT ? 204 : row->status;
+    int status = st == AT_CREATED      ? 201
+                 : st == AT_ACCEPTED   ? 202
+                 : st == AT_NO_CONTENT ? 204
+                                       : row->status;
     const char *extra = NULL;
     json_t *json = NULL;
     if (out && status != 204) {
@@ -368,7 +402,8 @@ static void s_generic(gw_req_t *r, const gw_route_t *row)
             extra = gw_session_cookie(r, json_string_value(tok));
         json_object_del(json, "session_token");
         json_t *loc = json_object_get(json, "location");
-        if ((row->flags & GW_REDIRECT) && json_is_string(loc) && !strpbrk(json_string_value(loc), "\r\n")) {
+        if ((row->flags & GW_REDIRECT) && json_is_string(loc) &&
+            !strpbrk(json_string_value(loc), "\r\n")) {
             status = 302;
             extra = at_arena_printf(r->arena, "Location: %s\r\n", json_string_value(loc));
         }
@@ -426,7 +461,8 @@ int gw_api_handler(struct mg_connection *conn, void *cbdata)
     if (row->flags & GW_LONG)
         r.deadline_ms = at_time_now_ms() + gw->timeout_ms * GW_LONG_FACTOR;
     if (row->auth != GW_AUTH_NONE) {
-        at_status_t st = gw_authenticate(&r, row->auth == GW_AUTH_REQUIRED, row->flags & GW_NO_CSRF);
+        at_status_t st =
+            gw_authenticate(&r, row->auth == GW_AUTH_REQUIRED, row->flags & GW_NO_CSRF);
         if (st == AT_FORBIDDEN)
             gw_send_error(&r, 403, "forbidden",
                           r.id.denied ? r.id.denied : "the X-CSRF-Token header is missing or wrong",

@@ -23,20 +23,20 @@ typedef struct {
     gw_req_t *r;
     const char *client_id;
     const char *document_id;
-    const char *name;        /* from ?name= or the part's filename */
+    const char *name; /* from ?name= or the part's filename */
     const char *folder_id;
     const char *request_id;
     const char *content_type;
     int64_t declared;
-    char *upload_id;         /* arena */
-    uint8_t *buf;            /* one chunk */
+    char *upload_id; /* arena */
+    uint8_t *buf;    /* one chunk */
     size_t used;
     int64_t offset;
-    at_status_t failed;      /* AT_OK while all is well */
+    at_status_t failed; /* AT_OK while all is well */
     const char *fail_message;
     const char *fail_field;
     bool file_seen;
-    bool in_file;            /* the part being delivered is the file */
+    bool in_file; /* the part being delivered is the file */
 } s_upload_t;
 
 static void s_fail(s_upload_t *u, at_status_t st, Atrium__Reply *rep, const char *fallback)
@@ -71,7 +71,8 @@ static int s_begin(s_upload_t *u)
         s_fail(u, at_status_is_success(st) ? AT_INTERNAL : st, rep, "the upload could not start");
         return -1;
     }
-    u->upload_id = at_arena_strdup(r->arena, ((Atrium__Document__UploadBeginReply *) out)->upload_id);
+    u->upload_id =
+        at_arena_strdup(r->arena, ((Atrium__Document__UploadBeginReply *) out)->upload_id);
     return 0;
 }
 
@@ -195,13 +196,14 @@ void gw_upload(gw_req_t *r, const char *client_id, const char *document_id)
             read_error = true;
         if (!u.file_seen && u.failed == AT_OK) {
             free(u.buf);
-            return gw_send_error(r, 400, "validation_failed", "the form has no file part", "file", 0);
+            return gw_send_error(r, 400, "validation_failed", "the form has no file part", "file",
+                                 0);
         }
     } else {
         if (!u.document_id && (!u.name || !*u.name)) {
             free(u.buf);
-            return gw_send_error(r, 400, "validation_failed", "the name query parameter is required",
-                                 "name", 0);
+            return gw_send_error(r, 400, "validation_failed",
+                                 "the name query parameter is required", "name", 0);
         }
         if (s_begin(&u) == 0) {
             while (u.failed == AT_OK) {
@@ -308,7 +310,8 @@ static const char *s_disposition(gw_req_t *r, const char *name)
         }
     }
     ascii[a] = pct[p] = 0;
-    return at_arena_printf(r->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, pct);
+    return at_arena_printf(r->arena, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii,
+                           pct);
 }
 
 void gw_download(gw_req_t *r, const char *document_id)
@@ -349,8 +352,9 @@ void gw_download(gw_req_t *r, const char *document_id)
     int64_t size = info->size, from = 0, to = size - 1;
     int rr = s_range(range_h, size, &from, &to);
     if (rr < 0)
-        return gw_send_json(r, 416, NULL,
-                            at_arena_printf(r->arena, "Content-Range: bytes */%" PRId64 "\r\n", size));
+        return gw_send_json(
+            r, 416, NULL,
+            at_arena_printf(r->arena, "Content-Range: bytes */%" PRId64 "\r\n", size));
     int status = rr > 0 ? 206 : 200;
     req.record = true;
     req.has_version = 1;
@@ -404,9 +408,9 @@ void gw_download(gw_req_t *r, const char *document_id)
         r->deadline_ms = at_time_now_ms() + r->gw->timeout_ms;
         zframe_t *frame = NULL;
         st = gw_call_frame(r, "document.read", true, &rd.base, &frame);
-        Atrium__Reply *env = st == AT_OK ? atrium__reply__unpack(NULL, zframe_size(frame),
-                                                                 zframe_data(frame))
-                                         : NULL;
+        Atrium__Reply *env =
+            st == AT_OK ? atrium__reply__unpack(NULL, zframe_size(frame), zframe_data(frame))
+                        : NULL;
         zframe_destroy(&frame);
         Atrium__Document__ReadReply *data =
             env && env->status == AT_OK && env->has_body
@@ -541,7 +545,8 @@ void gw_tus_create(gw_req_t *r)
     u.request_id = s_tus_meta(r, meta, "request_id", &bad);
     u.content_type = s_tus_meta(r, meta, "filetype", &bad);
     if (bad)
-        return s_tus_error(r, 400, "bad_request", "Upload-Metadata is malformed", "Upload-Metadata");
+        return s_tus_error(r, 400, "bad_request", "Upload-Metadata is malformed",
+                           "Upload-Metadata");
     if (!u.document_id && (!u.client_id || !u.name))
         return s_tus_error(r, 400, "validation_failed",
                            "Upload-Metadata must name the filename and the client_id",
@@ -589,13 +594,14 @@ void gw_tus_head(gw_req_t *r, const char *upload_id)
     Atrium__Document__UploadStatus *s = s_tus_state(r, upload_id);
     if (!s)
         return;
-    gw_send_json(r, 200, NULL,
-                 at_arena_printf(r->arena,
-                                 S_TUS "Upload-Offset: %" PRId64 "\r\n%s%s%s"
-                                       "Upload-Expires: %s\r\n",
-                                 s->offset, s->has_length ? "Upload-Length: " : "",
-                                 s->has_length ? at_arena_printf(r->arena, "%" PRId64, s->length) : "",
-                                 s->has_length ? "\r\n" : "", s_http_date(r, s->expires_ms)));
+    gw_send_json(
+        r, 200, NULL,
+        at_arena_printf(r->arena,
+                        S_TUS "Upload-Offset: %" PRId64 "\r\n%s%s%s"
+                              "Upload-Expires: %s\r\n",
+                        s->offset, s->has_length ? "Upload-Length: " : "",
+                        s->has_length ? at_arena_printf(r->arena, "%" PRId64, s->length) : "",
+                        s->has_length ? "\r\n" : "", s_http_date(r, s->expires_ms)));
 }
 
 void gw_tus_patch(gw_req_t *r, const char *upload_id)
@@ -610,7 +616,8 @@ void gw_tus_patch(gw_req_t *r, const char *upload_id)
     char *end = NULL;
     long long offset = off_h ? strtoll(off_h, &end, 10) : -1;
     if (!off_h || end == off_h || *end || offset < 0)
-        return s_tus_error(r, 400, "validation_failed", "Upload-Offset is required", "Upload-Offset");
+        return s_tus_error(r, 400, "validation_failed", "Upload-Offset is required",
+                           "Upload-Offset");
     Atrium__Document__UploadStatus *s = s_tus_state(r, upload_id);
     if (!s)
         return;
@@ -658,9 +665,9 @@ void gw_tus_patch(gw_req_t *r, const char *upload_id)
         doc_header = at_arena_printf(r->arena, "Atrium-Document-Id: %s\r\n",
                                      ((Atrium__Document__Document *) doc)->id);
     }
-    gw_send_json(r, 204, NULL,
-                 at_arena_printf(r->arena, S_TUS "Upload-Offset: %" PRId64 "\r\n%s", u.offset,
-                                 doc_header));
+    gw_send_json(
+        r, 204, NULL,
+        at_arena_printf(r->arena, S_TUS "Upload-Offset: %" PRId64 "\r\n%s", u.offset, doc_header));
 }
 
 void gw_tus_delete(gw_req_t *r, const char *upload_id)

@@ -33,7 +33,7 @@ struct s_sub_t {
 };
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static s_sub_t *s_subs;             /* every open socket; guarded by s_lock */
+static s_sub_t *s_subs; /* every open socket; guarded by s_lock */
 static volatile int s_stop;
 static pthread_t s_pump;
 static gw_t *s_gw;
@@ -191,8 +191,9 @@ static void s_deliver(const char *firm_id, const char *payload, size_t len, redi
         return;
     }
     const char *client_id = json_string_value(json_object_get(ev, "client_id"));
-    json_t *out = json_pack("{s:s, s:O}", "type", type, "data",
-                            json_object_get(ev, "data") ? json_object_get(ev, "data") : json_null());
+    json_t *out =
+        json_pack("{s:s, s:O}", "type", type, "data",
+                  json_object_get(ev, "data") ? json_object_get(ev, "data") : json_null());
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     json_decref(out);
     if (text) {
@@ -213,9 +214,8 @@ static void s_deliver(const char *firm_id, const char *payload, size_t len, redi
 static redisContext *s_redis(const char *url)
 {
     struct timeval tv = {1, 0};
-    redisContext *c = strncmp(url, "unix:", 5) == 0
-                          ? redisConnectUnixWithTimeout(url + 5, tv)
-                          : NULL;
+    redisContext *c =
+        strncmp(url, "unix:", 5) == 0 ? redisConnectUnixWithTimeout(url + 5, tv) : NULL;
     if (!c && strncmp(url, "unix:", 5) != 0) {
         const char *colon = strrchr(url, ':');
         char host[256];
@@ -267,7 +267,8 @@ static void *s_pump_main(void *arg)
             redisReply *m = r;
             /* pmessage pattern channel payload */
             if (m && m->type == REDIS_REPLY_ARRAY && m->elements == 4 &&
-                m->element[2]->type == REDIS_REPLY_STRING && m->element[3]->type == REDIS_REPLY_STRING) {
+                m->element[2]->type == REDIS_REPLY_STRING &&
+                m->element[3]->type == REDIS_REPLY_STRING) {
                 const char *channel = m->element[2]->str;
                 const char *firm = strrchr(channel, ':');
                 if (firm)

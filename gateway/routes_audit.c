@@ -11,9 +11,8 @@
  * shape does not change from one event to the next. ("id", "name", "kind"
  * and "type" only occur inside actor and resource in these replies.) */
 static const char *const s_null_fields[] = {
-    "next_cursor", "client_id", "ip",   "user_agent", "request_id",
-    "source",      "id",        "name", "kind",       "type",
-    NULL,
+    "next_cursor", "client_id", "ip",   "user_agent", "request_id", "source",
+    "id",          "name",      "kind", "type",       NULL,
 };
 
 /* verify: what is not known is null rather than missing. */
@@ -31,8 +30,8 @@ const gw_route_t gw_routes_audit[] = {
      &atrium__audit__verify_request__descriptor, &atrium__audit__verify_reply__descriptor, 200,
      GW_IDEMPOTENT | GW_NO_BODY | GW_LONG, s_verify_nulls},
     {"GET", "/api/v1/audit/checkpoints", GW_AUTH_REQUIRED, "audit.checkpoints",
-     &atrium__audit__checkpoints_request__descriptor,
-     &atrium__audit__checkpoints_reply__descriptor, 200, GW_IDEMPOTENT | GW_NO_BODY, NULL},
+     &atrium__audit__checkpoints_request__descriptor, &atrium__audit__checkpoints_reply__descriptor,
+     200, GW_IDEMPOTENT | GW_NO_BODY, NULL},
     {"POST", "/api/v1/audit/checkpoints", GW_AUTH_REQUIRED, "audit.checkpoint",
      &atrium__audit__checkpoint_request__descriptor, &atrium__audit__checkpoint__descriptor, 201,
      GW_NO_BODY, NULL},

@@ -11,9 +11,9 @@
  * "parent_id": null, as api.md's shapes list them. */
 static const char *const s_doc_nulls[] = {"folder_id", "next_cursor", NULL};
 static const char *const s_doc_one_nulls[] = {"folder_id", "deleted_at", NULL};
-#define REQ_NULLS                                                                      \
-    "description", "due_at", "folder_id", "reason", "document_id", "version",          \
-        "submitted_by", "submitted_at"
+#define REQ_NULLS                                                                             \
+    "description", "due_at", "folder_id", "reason", "document_id", "version", "submitted_by", \
+        "submitted_at"
 static const char *const s_req_nulls[] = {REQ_NULLS, NULL};
 static const char *const s_reqs_nulls[] = {REQ_NULLS, "next_cursor", NULL};
 static const char *const s_folder_nulls[] = {"parent_id", "next_cursor", NULL};
@@ -49,19 +49,19 @@ const gw_route_t gw_routes_document[] = {
      &atrium__document__restore_document_request__descriptor,
      &atrium__document__document__descriptor, 200, GW_NO_BODY | GW_IDEMPOTENT, s_doc_one_nulls},
     {"GET", "/api/v1/documents/{id}/activity", GW_AUTH_REQUIRED, "document.activity",
-     &atrium__document__activity_request__descriptor,
-     &atrium__document__activity_list__descriptor, 200, GW_NO_BODY, NULL},
+     &atrium__document__activity_request__descriptor, &atrium__document__activity_list__descriptor,
+     200, GW_NO_BODY, NULL},
     {"GET", "/api/v1/clients/{client_id}/document-requests", GW_AUTH_REQUIRED,
      "document.requests_list", &atrium__document__list_document_requests_request__descriptor,
      &atrium__document__document_request_list__descriptor, 200, GW_NO_BODY, s_reqs_nulls},
     {"POST", "/api/v1/clients/{client_id}/document-requests", GW_AUTH_REQUIRED,
      "document.requests_create", &atrium__document__create_document_request_request__descriptor,
      &atrium__document__document_request__descriptor, 201, 0, s_req_nulls},
-    {"POST", "/api/v1/document-requests/{id}/accept", GW_AUTH_REQUIRED,
-     "document.requests_accept", &atrium__document__decide_document_request_request__descriptor,
+    {"POST", "/api/v1/document-requests/{id}/accept", GW_AUTH_REQUIRED, "document.requests_accept",
+     &atrium__document__decide_document_request_request__descriptor,
      &atrium__document__document_request__descriptor, 200, GW_NO_BODY, s_req_nulls},
-    {"POST", "/api/v1/document-requests/{id}/reject", GW_AUTH_REQUIRED,
-     "document.requests_reject", &atrium__document__decide_document_request_request__descriptor,
+    {"POST", "/api/v1/document-requests/{id}/reject", GW_AUTH_REQUIRED, "document.requests_reject",
+     &atrium__document__decide_document_request_request__descriptor,
      &atrium__document__document_request__descriptor, 200, 0, s_req_nulls},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };

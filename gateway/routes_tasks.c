@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* A task's optional fields are null when absent, as api.md's task shape. */
-static const char *const s_task_nulls[] = {"description", "start_at",   "due_at", "completed_at",
+static const char *const s_task_nulls[] = {"description", "start_at",    "due_at", "completed_at",
                                            "project_id",  "next_cursor", NULL};
 
 const gw_route_t gw_routes_tasks[] = {
@@ -17,8 +17,8 @@ const gw_route_t gw_routes_tasks[] = {
      &atrium__tasks__list_tasks_request__descriptor, &atrium__tasks__task_page__descriptor, 200,
      GW_NO_BODY, s_task_nulls},
     {"GET", "/api/v1/tasks/{id}", GW_AUTH_REQUIRED, "tasks.get",
-     &atrium__tasks__task_id_request__descriptor, &atrium__tasks__task__descriptor, 200,
-     GW_NO_BODY, s_task_nulls},
+     &atrium__tasks__task_id_request__descriptor, &atrium__tasks__task__descriptor, 200, GW_NO_BODY,
+     s_task_nulls},
     {"PATCH", "/api/v1/tasks/{id}", GW_AUTH_REQUIRED, "tasks.update",
      &atrium__tasks__update_task_request__descriptor, &atrium__tasks__task__descriptor, 200, 0,
      s_task_nulls},

@@ -19,8 +19,8 @@
 #include <czmq.h>
 #include <jansson.h>
 
-static const char *const s_services[] = {"auth", "document", "tasks", "messaging", "billing-sync",
-                                         "audit", NULL};
+static const char *const s_services[] = {"auth",         "document", "tasks", "messaging",
+                                         "billing-sync", "audit",    NULL};
 
 static int s_status(const at_config_t *config, bool quiet)
 {
@@ -31,8 +31,9 @@ static int s_status(const at_config_t *config, bool quiet)
         int64_t deadline = at_time_now_ms() + 2000;
         zframe_t *f = NULL;
         const char *state;
-        at_bus_rc_t rc = bus ? at_bus_client_call(bus, "mmi.service", 0, deadline, svc, strlen(svc), &f)
-                             : AT_BUS_UNREACHABLE;
+        at_bus_rc_t rc =
+            bus ? at_bus_client_call(bus, "mmi.service", 0, deadline, svc, strlen(svc), &f)
+                : AT_BUS_UNREACHABLE;
         if (rc != AT_BUS_OK) {
             state = "bus unreachable";
         } else if (!zframe_streq(f, "200")) {
@@ -49,8 +50,10 @@ static int s_status(const at_config_t *config, bool quiet)
             size_t len = atrium__request__pack(&env, buf);
             zframe_t *reply = NULL;
             state = "not answering";
-            if (at_bus_client_call(bus, svc, AT_BUS_IDEMPOTENT, deadline, buf, len, &reply) == AT_BUS_OK) {
-                Atrium__Reply *rep = atrium__reply__unpack(NULL, zframe_size(reply), zframe_data(reply));
+            if (at_bus_client_call(bus, svc, AT_BUS_IDEMPOTENT, deadline, buf, len, &reply) ==
+                AT_BUS_OK) {
+                Atrium__Reply *rep =
+                    atrium__reply__unpack(NULL, zframe_size(reply), zframe_data(reply));
                 state = rep && rep->status == ATRIUM__STATUS__OK ? "ok" : "database down";
                 atrium__reply__free_unpacked(rep, NULL);
             }
@@ -79,7 +82,6 @@ static int s_cmd_healthcheck(const at_config_t *c, int argc, char **argv)
     (void) argv;
     return s_status(c, true);
 }
-
 
 /* ------------------------------------------------------------ audit verify */
 
@@ -191,7 +193,8 @@ static int s_cmd_audit_verify(int argc, char **argv)
             }
             audit_chain_key_id(t.pk[t.n], t.id[t.n]);
             t.n++;
-        } else if ((strcmp(argv[i], "--checkpoints") == 0 || strcmp(argv[i], "--checkpoint") == 0) &&
+        } else if ((strcmp(argv[i], "--checkpoints") == 0 ||
+                    strcmp(argv[i], "--checkpoint") == 0) &&
                    i + 1 < argc) {
             if (ncpfiles == S_MAX_KEYS) {
                 fprintf(stderr, "atriumctl: at most %d --checkpoints files\n", S_MAX_KEYS);
@@ -208,14 +211,16 @@ static int s_cmd_audit_verify(int argc, char **argv)
         }
     }
     if (!file || (ncpfiles && t.n == 0)) {
-        fprintf(stderr,
-                "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints FILE.json]\n"
-                "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
-                "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST);\n"
-                "               an export that starts after seq 1 (events archived by retention)\n"
-                "               needs the checkpoint at the seq before its first among them;\n"
-                "               repeat it for several pages (?cursor=)\n"
-                "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
+        fprintf(
+            stderr,
+            "usage: atriumctl audit verify FILE.jsonl [--public-key HEX]... [--checkpoints "
+            "FILE.json]\n"
+            "  FILE.jsonl   GET /api/v1/audit/export?format=jsonl (the whole trail; - for stdin)\n"
+            "  --checkpoints  the saved answer of GET /api/v1/audit/checkpoints (or POST);\n"
+            "               an export that starts after seq 1 (events archived by retention)\n"
+            "               needs the checkpoint at the seq before its first among them;\n"
+            "               repeat it for several pages (?cursor=)\n"
+            "  --public-key   the Ed25519 key you trust (64 hex), needed with --checkpoints\n");
         goto done;
     }
     for (int i = 0; i < ncpfiles; i++)
@@ -266,10 +271,10 @@ static int s_cmd_audit_verify(int argc, char **argv)
             printf("FAILED: %s holds no events\n", file);
             rc = 1;
         } else if (audit_verify_ok(&v)) {
-            printf("ok: %lld events of firm %s, seq %lld to %lld, head %s; %d checkpoint%s verified\n",
-                   (long long) v.events, v.firm_id, (long long) v.start_seq + 1,
-                   (long long) v.last_seq, v.head, v.checkpoints,
-                   v.checkpoints == 1 ? "" : "s");
+            printf(
+                "ok: %lld events of firm %s, seq %lld to %lld, head %s; %d checkpoint%s verified\n",
+                (long long) v.events, v.firm_id, (long long) v.start_seq + 1,
+                (long long) v.last_seq, v.head, v.checkpoints, v.checkpoints == 1 ? "" : "s");
         } else {
             printf("FAILED at seq %lld: %s\n", (long long) v.first_bad_seq, v.problem);
             rc = 1;
@@ -365,11 +370,10 @@ static int s_cmd_fsck_blobs(const at_config_t *c, int argc, char **argv)
     s_fsck_print("missing", r->missing, r->n_missing);
     s_fsck_print("orphan", r->orphans, r->n_orphans);
     s_fsck_print("size-mismatch", r->mismatched, r->n_mismatched);
-    printf("blobs referenced %" PRId64 ", files %" PRId64 ", rows without blob %" PRId64
-           ", blobs without row %" PRId64 ", size mismatches %" PRId64 ", other entries %" PRId64
-           "\n",
-           r->referenced, r->files, r->missing_count, r->orphan_count, r->mismatch_count,
-           r->strays);
+    printf(
+        "blobs referenced %" PRId64 ", files %" PRId64 ", rows without blob %" PRId64
+        ", blobs without row %" PRId64 ", size mismatches %" PRId64 ", other entries %" PRId64 "\n",
+        r->referenced, r->files, r->missing_count, r->orphan_count, r->mismatch_count, r->strays);
     if ((int64_t) r->n_missing < r->missing_count || (int64_t) r->n_orphans < r->orphan_count ||
         (int64_t) r->n_mismatched < r->mismatch_count)
         printf("(lists cut at %d entries each; --limit raises it)\n", limit);
@@ -390,7 +394,8 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"status", s_cmd_status, "show each service: instance present, answers, database reachable"},
     {"healthcheck", s_cmd_healthcheck, "exit 0 when every service answers (no output)"},
-    {"audit", s_cmd_audit, "audit verify FILE.jsonl: check an export's chain and checkpoints offline"},
+    {"audit", s_cmd_audit,
+     "audit verify FILE.jsonl: check an export's chain and checkpoints offline"},
     {"fsck-blobs", s_cmd_fsck_blobs,
      "report document versions without blob files and blob files without versions"},
     {NULL, NULL, NULL},

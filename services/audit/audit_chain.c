@@ -41,10 +41,23 @@ static int s_encode(const audit_chain_event_t *ev, s_sink_fn sink, void *arg)
     char seq[24];
     snprintf(seq, sizeof seq, "%lld", (long long) ev->seq);
     const char *fields[] = {
-        AUDIT_CHAIN_VERSION, ev->firm_id,    seq,           ev->event_id,    ev->at,
-        ev->actor_id,        ev->actor_name, ev->actor_kind, ev->action,     ev->resource_type,
-        ev->resource_id,     ev->client_id,  ev->ip,         ev->user_agent, ev->request_id,
-        ev->source,          ev->details,
+        AUDIT_CHAIN_VERSION,
+        ev->firm_id,
+        seq,
+        ev->event_id,
+        ev->at,
+        ev->actor_id,
+        ev->actor_name,
+        ev->actor_kind,
+        ev->action,
+        ev->resource_type,
+        ev->resource_id,
+        ev->client_id,
+        ev->ip,
+        ev->user_agent,
+        ev->request_id,
+        ev->source,
+        ev->details,
     };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         s_field(sink, arg, fields[i]);
@@ -201,8 +214,12 @@ int audit_chain_normalize_time(const char *in, char out[AUDIT_TIME_LEN + 1])
         return -1;
     /* timegm normalises Feb 30 into March: a date that does not come back
      * unchanged does not exist. */
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
     time_t t = timegm(&tm);
     if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d)
         return -1;
@@ -250,8 +267,7 @@ static int s_encode_checkpoint(const char *firm_id, int64_t seq, const char *hea
 }
 
 unsigned char *audit_chain_checkpoint_message(const char *firm_id, int64_t seq,
-                                              const char *head_hash, const char *at,
-                                              size_t *len)
+                                              const char *head_hash, const char *at, size_t *len)
 {
     s_buf_t b = {0};
     *len = 0;

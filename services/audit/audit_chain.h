@@ -76,9 +76,9 @@
 #include <stdint.h>
 
 #define AUDIT_CHAIN_VERSION "atrium.audit.v1"
-#define AUDIT_CHAIN_HEX_LEN 64  /* hex digits of a hash */
+#define AUDIT_CHAIN_HEX_LEN 64 /* hex digits of a hash */
 #define AUDIT_UUID_LEN 36
-#define AUDIT_TIME_LEN 24       /* "2026-11-29T20:30:00.000Z" */
+#define AUDIT_TIME_LEN 24 /* "2026-11-29T20:30:00.000Z" */
 
 /* The hash that precedes a firm's first event: 64 '0' characters. */
 extern const char audit_chain_genesis[AUDIT_CHAIN_HEX_LEN + 1];
@@ -133,16 +133,15 @@ int audit_chain_normalize_time(const char *in, char out[AUDIT_TIME_LEN + 1]);
 char *audit_chain_normalize_details(const char *in);
 
 #define AUDIT_CHECKPOINT_VERSION "atrium.audit.checkpoint.v1"
-#define AUDIT_SIG_HEX_LEN 128   /* hex digits of an Ed25519 signature */
-#define AUDIT_PK_HEX_LEN 64     /* hex digits of an Ed25519 public key */
-#define AUDIT_KEY_ID_LEN 16     /* hex digits of a key id */
+#define AUDIT_SIG_HEX_LEN 128 /* hex digits of an Ed25519 signature */
+#define AUDIT_PK_HEX_LEN 64   /* hex digits of an Ed25519 public key */
+#define AUDIT_KEY_ID_LEN 16   /* hex digits of a key id */
 
 /* The bytes a checkpoint signs (above). Returns a malloc'd buffer the
  * caller frees, its length in *len; NULL when an argument is NULL or
  * seq < 1. The arguments are used as given: pass canonical forms. */
 unsigned char *audit_chain_checkpoint_message(const char *firm_id, int64_t seq,
-                                              const char *head_hash, const char *at,
-                                              size_t *len);
+                                              const char *head_hash, const char *at, size_t *len);
 
 /* Signs the checkpoint (firm_id, seq, head_hash, at) with the Ed25519
  * secret key sk (libsodium's 64-byte form) and writes the signature as

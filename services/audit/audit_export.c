@@ -35,9 +35,9 @@ static void s_puts(audit_buf_t *b, const char *s)
 
 /* The columns, in order; the JSON names of the same fields. */
 static const char *const s_columns[] = {
-    "seq",        "at",          "event_id",  "firm_id",    "actor_id",   "actor_name",
-    "actor_kind", "action",      "resource_type", "resource_id", "client_id", "ip",
-    "user_agent", "request_id",  "source",    "details",    "hash",
+    "seq",        "at",         "event_id",      "firm_id",     "actor_id",  "actor_name",
+    "actor_kind", "action",     "resource_type", "resource_id", "client_id", "ip",
+    "user_agent", "request_id", "source",        "details",     "hash",
 };
 #define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])
 
@@ -47,10 +47,10 @@ static void s_values(const audit_chain_event_t *ev, const char *hash, char seqbu
 {
     snprintf(seqbuf, 24, "%lld", (long long) ev->seq);
     const char *v[S_NCOLUMNS] = {
-        seqbuf,         ev->at,          ev->event_id,      ev->firm_id,   ev->actor_id,
-        ev->actor_name, ev->actor_kind,  ev->action,        ev->resource_type,
-        ev->resource_id, ev->client_id,  ev->ip,            ev->user_agent, ev->request_id,
-        ev->source,     ev->details,     hash,
+        seqbuf,         ev->at,         ev->event_id,   ev->firm_id,       ev->actor_id,
+        ev->actor_name, ev->actor_kind, ev->action,     ev->resource_type, ev->resource_id,
+        ev->client_id,  ev->ip,         ev->user_agent, ev->request_id,    ev->source,
+        ev->details,    hash,
     };
     memcpy(out, v, sizeof v);
 }

@@ -14,7 +14,7 @@
 #include "audit_chain.h"
 
 typedef struct {
-    unsigned char sk[64];                     /* libsodium secret key (seed || pk) */
+    unsigned char sk[64]; /* libsodium secret key (seed || pk) */
     unsigned char pk[32];
     char pk_hex[AUDIT_PK_HEX_LEN + 1];
     char key_id[AUDIT_KEY_ID_LEN + 1];

@@ -35,8 +35,8 @@ extern const at_embedded_t audit_migrations[];
 #define S_EXPORT_PAGE 500
 
 static const at_config_key_t s_config[] = {
-    {"ATRIUM_AUDIT_KEY_FILE", "${ATRIUM_DATA_DIR}/audit/checkpoint.key", AT_CFG_STRING, 0, 0,
-     true, false, "the Ed25519 checkpoint-signing key (created on first start, mode 0600)"},
+    {"ATRIUM_AUDIT_KEY_FILE", "${ATRIUM_DATA_DIR}/audit/checkpoint.key", AT_CFG_STRING, 0, 0, true,
+     false, "the Ed25519 checkpoint-signing key (created on first start, mode 0600)"},
     {"ATRIUM_AUDIT_CHECKPOINT_S", "60", AT_CFG_INT, 1, 86400, true, false,
      "seconds between signed checkpoints of every firm whose trail grew"},
     {"ATRIUM_AUDIT_RETENTION_DAYS", "0", AT_CFG_INT, 0, 36500, true, false,
@@ -52,7 +52,7 @@ static const at_config_key_t s_config[] = {
 typedef struct {
     audit_key_t key;
     int64_t checkpoint_ms;
-    int64_t retention_s;       /* 0: retention off */
+    int64_t retention_s; /* 0: retention off */
     int64_t retention_every_ms;
 } s_state_t;
 
@@ -163,9 +163,9 @@ static const char *s_opt(const char *s)
 }
 
 static at_status_t s_filters(at_ctx_t *ctx, audit_filter_t *f, const char *client_id,
-                             const char *resource_type, const char *resource_id,
-                             const char *action, const char *since, const char *until,
-                             bool has_limit, int limit, const char *cursor)
+                             const char *resource_type, const char *resource_id, const char *action,
+                             const char *since, const char *until, bool has_limit, int limit,
+                             const char *cursor)
 {
     char buf[AUDIT_TIME_LEN + 1];
     char uuid[AUDIT_UUID_LEN + 1];
@@ -213,8 +213,8 @@ static at_status_t s_page(at_ctx_t *ctx, const audit_filter_t *f, ProtobufCMessa
     if (st != AT_OK)
         return at_fail(ctx, st, NULL, "the audit trail cannot be read");
     if (more && rep->n_items > 0) {
-        char *key = at_arena_printf(ctx->arena, "%lld",
-                                    (long long) rep->items[rep->n_items - 1]->seq);
+        char *key =
+            at_arena_printf(ctx->arena, "%lld", (long long) rep->items[rep->n_items - 1]->seq);
         rep->next_cursor = at_cursor_encode(ctx->arena, key, "seq");
     }
     *reply = &rep->base;
@@ -286,9 +286,9 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request, Protob
     if (!firm)
         return at_fail(ctx, AT_NOT_FOUND, NULL, "no audit trail here");
     audit_filter_t f = {.firm_id = firm};
-    at_status_t st = s_filters(ctx, &f, req->client_id, req->resource_type, req->resource_id,
-                               req->action, req->since, req->until, req->has_limit, req->limit,
-                               req->cursor);
+    at_status_t st =
+        s_filters(ctx, &f, req->client_id, req->resource_type, req->resource_id, req->action,
+                  req->since, req->until, req->has_limit, req->limit, req->cursor);
     if (st == AT_OK)
         st = s_actor_filter(ctx, &f, req->actor_id);
     if (st == AT_OK)
@@ -307,9 +307,9 @@ static at_status_t s_my_activity(at_ctx_t *ctx, const ProtobufCMessage *request,
         audit_chain_normalize_uuid(ctx->principal->user_id, user) != 0)
         return at_fail(ctx, AT_NOT_FOUND, NULL, "no activity here");
     audit_filter_t f = {.firm_id = at_str(ctx, firm), .actor_id = at_str(ctx, user)};
-    at_status_t st = s_filters(ctx, &f, req->client_id, req->resource_type, req->resource_id,
-                               req->action, req->since, req->until, req->has_limit, req->limit,
-                               req->cursor);
+    at_status_t st =
+        s_filters(ctx, &f, req->client_id, req->resource_type, req->resource_id, req->action,
+                  req->since, req->until, req->has_limit, req->limit, req->cursor);
     if (st != AT_OK)
         return st;
     return s_page(ctx, &f, reply);
@@ -329,9 +329,8 @@ static at_status_t s_owner_admin(at_ctx_t *ctx, const char **firm)
 
 /* Signs (firm, seq, hash) now with the process key into cp (strings in
  * arena) and stores it. *inserted false: one existed at that seq. */
-static at_status_t s_sign(at_db_t *db, at_arena_t *arena, const s_state_t *state,
-                          const char *firm, int64_t seq, const char *hash,
-                          audit_checkpoint_t *cp, bool *inserted)
+static at_status_t s_sign(at_db_t *db, at_arena_t *arena, const s_state_t *state, const char *firm,
+                          int64_t seq, const char *hash, audit_checkpoint_t *cp, bool *inserted)
 {
     char at[AUDIT_TIME_LEN + 1], sig[AUDIT_SIG_HEX_LEN + 1];
     at_time_format_ms(at_time_now_ms(), at, sizeof at);
@@ -475,8 +474,8 @@ static void s_retain(at_ctx_t *ctx)
     if (audit_store_retain(ctx->db, state->retention_s, &firms, &moved) != AT_OK)
         at_warn("audit: retention round failed; retrying next round");
     else if (moved)
-        at_info("audit: retention moved %lld events of %d firms to the archive",
-                (long long) moved, firms);
+        at_info("audit: retention moved %lld events of %d firms to the archive", (long long) moved,
+                firms);
 }
 
 static void s_background(at_ctx_t *ctx, volatile int *stop)
@@ -561,8 +560,8 @@ static at_status_t s_verify(at_ctx_t *ctx, const ProtobufCMessage *request,
         bool known = c && s_key(keys, nkeys, c->key_id, pk);
         audit_checkpoint_t cp = {0};
         if (c)
-            cp = (audit_checkpoint_t){c->firm_id, c->seq, c->head_hash, c->at, c->key_id,
-                                      c->signature};
+            cp = (audit_checkpoint_t){c->firm_id, c->seq,    c->head_hash,
+                                      c->at,      c->key_id, c->signature};
         audit_verify_start(&v, archived, c ? &cp : NULL, known ? pk : NULL);
         cp_from = after = archived;
         ncps = icp = 0;
@@ -691,9 +690,11 @@ static at_status_t s_export_page(at_ctx_t *ctx, const ProtobufCMessage *request,
         json_t *d = json_pack("{s:s, s:I}", "format", csv ? "csv" : "jsonl", "up_to_seq",
                               (json_int_t) max_seq);
         const char *names[] = {"actor_id", "client_id", "resource_type", "resource_id",
-                               "action", "since", "until"};
-        const char *vals[] = {f.actor_id, req->client_id ? f.client_id : NULL, f.resource_type,
-                              f.resource_id, f.action, f.since, f.until};
+                               "action",   "since",     "until"};
+        const char *vals[] = {f.actor_id,      req->client_id ? f.client_id : NULL,
+                              f.resource_type, f.resource_id,
+                              f.action,        f.since,
+                              f.until};
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             if (vals[i])
                 json_object_set_new(d, names[i], json_string(vals[i]));

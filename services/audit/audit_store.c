@@ -72,8 +72,8 @@ static at_status_t s_lock_heads(at_db_t *db, const audit_chain_event_t *ev, size
 }
 
 /* The columns of an inserted event, in audit_chain_event_t order. */
-#define S_EVENT_COLS                                                                            \
-    "firm_id, seq, event_id, at, actor_id, actor_name, actor_kind, action, resource_type,"     \
+#define S_EVENT_COLS                                                                       \
+    "firm_id, seq, event_id, at, actor_id, actor_name, actor_kind, action, resource_type," \
     " resource_id, client_id, ip, user_agent, request_id, source, details, hash"
 
 /* Marks the events already stored, and the repeats of an earlier event of
@@ -143,11 +143,12 @@ static at_status_t s_insert_bulk(at_db_t *db, audit_chain_event_t *events, size_
         h->seq = e->seq;
         memcpy(h->hash, hash, sizeof hash);
         h->dirty = true;
-        const char *v[] = {e->firm_id,      NULL,         e->event_id,      e->at,
-                           e->actor_id,     e->actor_name, e->actor_kind,   e->action,
-                           e->resource_type, e->resource_id, e->client_id,  e->ip,
-                           e->user_agent,   e->request_id, e->source,       e->details,
-                           hash};
+        const char *v[] = {e->firm_id,     NULL,          e->event_id,
+                           e->at,          e->actor_id,   e->actor_name,
+                           e->actor_kind,  e->action,     e->resource_type,
+                           e->resource_id, e->client_id,  e->ip,
+                           e->user_agent,  e->request_id, e->source,
+                           e->details,     hash};
         json_t *row = json_array();
         for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
             json_t *x = c == 1 ? json_integer((json_int_t) e->seq) : s_jstr(v[c]);
@@ -204,11 +205,12 @@ static at_status_t s_insert_rows(at_db_t *db, audit_chain_event_t *events, size_
         }
         char seq[24];
         snprintf(seq, sizeof seq, "%lld", (long long) e->seq);
-        const char *p[] = {e->firm_id,   seq,           e->event_id,    e->at,
-                           e->actor_id,  e->actor_name, e->actor_kind,  e->action,
-                           e->resource_type, e->resource_id, e->client_id, e->ip,
-                           e->user_agent, e->request_id, e->source,     e->details,
-                           hash};
+        const char *p[] = {e->firm_id,     seq,           e->event_id,
+                           e->at,          e->actor_id,   e->actor_name,
+                           e->actor_kind,  e->action,     e->resource_type,
+                           e->resource_id, e->client_id,  e->ip,
+                           e->user_agent,  e->request_id, e->source,
+                           e->details,     hash};
         res = at_db_query(db,
                           "INSERT INTO events (" S_EVENT_COLS ")"
                           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
@@ -265,9 +267,8 @@ static at_status_t s_append(at_db_t *db, audit_chain_event_t *events, size_t n, 
         char seq[24];
         snprintf(seq, sizeof seq, "%lld", heads[i].seq);
         const char *p[] = {heads[i].firm_id, seq, heads[i].hash};
-        res = at_db_query(db,
-                          "UPDATE firm_heads SET last_seq = $2, last_hash = $3 WHERE firm_id = $1",
-                          3, p);
+        res = at_db_query(
+            db, "UPDATE firm_heads SET last_seq = $2, last_hash = $3 WHERE firm_id = $1", 3, p);
         st = at_db_status(db, res);
         PQclear(res);
         res = NULL;
@@ -288,8 +289,7 @@ cleanup:
     return st;
 }
 
-at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n,
-                               int *accepted)
+at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n, int *accepted)
 {
     *accepted = 0;
     if (n == 0)
@@ -479,10 +479,10 @@ at_status_t audit_store_scan(at_db_t *db, at_arena_t *arena, const audit_filter_
         *e = (audit_chain_event_t){0};
         e->firm_id = s_dup(arena, res, r, 0);
         e->seq = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-        const char **f2[] = {&e->event_id,    &e->at,          &e->actor_id,   &e->actor_name,
-                             &e->actor_kind,  &e->action,      &e->resource_type,
-                             &e->resource_id, &e->client_id,   &e->ip,         &e->user_agent,
-                             &e->request_id,  &e->source,      &e->details,    &out[r].hash};
+        const char **f2[] = {&e->event_id,   &e->at,      &e->actor_id,      &e->actor_name,
+                             &e->actor_kind, &e->action,  &e->resource_type, &e->resource_id,
+                             &e->client_id,  &e->ip,      &e->user_agent,    &e->request_id,
+                             &e->source,     &e->details, &out[r].hash};
         for (int c = 0; c < (int) (sizeof f2 / sizeof f2[0]); c++)
             *f2[c] = s_dup(arena, res, r, c + 2);
     }
@@ -529,12 +529,12 @@ at_status_t audit_store_keys(at_db_t *db, at_arena_t *arena, Atrium__Audit__Sign
 {
     *keys = NULL;
     *n = 0;
-    PGresult *res = at_db_query(
-        db,
-        "SELECT key_id, public_key, algorithm,"
-        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-        " FROM signing_keys ORDER BY created_at, key_id",
-        0, NULL);
+    PGresult *res =
+        at_db_query(db,
+                    "SELECT key_id, public_key, algorithm,"
+                    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+                    " FROM signing_keys ORDER BY created_at, key_id",
+                    0, NULL);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -562,13 +562,12 @@ at_status_t audit_store_unsigned_heads(at_db_t *db, audit_head_t *heads, int lim
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {lim};
-    PGresult *res = at_db_query(
-        db,
-        "SELECT h.firm_id, h.last_seq, h.last_hash FROM firm_heads h"
-        " WHERE h.last_seq > COALESCE((SELECT max(c.seq) FROM checkpoints c"
-        "                              WHERE c.firm_id = h.firm_id), 0)"
-        " ORDER BY h.firm_id LIMIT $1::int",
-        1, p);
+    PGresult *res = at_db_query(db,
+                                "SELECT h.firm_id, h.last_seq, h.last_hash FROM firm_heads h"
+                                " WHERE h.last_seq > COALESCE((SELECT max(c.seq) FROM checkpoints c"
+                                "                              WHERE c.firm_id = h.firm_id), 0)"
+                                " ORDER BY h.firm_id LIMIT $1::int",
+                                1, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK) {
         int count = PQntuples(res);
@@ -583,8 +582,7 @@ at_status_t audit_store_unsigned_heads(at_db_t *db, audit_head_t *heads, int lim
     return st;
 }
 
-at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp,
-                                       bool *inserted)
+at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp, bool *inserted)
 {
     char seq[24];
     snprintf(seq, sizeof seq, "%lld", (long long) cp->seq);
@@ -614,15 +612,15 @@ at_status_t audit_store_checkpoints(at_db_t *db, at_arena_t *arena, const char *
              (long long) (ascending ? from : (from > 0 ? from : INT64_MAX)));
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {firm_id, froms, lim};
-#define S_CP_COLS                                                                          \
-    "SELECT firm_id, seq, head_hash,"                                                      \
+#define S_CP_COLS                                                                             \
+    "SELECT firm_id, seq, head_hash,"                                                         \
     " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key_id, signature" \
     " FROM checkpoints WHERE firm_id = $1"
-    PGresult *res = at_db_query(db,
-                                ascending ? S_CP_COLS " AND seq > $2::bigint ORDER BY seq LIMIT $3::int"
-                                          : S_CP_COLS
-                                  " AND seq < $2::bigint ORDER BY seq DESC LIMIT $3::int",
-                                3, p);
+    PGresult *res =
+        at_db_query(db,
+                    ascending ? S_CP_COLS " AND seq > $2::bigint ORDER BY seq LIMIT $3::int"
+                              : S_CP_COLS " AND seq < $2::bigint ORDER BY seq DESC LIMIT $3::int",
+                    3, p);
 #undef S_CP_COLS
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
@@ -656,8 +654,7 @@ at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *arch
 {
     const char *p[] = {firm_id};
     *archived_seq = 0;
-    PGresult *res =
-        at_db_query(db, "SELECT archived_seq FROM firm_heads WHERE firm_id = $1", 1, p);
+    PGresult *res = at_db_query(db, "SELECT archived_seq FROM firm_heads WHERE firm_id = $1", 1, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && PQntuples(res) == 1)
         *archived_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

@@ -24,25 +24,24 @@
  * the batch) is skipped. On success sets events[i].seq to the assigned seq,
  * or 0 for a skipped duplicate, and *accepted to the number stored.
  * Returns AT_OK, or the database status (nothing is stored then). */
-at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n,
-                               int *accepted);
+at_status_t audit_store_ingest(at_db_t *db, audit_chain_event_t *events, size_t n, int *accepted);
 
 /* What a page of the trail selects. Strings are borrowed and already
  * validated (uuids canonical, times as audit_chain_normalize_time);
  * NULL means "any". */
 typedef struct {
-    const char *firm_id;                /* required: never crosses firms */
+    const char *firm_id; /* required: never crosses firms */
     const char *actor_id;
     const char *client_id;
     const char *resource_type, *resource_id;
     const char *action;
-    const char *since;                  /* at >= since */
-    const char *until;                  /* at < until */
-    const char *const *only_clients;    /* when not NULL: client_id must be one of these */
-    bool client_view;            /* a client user's view: staff-only events left out */
+    const char *since;               /* at >= since */
+    const char *until;               /* at < until */
+    const char *const *only_clients; /* when not NULL: client_id must be one of these */
+    bool client_view;                /* a client user's view: staff-only events left out */
     size_t n_only_clients;
-    long long before_seq;               /* > 0: only seq < before_seq (cursor) */
-    int limit;                          /* 1..200 */
+    long long before_seq; /* > 0: only seq < before_seq (cursor) */
+    int limit;            /* 1..200 */
 } audit_filter_t;
 
 /* Reads up to f->limit events matching f, newest (highest seq) first, as
@@ -92,8 +91,7 @@ at_status_t audit_store_unsigned_heads(at_db_t *db, audit_head_t *heads, int lim
 /* Stores a signed checkpoint (strings canonical). *inserted is false when
  * the firm already had one at that seq (then nothing changes). Returns
  * AT_OK or the db status. */
-at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp,
-                                       bool *inserted);
+at_status_t audit_store_add_checkpoint(at_db_t *db, const audit_checkpoint_t *cp, bool *inserted);
 
 /* A page of the firm's checkpoints into *items (arena), *n: ascending
  * with seq > from when ascending (verify), else descending with seq < from

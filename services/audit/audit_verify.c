@@ -108,16 +108,15 @@ void audit_verify_checkpoint(audit_verify_t *v, const audit_checkpoint_t *cp,
         s_problem(v, v->last_seq + 1,
                   "the trail ends at seq %lld but the checkpoint signed at %s covers seq %lld: "
                   "events %lld to %lld were removed",
-                  (long long) v->last_seq, cp->at, (long long) cp->seq,
-                  (long long) v->last_seq + 1, (long long) cp->seq);
+                  (long long) v->last_seq, cp->at, (long long) cp->seq, (long long) v->last_seq + 1,
+                  (long long) cp->seq);
     } else if (cp->seq < v->last_seq) {
         ok = false;
         s_problem(v, cp->seq, "the event at seq %lld of a checkpoint is missing",
                   (long long) cp->seq);
     } else if (!cp->head_hash || strcmp(cp->head_hash, v->head) != 0) {
         ok = false;
-        s_problem(v, cp->seq,
-                  "the trail up to seq %lld does not match the checkpoint signed at %s",
+        s_problem(v, cp->seq, "the trail up to seq %lld does not match the checkpoint signed at %s",
                   (long long) cp->seq, cp->at);
     }
     if (!ok)

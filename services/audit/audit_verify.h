@@ -15,17 +15,17 @@
 #include <stdint.h>
 
 typedef struct {
-    char firm_id[AUDIT_UUID_LEN + 1];      /* the first event's, or set by the caller */
-    int64_t events;                        /* events fed */
-    int64_t last_seq;                      /* seq of the last event fed (0: none) */
-    char head[AUDIT_CHAIN_HEX_LEN + 1];    /* recomputed hash after the last event */
-    int64_t first_bad_seq;                 /* 0 while nothing is wrong */
+    char firm_id[AUDIT_UUID_LEN + 1];   /* the first event's, or set by the caller */
+    int64_t events;                     /* events fed */
+    int64_t last_seq;                   /* seq of the last event fed (0: none) */
+    char head[AUDIT_CHAIN_HEX_LEN + 1]; /* recomputed hash after the last event */
+    int64_t first_bad_seq;              /* 0 while nothing is wrong */
     bool chain_ok;
     bool checkpoints_ok;
-    int checkpoints;                       /* checkpoints checked */
+    int checkpoints; /* checkpoints checked */
     int64_t last_checkpoint_seq;
-    int64_t start_seq;                     /* the trail starts after it (0: at seq 1) */
-    char problem[256];                     /* the first problem, "" while none */
+    int64_t start_seq; /* the trail starts after it (0: at seq 1) */
+    char problem[256]; /* the first problem, "" while none */
 } audit_verify_t;
 
 /* One checkpoint as stored and served; strings borrowed. */

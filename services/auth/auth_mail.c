@@ -107,8 +107,8 @@ static void s_qp(FILE *f, const char *body)
             continue;
         }
         bool next_is_eol = !c[1] || c[1] == '\n' || (c[1] == '\r' && c[2] == '\n');
-        bool plain = (*c >= 33 && *c <= 126 && *c != '=') ||
-                     ((*c == ' ' || *c == '\t') && !next_is_eol);
+        bool plain =
+            (*c >= 33 && *c <= 126 && *c != '=') || ((*c == ' ' || *c == '\t') && !next_is_eol);
         /* a "." or "F" at a line start is encoded too: no SMTP dot or mbox
          * "From " line can arise */
         if (col == 0 && (*c == '.' || *c == 'F'))
@@ -168,7 +168,8 @@ int auth_mail_build(const auth_mail_t *m, char **out)
     fputs("MIME-Version: 1.0\r\n"
           "Content-Type: text/plain; charset=utf-8\r\n"
           "Content-Transfer-Encoding: quoted-printable\r\n"
-          "\r\n", f);
+          "\r\n",
+          f);
     s_qp(f, m->body ? m->body : "");
     if (fclose(f) != 0) {
         free(buf);
@@ -200,7 +201,8 @@ int auth_mail_write_eml(const char *dir, const char *name, const char *msg, char
         return s_err(err, "cannot make %s: %s", dir, strerror(errno));
     char *tmp = NULL, *final = NULL;
     int rc = -1, fd = -1;
-    if (asprintf(&tmp, "%s/.%s.eml.tmp", dir, name) < 0 || asprintf(&final, "%s/%s.eml", dir, name) < 0) {
+    if (asprintf(&tmp, "%s/.%s.eml.tmp", dir, name) < 0 ||
+        asprintf(&final, "%s/%s.eml", dir, name) < 0) {
         s_err(err, "out of memory%s%s", "", "");
         goto cleanup;
     }

@@ -16,12 +16,12 @@
 #include <time.h>
 
 typedef struct {
-    const char *from_addr;  /* "atrium@example.com" */
-    const char *from_name;  /* may be NULL */
+    const char *from_addr; /* "atrium@example.com" */
+    const char *from_name; /* may be NULL */
     const char *to_addr;
-    const char *to_name;    /* may be NULL */
-    const char *subject;    /* UTF-8 */
-    const char *body;       /* UTF-8 text, \n or \r\n line ends */
+    const char *to_name; /* may be NULL */
+    const char *subject; /* UTF-8 */
+    const char *body;    /* UTF-8 text, \n or \r\n line ends */
     time_t date;
     const char *message_id; /* "<unique>@<host>" without the angle brackets */
 } auth_mail_t;

@@ -19,8 +19,8 @@ struct auth_password_t {
     unsigned long long opslimit;
     size_t memlimit;
     char dummy[AUTH_PASSWORD_HASH_MAX];
-    char *common_text;     /* the list, lower-cased, lines NUL-terminated */
-    const char **common;   /* sorted pointers into common_text */
+    char *common_text;   /* the list, lower-cased, lines NUL-terminated */
+    const char **common; /* sorted pointers into common_text */
     size_t ncommon;
 };
 
@@ -105,8 +105,7 @@ static auth_pw_rc_t s_hash(auth_password_t *self, const char *nfc, char *out)
     return AUTH_PW_OK;
 }
 
-auth_password_t *auth_password_new(int max_concurrent, unsigned long long opslimit,
-                                   size_t memlimit)
+auth_password_t *auth_password_new(int max_concurrent, unsigned long long opslimit, size_t memlimit)
 {
     if (sodium_init() < 0)
         return NULL;

@@ -24,12 +24,12 @@
 
 typedef enum {
     AUTH_PW_OK = 0,
-    AUTH_PW_TOO_SHORT,  /* fewer than AUTH_PASSWORD_MIN_CHARS characters */
-    AUTH_PW_TOO_LONG,   /* more than AUTH_PASSWORD_MAX_BYTES bytes (refused before hashing) */
-    AUTH_PW_NOT_UTF8,   /* not valid UTF-8, or contains NUL */
-    AUTH_PW_COMMON,     /* on the list of common passwords (auth_password_set_common) */
-    AUTH_PW_BUSY,       /* no hashing slot within the wait limit (answer 503) */
-    AUTH_PW_ERROR,      /* out of memory in the hash (logged) */
+    AUTH_PW_TOO_SHORT, /* fewer than AUTH_PASSWORD_MIN_CHARS characters */
+    AUTH_PW_TOO_LONG,  /* more than AUTH_PASSWORD_MAX_BYTES bytes (refused before hashing) */
+    AUTH_PW_NOT_UTF8,  /* not valid UTF-8, or contains NUL */
+    AUTH_PW_COMMON,    /* on the list of common passwords (auth_password_set_common) */
+    AUTH_PW_BUSY,      /* no hashing slot within the wait limit (answer 503) */
+    AUTH_PW_ERROR,     /* out of memory in the hash (logged) */
 } auth_pw_rc_t;
 
 typedef struct auth_password_t auth_password_t;

@@ -30,17 +30,17 @@ extern const at_embedded_t auth_data[]; /* data/common-passwords.txt */
 
 #define S_NAME_MAX_CHARS 200
 #define S_ME_CLIENTS_MAX 200
-#define S_MFA_TICKET_TTL_S 300 /* api.md: the second login step within 5 minutes */
+#define S_MFA_TICKET_TTL_S 300             /* api.md: the second login step within 5 minutes */
 #define S_INVITATION_TTL_S (7 * 24 * 3600) /* api.md: invitations expire in 7 days */
 #define S_RESET_TTL_S 3600                 /* issue 3: a reset link works for 1 hour */
 #define S_RESET_PER_EMAIL 5                /* reset requests per email per window */
 #define S_RESET_PER_IP 50                  /* reset requests per client IP per window */
 #define S_RESET_WINDOW_S 900
-#define S_MAIL_MAX_ATTEMPTS 8              /* then a mail stays unsent, its last_error kept */
+#define S_MAIL_MAX_ATTEMPTS 8 /* then a mail stays unsent, its last_error kept */
 #define S_MAIL_TIMEOUT_S 30
-#define S_SECURITY_IDLE_MIN 5     /* settings/security: session_idle_minutes 5..1440 */
+#define S_SECURITY_IDLE_MIN 5 /* settings/security: session_idle_minutes 5..1440 */
 #define S_SECURITY_IDLE_MAX 1440
-#define S_SECURITY_MAX_HOURS 720  /* session_max_hours 1..720 */
+#define S_SECURITY_MAX_HOURS 720 /* session_max_hours 1..720 */
 
 /* Process state shared read-only by the workers (the hasher locks itself). */
 typedef struct {
@@ -52,10 +52,10 @@ typedef struct {
     size_t public_url_len;  /* its length without trailing slashes */
     auth_throttle_limits_t throttle;
     unsigned char secret_key[AUTH_TOTP_KEY_BYTES]; /* seals TOTP secrets at rest */
-    const char *smtp_url;       /* ATRIUM_SMTP_URL; "" writes .eml files */
-    const char *mail_from;      /* ATRIUM_MAIL_FROM */
-    const char *mail_from_name; /* ATRIUM_MAIL_FROM_NAME */
-    char *mail_dir;             /* $ATRIUM_DATA_DIR/mail */
+    const char *smtp_url;                          /* ATRIUM_SMTP_URL; "" writes .eml files */
+    const char *mail_from;                         /* ATRIUM_MAIL_FROM */
+    const char *mail_from_name;                    /* ATRIUM_MAIL_FROM_NAME */
+    char *mail_dir;                                /* $ATRIUM_DATA_DIR/mail */
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -67,8 +67,8 @@ static const at_config_key_t s_config[] = {
      "a session ends this many hours after login whatever its use"},
     {"ATRIUM_PUBLIC_URL", "http://localhost:8080", AT_CFG_STRING, 0, 0, true, false,
      "the address users reach Atrium at: invitation links (accept_url) start with it"},
-    {"ATRIUM_AUTH_SECRET_KEY_FILE", "${ATRIUM_DATA_DIR}/auth/secret.key", AT_CFG_STRING, 0, 0,
-     true, false, "the key that encrypts TOTP secrets at rest (created on first start, mode 0600)"},
+    {"ATRIUM_AUTH_SECRET_KEY_FILE", "${ATRIUM_DATA_DIR}/auth/secret.key", AT_CFG_STRING, 0, 0, true,
+     false, "the key that encrypts TOTP secrets at rest (created on first start, mode 0600)"},
     {"ATRIUM_LOGIN_FAILURES_PER_ACCOUNT", "5", AT_CFG_INT, 1, 1000, true, false,
      "failed logins of one email within the throttle window before login answers 429"},
     {"ATRIUM_LOGIN_FAILURES_PER_IP", "20", AT_CFG_INT, 1, 100000, true, false,
@@ -168,8 +168,7 @@ static at_status_t s_password_fail(at_ctx_t *ctx, auth_pw_rc_t rc, const char *f
     case AUTH_PW_BUSY:
         ctx->retry_after = 1;
         return at_fail(ctx, AT_UNAVAILABLE, NULL, "too many password checks at once");
-    default:
-        return at_fail(ctx, AT_INTERNAL, NULL, "password hashing failed");
+    default: return at_fail(ctx, AT_INTERNAL, NULL, "password hashing failed");
     }
 }
 
@@ -239,10 +238,10 @@ static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user
         .idle_s = idle_min ? idle_min * 60 : state->idle_s,
         .max_s = max_h ? (int64_t) max_h * 3600 : state->max_s,
         .generation = principal->session_generation,
-        .mfa_enrolment_only = require_mfa && user->kind && strcmp(user->kind, "staff") == 0 &&
-                              !user->mfa_enabled,
-        .set_ttl_s = state->max_s > S_SECURITY_MAX_HOURS * 3600 ? state->max_s
-                                                                 : S_SECURITY_MAX_HOURS * 3600,
+        .mfa_enrolment_only =
+            require_mfa && user->kind && strcmp(user->kind, "staff") == 0 && !user->mfa_enabled,
+        .set_ttl_s =
+            state->max_s > S_SECURITY_MAX_HOURS * 3600 ? state->max_s : S_SECURITY_MAX_HOURS * 3600,
     };
     if (auth_principal_write(ctx->cache, principal) != AT_OK ||
         auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
@@ -273,8 +272,8 @@ static at_status_t s_signup(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufC
         return at_fail(ctx, AT_FORBIDDEN, NULL, "signup is closed on this installation");
     char *firm_name = s_clean_text(ctx, req->firm_name, S_NAME_MAX_CHARS);
     if (!firm_name)
-        return at_fail(ctx, AT_VALIDATION_FAILED, "firm_name", "firm_name must have 1 to %d characters",
-                       S_NAME_MAX_CHARS);
+        return at_fail(ctx, AT_VALIDATION_FAILED, "firm_name",
+                       "firm_name must have 1 to %d characters", S_NAME_MAX_CHARS);
     char *name = s_clean_text(ctx, req->name, S_NAME_MAX_CHARS);
     if (!name)
         return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
@@ -296,16 +295,23 @@ static at_status_t s_signup(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufC
         return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
     if (st != AT_OK)
         return s_db_fail(ctx, st);
-    at_audit_event_t ev = {.action = "firm.created", .resource_type = "firm",
-                           .resource_id = firm->id, .firm_id = firm->id, .actor_id = user->id,
-                           .actor_name = user->name, .actor_kind = user->kind,
+    at_audit_event_t ev = {.action = "firm.created",
+                           .resource_type = "firm",
+                           .resource_id = firm->id,
+                           .firm_id = firm->id,
+                           .actor_id = user->id,
+                           .actor_name = user->name,
+                           .actor_kind = user->kind,
                            .details = json_pack("{s:s}", "name", firm->name)};
     st = at_audit(ctx, &ev);
     json_decref(ev.details);
     if (st == AT_OK) {
-        ev = (at_audit_event_t){.action = "auth.login", .resource_type = "user",
-                                .resource_id = user->id, .firm_id = firm->id,
-                                .actor_id = user->id, .actor_name = user->name,
+        ev = (at_audit_event_t){.action = "auth.login",
+                                .resource_type = "user",
+                                .resource_id = user->id,
+                                .firm_id = firm->id,
+                                .actor_id = user->id,
+                                .actor_name = user->name,
                                 .actor_kind = user->kind};
         st = at_audit(ctx, &ev);
     }
@@ -349,8 +355,8 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
     const char *ip = ctx->request ? ctx->request->ip : NULL;
     int wait = 0;
     long long attempts = 0;
-    at_status_t st = auth_throttle_begin(ctx->cache, &state->throttle, req->email, ip, &wait,
-                                         &attempts);
+    at_status_t st =
+        auth_throttle_begin(ctx->cache, &state->throttle, req->email, ip, &wait, &attempts);
     if (st == AT_UNAVAILABLE)
         return s_redis_fail(ctx);
     if (st == AT_RATE_LIMITED) {
@@ -365,7 +371,8 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         return s_db_fail(ctx, st);
     }
     bool match = false;
-    auth_pw_rc_t rc = auth_password_verify(state->password, row.password_hash, req->password, &match);
+    auth_pw_rc_t rc =
+        auth_password_verify(state->password, row.password_hash, req->password, &match);
     if (rc != AUTH_PW_OK) {
         auth_throttle_undo(ctx->cache, req->email, ip);
         return s_password_fail(ctx, rc, "password");
@@ -378,9 +385,12 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
     }
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
-    at_audit_event_t ev = {.resource_type = "user", .resource_id = row.user->id,
-                           .firm_id = row.user->firm_id, .actor_id = row.user->id,
-                           .actor_name = row.user->name, .actor_kind = row.user->kind};
+    at_audit_event_t ev = {.resource_type = "user",
+                           .resource_id = row.user->id,
+                           .firm_id = row.user->firm_id,
+                           .actor_id = row.user->id,
+                           .actor_name = row.user->name,
+                           .actor_kind = row.user->kind};
     if (!match) {
         ev.action = "auth.login_failed";
         ev.details = json_pack("{s:s}", "reason", "wrong_password");
@@ -388,8 +398,8 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
         json_decref(ev.details);
         if (st == AT_OK && locked) {
             ev.action = "auth.locked";
-            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account,
-                                   "minutes", state->throttle.window_s / 60);
+            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account, "minutes",
+                                   state->throttle.window_s / 60);
             st = at_audit(ctx, &ev);
             json_decref(ev.details);
         }
@@ -443,8 +453,9 @@ static int s_totp_key(const s_state_t *state, const char *sealed,
                       unsigned char key[AUTH_TOTP_SECRET_BYTES])
 {
     size_t len = 0;
-    if (!sealed || auth_secret_open(state->secret_key, sealed, key, AUTH_TOTP_SECRET_BYTES,
-                                    &len) != 0 || len != AUTH_TOTP_SECRET_BYTES) {
+    if (!sealed ||
+        auth_secret_open(state->secret_key, sealed, key, AUTH_TOTP_SECRET_BYTES, &len) != 0 ||
+        len != AUTH_TOTP_SECRET_BYTES) {
         if (sealed)
             at_error("a TOTP secret does not open with ATRIUM_AUTH_SECRET_KEY_FILE's key");
         return -1;
@@ -522,9 +533,12 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
                 return s_db_fail(ctx, st);
         }
     }
-    at_audit_event_t ev = {.resource_type = "user", .resource_id = user->id,
-                           .firm_id = user->firm_id, .actor_id = user->id,
-                           .actor_name = user->name, .actor_kind = user->kind};
+    at_audit_event_t ev = {.resource_type = "user",
+                           .resource_id = user->id,
+                           .firm_id = user->firm_id,
+                           .actor_id = user->id,
+                           .actor_name = user->name,
+                           .actor_kind = user->kind};
     if (!method) {
         bool locked = attempts == state->throttle.per_account;
         ev.action = "auth.login_failed";
@@ -533,8 +547,8 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
         json_decref(ev.details);
         if (st == AT_OK && locked) {
             ev.action = "auth.locked";
-            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account,
-                                   "minutes", state->throttle.window_s / 60);
+            ev.details = json_pack("{s:i, s:i}", "failures", state->throttle.per_account, "minutes",
+                                   state->throttle.window_s / 60);
             st = at_audit(ctx, &ev);
             json_decref(ev.details);
         }
@@ -567,8 +581,7 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
  * leaks must not be able to enrol its own second factor on the account. */
 static at_status_t s_session_only(at_ctx_t *ctx, const char *what)
 {
-    return at_fail(ctx, AT_FORBIDDEN, NULL, "%s needs a logged-in session, not an API token",
-                   what);
+    return at_fail(ctx, AT_FORBIDDEN, NULL, "%s needs a logged-in session, not an API token", what);
 }
 
 /* POST /me/mfa/totp: a new secret, pending until a code confirms it. */
@@ -581,7 +594,8 @@ static at_status_t s_totp_begin(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
         return s_session_only(ctx, "MFA enrolment");
     Atrium__Auth__User *user = NULL;
     char *sealed = NULL;
-    at_status_t st = auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
+    at_status_t st =
+        auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
     if (st != AT_OK)
@@ -613,8 +627,7 @@ static at_status_t s_totp_begin(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
 
 /* POST /me/mfa/totp/confirm {code}: a code of the pending secret turns MFA
  * on and brings ten recovery codes, shown this once. */
-static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                  ProtobufCMessage **out)
+static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Atrium__Auth__TotpConfirmRequest *req = (const void *) in;
     s_state_t *state = ctx->state;
@@ -626,7 +639,8 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
                        AUTH_TOTP_DIGITS);
     Atrium__Auth__User *user = NULL;
     char *sealed = NULL;
-    at_status_t st = auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
+    at_status_t st =
+        auth_store_mfa_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &user, &sealed);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
     if (st != AT_OK)
@@ -641,7 +655,8 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
     int64_t step = auth_totp_match(key, sizeof key, req->code, at_time_now_ms() / 1000);
     sodium_memzero(key, sizeof key);
     if (step < 0)
-        return at_fail(ctx, AT_VALIDATION_FAILED, "code", "the code is wrong: check the clock of "
+        return at_fail(ctx, AT_VALIDATION_FAILED, "code",
+                       "the code is wrong: check the clock of "
                        "the authenticator");
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
@@ -664,8 +679,10 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
     st = auth_store_recovery_replace(ctx->db, p->firm_id, p->user_id, hashes, AUTH_RECOVERY_CODES);
     if (st == AT_OK) {
         json_t *details = json_pack("{s:s}", "method", "totp");
-        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_enabled", .resource_type = "user",
-                                               .resource_id = p->user_id, .details = details});
+        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_enabled",
+                                               .resource_type = "user",
+                                               .resource_id = p->user_id,
+                                               .details = details});
         json_decref(details);
     }
     if (st != AT_OK)
@@ -688,8 +705,7 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in,
 }
 
 /* DELETE /me/mfa/totp {password}: MFA off, with the password as proof. */
-static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                  ProtobufCMessage **out)
+static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void) out;
     const Atrium__Auth__TotpDisableRequest *req = (const void *) in;
@@ -702,16 +718,16 @@ static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
     if (at_is_staff(ctx)) {
         bool require_mfa = false;
         int idle_min = 0, max_h = 0;
-        at_status_t sst = auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min,
-                                                  &max_h);
+        at_status_t sst =
+            auth_store_security_get(ctx->db, p->firm_id, &require_mfa, &idle_min, &max_h);
         if (sst != AT_OK)
             return s_db_fail(ctx, sst);
         if (require_mfa)
             return at_fail(ctx, AT_FORBIDDEN, NULL, "the firm requires MFA for staff: it stays on");
     }
     char *hash = NULL;
-    at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
-                                                  &hash);
+    at_status_t st =
+        auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &hash);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
     if (st != AT_OK)
@@ -728,8 +744,10 @@ static at_status_t s_totp_disable(at_ctx_t *ctx, const ProtobufCMessage *in,
     st = auth_store_mfa_disable(ctx->db, p->firm_id, p->user_id, &was_on);
     if (st == AT_OK && was_on) {
         json_t *details = json_pack("{s:s}", "method", "totp");
-        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_disabled", .resource_type = "user",
-                                               .resource_id = p->user_id, .details = details});
+        st = at_audit(ctx, &(at_audit_event_t){.action = "auth.mfa_disabled",
+                                               .resource_type = "user",
+                                               .resource_id = p->user_id,
+                                               .details = details});
         json_decref(details);
     }
     if (st != AT_OK)
@@ -749,7 +767,8 @@ static at_status_t s_logout(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufC
     at_status_t st = s_begin(ctx);
     if (st != AT_OK)
         return st;
-    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.logout", .resource_type = "user",
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.logout",
+                                           .resource_type = "user",
                                            .resource_id = p->user_id});
     if (st != AT_OK)
         return s_db_fail(ctx, st);
@@ -830,12 +849,14 @@ static at_status_t s_update_me(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
             json_object_set_new(changes, "name",
                                 json_pack("{s:s, s:s}", "old", old->name, "new", user->name));
         if (moved)
-            json_object_set_new(changes, "time_zone", json_pack("{s:s, s:s}", "old",
-                                                                old->time_zone, "new",
-                                                                user->time_zone));
+            json_object_set_new(
+                changes, "time_zone",
+                json_pack("{s:s, s:s}", "old", old->time_zone, "new", user->time_zone));
         json_t *details = json_pack("{s:s, s:o}", "name", user->name, "changes", changes);
-        st = at_audit(ctx, &(at_audit_event_t){.action = "user.updated", .resource_type = "user",
-                                               .resource_id = user->id, .details = details});
+        st = at_audit(ctx, &(at_audit_event_t){.action = "user.updated",
+                                               .resource_type = "user",
+                                               .resource_id = user->id,
+                                               .details = details});
         json_decref(details);
         if (st != AT_OK)
             return s_db_fail(ctx, st);
@@ -855,8 +876,9 @@ static at_status_t s_principal(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
 {
     const Atrium__Auth__PrincipalRequest *req = (const void *) in;
     /* the gateway names the user in the envelope and sends no body */
-    const char *user_id = req->user_id ? req->user_id
-                                       : ctx->principal ? ctx->principal->user_id : NULL;
+    const char *user_id = req->user_id     ? req->user_id
+                          : ctx->principal ? ctx->principal->user_id
+                                           : NULL;
     if (!s_uuid_ok(user_id))
         return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
     Atrium__Principal *principal = NULL;
@@ -892,7 +914,8 @@ static at_status_t s_clients_list(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
     return AT_OK;
 }
 
-static at_status_t s_client_create(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+static at_status_t s_client_create(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                   ProtobufCMessage **out)
 {
     const Atrium__Auth__ClientCreateRequest *req = (const void *) in;
     if (!s_firm_admin(ctx))
@@ -910,8 +933,10 @@ static at_status_t s_client_create(at_ctx_t *ctx, const ProtobufCMessage *in, Pr
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:s}", "name", client->name);
-    st = at_audit(ctx, &(at_audit_event_t){.action = "client.created", .resource_type = "client",
-                                           .resource_id = client->id, .client_id = client->id,
+    st = at_audit(ctx, &(at_audit_event_t){.action = "client.created",
+                                           .resource_type = "client",
+                                           .resource_id = client->id,
+                                           .client_id = client->id,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -952,7 +977,8 @@ static at_status_t s_client_get(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
     return AT_OK;
 }
 
-static at_status_t s_client_update(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+static at_status_t s_client_update(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                   ProtobufCMessage **out)
 {
     const Atrium__Auth__ClientUpdateRequest *req = (const void *) in;
     Atrium__Auth__Client *client = NULL;
@@ -978,8 +1004,10 @@ static at_status_t s_client_update(at_ctx_t *ctx, const ProtobufCMessage *in, Pr
                                 old_name, "new_name", client->name);
     if (req->external_refs)
         json_object_set_new(json_object_get(details, "changes"), "external_refs", json_true());
-    st = at_audit(ctx, &(at_audit_event_t){.action = "client.updated", .resource_type = "client",
-                                           .resource_id = client->id, .client_id = client->id,
+    st = at_audit(ctx, &(at_audit_event_t){.action = "client.updated",
+                                           .resource_type = "client",
+                                           .resource_id = client->id,
+                                           .client_id = client->id,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -1017,9 +1045,10 @@ static at_status_t s_members_list(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
 static auth_caller_t s_caller(const at_ctx_t *ctx, const char *client_id)
 {
     const Atrium__Principal *p = ctx->principal;
-    return (auth_caller_t){.kind = p->kind, .role = p->role,
-                           .client_role = client_id ? at_can_see_client(ctx, p->firm_id, client_id)
-                                                    : NULL};
+    return (auth_caller_t){.kind = p->kind,
+                           .role = p->role,
+                           .client_role =
+                               client_id ? at_can_see_client(ctx, p->firm_id, client_id) : NULL};
 }
 
 /* Loads the visible client and the user_id of the same firm a membership
@@ -1069,9 +1098,8 @@ static at_status_t s_member_set(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
         return st;
     if (!auth_member_role_ok(user->kind, req->role))
         return at_fail(ctx, AT_VALIDATION_FAILED, "role", "%s",
-                       strcmp(user->kind, "staff") == 0
-                           ? "role of a staff member must be staff"
-                           : "role must be admin, member or viewer");
+                       strcmp(user->kind, "staff") == 0 ? "role of a staff member must be staff"
+                                                        : "role must be admin, member or viewer");
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
     Atrium__Auth__Member *member = NULL;
@@ -1084,13 +1112,15 @@ static at_status_t s_member_set(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
         json_t *details = json_pack("{s:s, s:s, s:s}", "name", client->name, "user_name",
                                     user->name, "role", member->role);
         if (old_role)
-            json_object_set_new(details, "changes",
-                                json_pack("{s:{s:s, s:s}}", "role", "old", old_role, "new",
-                                          member->role));
-        st = at_audit(ctx, &(at_audit_event_t){
-                               .action = old_role ? "member.role_changed" : "member.added",
-                               .resource_type = "user", .resource_id = user->id,
-                               .client_id = client->id, .details = details});
+            json_object_set_new(
+                details, "changes",
+                json_pack("{s:{s:s, s:s}}", "role", "old", old_role, "new", member->role));
+        st = at_audit(
+            ctx, &(at_audit_event_t){.action = old_role ? "member.role_changed" : "member.added",
+                                     .resource_type = "user",
+                                     .resource_id = user->id,
+                                     .client_id = client->id,
+                                     .details = details});
         json_decref(details);
         if (st != AT_OK)
             return s_db_fail(ctx, st);
@@ -1104,7 +1134,8 @@ static at_status_t s_member_set(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
     return AT_OK;
 }
 
-static at_status_t s_member_delete(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+static at_status_t s_member_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
+                                   ProtobufCMessage **out)
 {
     (void) out;
     const Atrium__Auth__MemberDeleteRequest *req = (const void *) in;
@@ -1125,8 +1156,10 @@ static at_status_t s_member_delete(at_ctx_t *ctx, const ProtobufCMessage *in, Pr
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:s, s:s, s:s}", "name", client->name, "user_name", user->name,
                                 "role", removed->role);
-    st = at_audit(ctx, &(at_audit_event_t){.action = "member.removed", .resource_type = "user",
-                                           .resource_id = user->id, .client_id = client->id,
+    st = at_audit(ctx, &(at_audit_event_t){.action = "member.removed",
+                                           .resource_type = "user",
+                                           .resource_id = user->id,
+                                           .client_id = client->id,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -1152,7 +1185,8 @@ static at_status_t s_staff_list(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
     at_status_t st = s_cursor(ctx, req->cursor, &key, &id);
     if (st != AT_OK)
         return st;
-    Atrium__Auth__StaffListReply *rep = at_msg_new(ctx, &atrium__auth__staff_list_reply__descriptor);
+    Atrium__Auth__StaffListReply *rep =
+        at_msg_new(ctx, &atrium__auth__staff_list_reply__descriptor);
     st = auth_store_staff_list(ctx->db, ctx->arena, ctx->principal->firm_id,
                                at_page_limit(req->has_limit ? req->limit : 0), key, id, &rep->items,
                                &rep->n_items, &rep->next_cursor);
@@ -1206,16 +1240,18 @@ static at_status_t s_invitation_create(at_ctx_t *ctx, const ProtobufCMessage *in
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
     Atrium__Auth__Invitation *inv = NULL;
-    st = auth_store_invitation_create(ctx->db, ctx->arena, p->firm_id, p->user_id, hash,
-                                      req->email, kind, req->role, client ? client->id : NULL,
+    st = auth_store_invitation_create(ctx->db, ctx->arena, p->firm_id, p->user_id, hash, req->email,
+                                      kind, req->role, client ? client->id : NULL,
                                       S_INVITATION_TTL_S, &inv);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:s, s:s, s:s, s:s?}", "email", inv->email, "kind", inv->kind,
                                 "role", inv->role, "client_name", client ? client->name : NULL);
     st = at_audit(ctx, &(at_audit_event_t){.action = "invitation.created",
-                                           .resource_type = "invitation", .resource_id = inv->id,
-                                           .client_id = inv->client_id, .details = details});
+                                           .resource_type = "invitation",
+                                           .resource_id = inv->id,
+                                           .client_id = inv->client_id,
+                                           .details = details});
     json_decref(details);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
@@ -1292,22 +1328,30 @@ static at_status_t s_invitation_accept(at_ctx_t *ctx, const ProtobufCMessage *in
         return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
     if (st != AT_OK)
         return s_db_fail(ctx, st);
-    at_audit_event_t ev = {.action = "invitation.accepted", .resource_type = "invitation",
-                           .resource_id = acc.invitation_id, .client_id = acc.client_id,
-                           .firm_id = user->firm_id, .actor_id = user->id,
-                           .actor_name = user->name, .actor_kind = user->kind};
-    ev.details = json_pack("{s:s, s:s, s:s?, s:s?}", "email", user->email, "kind", user->kind,
-                           "role", user->role ? user->role : acc.client_role, "client_name",
-                           acc.client_name);
+    at_audit_event_t ev = {.action = "invitation.accepted",
+                           .resource_type = "invitation",
+                           .resource_id = acc.invitation_id,
+                           .client_id = acc.client_id,
+                           .firm_id = user->firm_id,
+                           .actor_id = user->id,
+                           .actor_name = user->name,
+                           .actor_kind = user->kind};
+    ev.details =
+        json_pack("{s:s, s:s, s:s?, s:s?}", "email", user->email, "kind", user->kind, "role",
+                  user->role ? user->role : acc.client_role, "client_name", acc.client_name);
     st = at_audit(ctx, &ev);
     json_decref(ev.details);
     if (st == AT_OK && acc.client_id) {
-        ev = (at_audit_event_t){.action = "member.added", .resource_type = "user",
-                                .resource_id = user->id, .client_id = acc.client_id,
-                                .firm_id = user->firm_id, .actor_id = user->id,
-                                .actor_name = user->name, .actor_kind = user->kind};
-        ev.details = json_pack("{s:s?, s:s, s:s}", "name", acc.client_name, "user_name",
-                               user->name, "role", acc.client_role);
+        ev = (at_audit_event_t){.action = "member.added",
+                                .resource_type = "user",
+                                .resource_id = user->id,
+                                .client_id = acc.client_id,
+                                .firm_id = user->firm_id,
+                                .actor_id = user->id,
+                                .actor_name = user->name,
+                                .actor_kind = user->kind};
+        ev.details = json_pack("{s:s?, s:s, s:s}", "name", acc.client_name, "user_name", user->name,
+                               "role", acc.client_role);
         st = at_audit(ctx, &ev);
         json_decref(ev.details);
     }
@@ -1371,7 +1415,8 @@ static at_status_t s_session_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
     bool current = p->session_id && strcmp(p->session_id, req->id) == 0;
     json_t *details = json_pack("{s:b}", "current", current);
     st = at_audit(ctx, &(at_audit_event_t){.action = "auth.session_revoked",
-                                           .resource_type = "user", .resource_id = p->user_id,
+                                           .resource_type = "user",
+                                           .resource_id = p->user_id,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -1394,14 +1439,15 @@ static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
     if (!req->new_password || !*req->new_password)
         return at_fail(ctx, AT_VALIDATION_FAILED, "new_password", "new_password is required");
     char *old_hash = NULL;
-    at_status_t st = auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id,
-                                                  &old_hash);
+    at_status_t st =
+        auth_store_password_hash_get(ctx->db, ctx->arena, p->firm_id, p->user_id, &old_hash);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_UNAUTHENTICATED, NULL, "the user of this session no longer exists");
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     bool match = false;
-    auth_pw_rc_t rc = auth_password_verify(state->password, old_hash, req->current_password, &match);
+    auth_pw_rc_t rc =
+        auth_password_verify(state->password, old_hash, req->current_password, &match);
     if (rc != AUTH_PW_OK)
         return s_password_fail(ctx, rc, "current_password");
     if (!match)
@@ -1434,7 +1480,8 @@ static at_status_t s_password_change(at_ctx_t *ctx, const ProtobufCMessage *in,
         return s_redis_fail(ctx);
     json_t *details = json_pack("{s:i}", "sessions_ended", ended);
     st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_changed",
-                                           .resource_type = "user", .resource_id = p->user_id,
+                                           .resource_type = "user",
+                                           .resource_id = p->user_id,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -1487,8 +1534,8 @@ static at_status_t s_password_reset(at_ctx_t *ctx, const ProtobufCMessage *in,
             "The link works once. If you did not ask for this, ignore this mail: your\n"
             "password stays as it is.\n",
             user->name, user->email, (int) state->public_url_len, state->public_url, token);
-        st = auth_store_mail_queue(ctx->db, user->email, user->name,
-                                   "Reset your Atrium password", body);
+        st = auth_store_mail_queue(ctx->db, user->email, user->name, "Reset your Atrium password",
+                                   body);
         if (st == AT_OK)
             st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_reset_requested",
                                                    .resource_type = "user",
@@ -1556,9 +1603,12 @@ static at_status_t s_password_reset_confirm(at_ctx_t *ctx, const ProtobufCMessag
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:i}", "sessions_ended", ended);
     st = at_audit(ctx, &(at_audit_event_t){.action = "user.password_reset",
-                                           .resource_type = "user", .resource_id = user_id,
-                                           .firm_id = firm_id, .actor_id = user_id,
-                                           .actor_name = user->name, .actor_kind = user->kind,
+                                           .resource_type = "user",
+                                           .resource_id = user_id,
+                                           .firm_id = firm_id,
+                                           .actor_id = user_id,
+                                           .actor_name = user->name,
+                                           .actor_kind = user->kind,
                                            .details = details});
     json_decref(details);
     if (st != AT_OK)
@@ -1581,9 +1631,14 @@ static void s_send_mail(at_ctx_t *ctx, const auth_mail_row_t *m)
     sodium_bin2hex(rnd_hex, sizeof rnd_hex, rnd, sizeof rnd);
     char *msgid = at_arena_printf(ctx->arena, "atrium.%s.%s@%s", m->id, rnd_hex,
                                   domain && domain[1] ? domain + 1 : "localhost");
-    auth_mail_t mail = {.from_addr = state->mail_from, .from_name = state->mail_from_name,
-                        .to_addr = m->to_addr, .to_name = m->to_name, .subject = m->subject,
-                        .body = m->body, .date = (time_t) m->created_at, .message_id = msgid};
+    auth_mail_t mail = {.from_addr = state->mail_from,
+                        .from_name = state->mail_from_name,
+                        .to_addr = m->to_addr,
+                        .to_name = m->to_name,
+                        .subject = m->subject,
+                        .body = m->body,
+                        .date = (time_t) m->created_at,
+                        .message_id = msgid};
     char *msg = NULL, *err = NULL;
     int rc = -1;
     if (auth_mail_build(&mail, &msg) != 0) {
@@ -1636,11 +1691,12 @@ static at_status_t s_security_reply(at_ctx_t *ctx, ProtobufCMessage **out)
     s_state_t *state = ctx->state;
     bool require_mfa = false;
     int idle_min = 0, max_h = 0;
-    at_status_t st = auth_store_security_get(ctx->db, ctx->principal->firm_id, &require_mfa,
-                                             &idle_min, &max_h);
+    at_status_t st =
+        auth_store_security_get(ctx->db, ctx->principal->firm_id, &require_mfa, &idle_min, &max_h);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
-    Atrium__Auth__SecuritySettings *rep = at_msg_new(ctx, &atrium__auth__security_settings__descriptor);
+    Atrium__Auth__SecuritySettings *rep =
+        at_msg_new(ctx, &atrium__auth__security_settings__descriptor);
     rep->has_require_mfa_for_staff = rep->has_session_idle_minutes = rep->has_session_max_hours = 1;
     rep->require_mfa_for_staff = require_mfa;
     rep->session_idle_minutes = idle_min ? idle_min : state->idle_s / 60;
@@ -1685,10 +1741,10 @@ static at_status_t s_security_set(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
                                  req->session_idle_minutes, req->session_max_hours);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
-    json_t *details = json_pack("{s:b, s:i, s:i}", "require_mfa_for_staff",
-                                (int) req->require_mfa_for_staff, "session_idle_minutes",
-                                (int) req->session_idle_minutes, "session_max_hours",
-                                (int) req->session_max_hours);
+    json_t *details =
+        json_pack("{s:b, s:i, s:i}", "require_mfa_for_staff", (int) req->require_mfa_for_staff,
+                  "session_idle_minutes", (int) req->session_idle_minutes, "session_max_hours",
+                  (int) req->session_max_hours);
     st = at_audit(ctx, &(at_audit_event_t){.action = "firm.security_changed",
                                            .resource_type = "firm",
                                            .resource_id = ctx->principal->firm_id,
@@ -1708,8 +1764,7 @@ static at_status_t s_security_set(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
 
 /* POST /me/tokens {name}: a token with the caller's rights, shown once.
  * Only a session may make one: a token cannot mint tokens. */
-static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                  ProtobufCMessage **out)
+static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Atrium__Auth__TokenCreateRequest *req = (const void *) in;
     const Atrium__Principal *p = ctx->principal;
@@ -1719,7 +1774,8 @@ static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
     if (!name)
         return at_fail(ctx, AT_VALIDATION_FAILED, "name", "name must have 1 to %d characters",
                        S_NAME_MAX_CHARS);
-    char *token = at_arena_printf(ctx->arena, S_API_TOKEN_PREFIX "%s", auth_random_token(ctx->arena));
+    char *token =
+        at_arena_printf(ctx->arena, S_API_TOKEN_PREFIX "%s", auth_random_token(ctx->arena));
     char hash[65];
     auth_session_token_hash(token, hash);
     at_status_t st = s_begin(ctx);
@@ -1732,8 +1788,10 @@ static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:s, s:s}", "token_id", t->id, "name", t->name);
-    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_created", .resource_type = "user",
-                                           .resource_id = p->user_id, .details = details});
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_created",
+                                           .resource_type = "user",
+                                           .resource_id = p->user_id,
+                                           .details = details});
     json_decref(details);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
@@ -1744,8 +1802,7 @@ static at_status_t s_token_create(at_ctx_t *ctx, const ProtobufCMessage *in,
     return AT_CREATED;
 }
 
-static at_status_t s_tokens_list(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                 ProtobufCMessage **out)
+static at_status_t s_tokens_list(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void) in;
     const Atrium__Principal *p = ctx->principal;
@@ -1759,8 +1816,7 @@ static at_status_t s_tokens_list(at_ctx_t *ctx, const ProtobufCMessage *in,
     return AT_OK;
 }
 
-static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                  ProtobufCMessage **out)
+static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     (void) out;
     const Atrium__Auth__TokenDeleteRequest *req = (const void *) in;
@@ -1777,8 +1833,10 @@ static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     json_t *details = json_pack("{s:s}", "token_id", req->id);
-    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_revoked", .resource_type = "user",
-                                           .resource_id = p->user_id, .details = details});
+    st = at_audit(ctx, &(at_audit_event_t){.action = "auth.token_revoked",
+                                           .resource_type = "user",
+                                           .resource_id = p->user_id,
+                                           .details = details});
     json_decref(details);
     if (st != AT_OK)
         return s_db_fail(ctx, st);
@@ -1792,8 +1850,7 @@ static at_status_t s_token_delete(at_ctx_t *ctx, const ProtobufCMessage *in,
 
 /* internal: who a bearer token is (the gateway asks on a cache miss); the
  * answer is cached in Redis for a minute. */
-static at_status_t s_token_auth(at_ctx_t *ctx, const ProtobufCMessage *in,
-                                ProtobufCMessage **out)
+static at_status_t s_token_auth(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
 {
     const Atrium__Auth__TokenAuthRequest *req = (const void *) in;
     if (!s_hex64(req->token_hash))
@@ -1822,8 +1879,7 @@ static const at_method_t s_methods[] = {
      &atrium__auth__totp_begin_reply__descriptor, 0},
     {"auth.totp_confirm", s_totp_confirm, &atrium__auth__totp_confirm_request__descriptor,
      &atrium__auth__totp_confirm_reply__descriptor, 0},
-    {"auth.totp_disable", s_totp_disable, &atrium__auth__totp_disable_request__descriptor, NULL,
-     0},
+    {"auth.totp_disable", s_totp_disable, &atrium__auth__totp_disable_request__descriptor, NULL, 0},
     {"auth.logout", s_logout, &atrium__auth__empty__descriptor, NULL, 0},
     {"auth.me", s_me, &atrium__auth__empty__descriptor, &atrium__auth__me_reply__descriptor, 0},
     {"auth.update_me", s_update_me, &atrium__auth__update_me_request__descriptor,
@@ -1848,7 +1904,8 @@ static const at_method_t s_methods[] = {
     {"auth.staff_list", s_staff_list, &atrium__auth__staff_list_request__descriptor,
      &atrium__auth__staff_list_reply__descriptor, 0},
     {"auth.invitation_create", s_invitation_create,
-     &atrium__auth__invitation_create_request__descriptor, &atrium__auth__invitation__descriptor, 0},
+     &atrium__auth__invitation_create_request__descriptor, &atrium__auth__invitation__descriptor,
+     0},
     {"auth.invitation_get", s_invitation_get, &atrium__auth__invitation_get_request__descriptor,
      &atrium__auth__invitation_info__descriptor, AT_METHOD_PUBLIC},
     {"auth.invitation_accept", s_invitation_accept,
@@ -1872,8 +1929,7 @@ static const at_method_t s_methods[] = {
      &atrium__auth__api_token__descriptor, 0},
     {"auth.tokens_list", s_tokens_list, &atrium__auth__tokens_list_request__descriptor,
      &atrium__auth__tokens_list_reply__descriptor, 0},
-    {"auth.token_delete", s_token_delete, &atrium__auth__token_delete_request__descriptor, NULL,
-     0},
+    {"auth.token_delete", s_token_delete, &atrium__auth__token_delete_request__descriptor, NULL, 0},
     /* internal: the gateway resolves a bearer token it has not cached */
     {"auth.token_auth", s_token_auth, &atrium__auth__token_auth_request__descriptor,
      &atrium__auth__token_auth_reply__descriptor, AT_METHOD_PUBLIC},

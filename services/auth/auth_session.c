@@ -14,7 +14,8 @@
 static char *s_random_b64(at_arena_t *arena)
 {
     unsigned char bin[S_RANDOM_BYTES];
-    size_t cap = sodium_base64_ENCODED_LEN(S_RANDOM_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    size_t cap =
+        sodium_base64_ENCODED_LEN(S_RANDOM_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char *out = at_arena_alloc(arena, cap);
     randombytes_buf(bin, sizeof bin);
     sodium_bin2base64(out, cap, bin, sizeof bin, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -48,12 +49,12 @@ at_status_t auth_session_create(at_cache_t *cache, at_arena_t *arena,
     auth_session_token_hash(out->token, out->id);
 
     int64_t now = at_time_now_ms();
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:s?, s:I, s:i}",
-                          "user_id", spec->user_id, "firm_id", spec->firm_id,
-                          "csrf_token", out->csrf, "created_ms", (json_int_t) now,
-                          "expires_ms", (json_int_t) (now + spec->max_s * 1000),
-                          "idle_s", spec->idle_s, "ip", spec->ip, "user_agent", spec->user_agent,
-                          "last_ms", (json_int_t) now, "generation", spec->generation);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:s?, s:I, s:i}", "user_id", spec->user_id,
+                  "firm_id", spec->firm_id, "csrf_token", out->csrf, "created_ms", (json_int_t) now,
+                  "expires_ms", (json_int_t) (now + spec->max_s * 1000), "idle_s", spec->idle_s,
+                  "ip", spec->ip, "user_agent", spec->user_agent, "last_ms", (json_int_t) now,
+                  "generation", spec->generation);
     if (j && spec->mfa_enrolment_only)
         json_object_set_new(j, "mfa_enrolment_only", json_true());
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -122,9 +123,9 @@ at_status_t auth_principal_write(at_cache_t *cache, const Atrium__Principal *p)
     return AT_OK;
 }
 
-Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id,
-                                             const char *text, size_t len, int ttl_s,
-                                             int64_t now_ms, const char *current_id)
+Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id, const char *text,
+                                             size_t len, int ttl_s, int64_t now_ms,
+                                             const char *current_id)
 {
     json_t *j = json_loadb(text, len, 0, NULL);
     json_t *created = json_object_get(j, "created_ms");
@@ -287,14 +288,14 @@ at_status_t auth_session_set_generation(at_cache_t *cache, const char *id, int g
     return rc < 0 ? AT_UNAVAILABLE : rc > 0 ? AT_NOT_FOUND : AT_OK;
 }
 
-at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena,
-                                   const auth_mfa_ticket_t *t, int ttl_s, char **ticket)
+at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena, const auth_mfa_ticket_t *t,
+                                   int ttl_s, char **ticket)
 {
     *ticket = s_random_b64(arena);
     char hex[65];
     auth_session_token_hash(*ticket, hex);
-    json_t *j = json_pack("{s:s, s:s, s:s}", "user_id", t->user_id, "firm_id", t->firm_id,
-                          "email", t->email);
+    json_t *j = json_pack("{s:s, s:s, s:s}", "user_id", t->user_id, "firm_id", t->firm_id, "email",
+                          t->email);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text)

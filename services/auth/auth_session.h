@@ -62,9 +62,9 @@ at_status_t auth_principal_write(at_cache_t *cache, const Atrium__Principal *p);
  * (now - (idle_s - ttl_s), so to the second, without a write per request),
  * absolute end, ip, user agent, and current = (id equals current_id).
  * Returns a message in arena, or NULL when text is not a session. Pure. */
-Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id,
-                                             const char *text, size_t len, int ttl_s,
-                                             int64_t now_ms, const char *current_id);
+Atrium__Auth__Session *auth_session_describe(at_arena_t *arena, const char *id, const char *text,
+                                             size_t len, int ttl_s, int64_t now_ms,
+                                             const char *current_id);
 
 /* The live sessions of user_id, newest first, into *items / *n (arena);
  * ids in the user's set whose key is gone are removed from it. AT_OK or
@@ -95,8 +95,8 @@ typedef struct {
 /* Makes an MFA ticket (a random token, into *ticket in arena) for t, kept
  * as atrium:mfa_ticket:<sha256 hex of it> for ttl_s. It is no session: the
  * gateway never reads these keys. AT_OK or AT_UNAVAILABLE. */
-at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena,
-                                   const auth_mfa_ticket_t *t, int ttl_s, char **ticket);
+at_status_t auth_mfa_ticket_create(at_cache_t *cache, at_arena_t *arena, const auth_mfa_ticket_t *t,
+                                   int ttl_s, char **ticket);
 
 /* Takes ticket (GETDEL: of concurrent callers one gets it) into *t (arena).
  * AT_OK, AT_NOT_FOUND when unknown, used or expired, AT_UNAVAILABLE. */

@@ -9,15 +9,15 @@
 
 /* RFC 3339 UTC with milliseconds for replies; microseconds for cursor keys
  * (they parse back as timestamptz exactly). */
-#define S_TS(col)  "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define S_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define S_KEY(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 #define S_USER_COLS "u.id, u.email, u.name, u.kind, u.role, u.firm_id, u.mfa_enabled, u.time_zone"
 #define S_USER_NCOLS 8
 
-#define S_CLIENT_COLS                                                                             \
-    "c.id, c.name, " S_TS("c.created_at") ", c.external_refs->>'quickbooks',"                    \
-    " c.external_refs->>'hubspot'"
+#define S_CLIENT_COLS                                                         \
+    "c.id, c.name, " S_TS("c.created_at") ", c.external_refs->>'quickbooks'," \
+                                          " c.external_refs->>'hubspot'"
 #define S_CLIENT_NCOLS 5
 
 static void *s_new(at_arena_t *arena, const ProtobufCMessageDescriptor *desc)
@@ -308,12 +308,14 @@ at_status_t auth_store_clients_list(at_db_t *db, at_arena_t *arena, const char *
     const char *p[] = {firm_id, user_id, all ? "t" : "f", key, id, lim};
     PGresult *res = at_db_query(
         db,
-        "SELECT " S_CLIENT_COLS ", " S_KEY("c.created_at") " FROM clients c"
-        " WHERE c.firm_id = $1"
-        " AND ($3::boolean OR EXISTS (SELECT 1 FROM memberships m"
-        "      WHERE m.client_id = c.id AND m.user_id = $2))"
-        " AND ($4::timestamptz IS NULL OR (c.created_at, c.id) < ($4::timestamptz, $5::uuid))"
-        " ORDER BY c.created_at DESC, c.id DESC LIMIT $6::int",
+        "SELECT " S_CLIENT_COLS
+        ", " S_KEY("c.created_at") " FROM clients c"
+                                   " WHERE c.firm_id = $1"
+                                   " AND ($3::boolean OR EXISTS (SELECT 1 FROM memberships m"
+                                   "      WHERE m.client_id = c.id AND m.user_id = $2))"
+                                   " AND ($4::timestamptz IS NULL OR (c.created_at, c.id) < "
+                                   "($4::timestamptz, $5::uuid))"
+                                   " ORDER BY c.created_at DESC, c.id DESC LIMIT $6::int",
         6, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
@@ -426,14 +428,16 @@ at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {firm_id, client_id, key, id, lim};
-    PGresult *res = at_db_query(
-        db,
-        "SELECT u.id, u.name, u.email, u.kind, m.role, " S_KEY("m.created_at")
-        " FROM memberships m JOIN users u ON u.id = m.user_id AND u.firm_id = m.firm_id"
-        " WHERE m.firm_id = $1 AND m.client_id = $2"
-        " AND ($3::timestamptz IS NULL OR (m.created_at, m.user_id) < ($3::timestamptz, $4::uuid))"
-        " ORDER BY m.created_at DESC, m.user_id DESC LIMIT $5::int",
-        5, p);
+    PGresult *res =
+        at_db_query(db,
+                    "SELECT u.id, u.name, u.email, u.kind, m.role, " S_KEY(
+                        "m.created_at") " FROM memberships m JOIN users u ON u.id = m.user_id AND "
+                                        "u.firm_id = m.firm_id"
+                                        " WHERE m.firm_id = $1 AND m.client_id = $2"
+                                        " AND ($3::timestamptz IS NULL OR (m.created_at, "
+                                        "m.user_id) < ($3::timestamptz, $4::uuid))"
+                                        " ORDER BY m.created_at DESC, m.user_id DESC LIMIT $5::int",
+                    5, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -451,8 +455,8 @@ at_status_t auth_store_members_list(at_db_t *db, at_arena_t *arena, const char *
     }
     *n = (size_t) take;
     if (rows > limit && take > 0)
-        *next_cursor = at_cursor_encode(arena, at_db_value(res, take - 1, 5),
-                                        at_db_value(res, take - 1, 0));
+        *next_cursor =
+            at_cursor_encode(arena, at_db_value(res, take - 1, 5), at_db_value(res, take - 1, 0));
 cleanup:
     PQclear(res);
     return st;
@@ -504,19 +508,19 @@ at_status_t auth_store_member_set(at_db_t *db, at_arena_t *arena, const char *fi
     *member = NULL;
     *old_role = NULL;
     const char *p[] = {firm_id, client_id, user_id, role};
-    PGresult *res = at_db_query(
-        db,
-        /* o reads the snapshot (no FOR UPDATE: o runs when the SELECT asks,
+    PGresult *res =
+        at_db_query(db,
+                    /* o reads the snapshot (no FOR UPDATE: o runs when the SELECT asks,
          * after n, and a row this command changed is not lockable by it);
          * ON CONFLICT DO UPDATE locks the row */
-        "WITH o AS (SELECT role FROM memberships"
-        "  WHERE firm_id = $1 AND client_id = $2 AND user_id = $3),"
-        " n AS (INSERT INTO memberships (client_id, user_id, firm_id, role)"
-        "  VALUES ($2, $3, $1, $4) ON CONFLICT (client_id, user_id)"
-        "  DO UPDATE SET role = EXCLUDED.role RETURNING user_id, role)"
-        " SELECT u.id, u.name, u.email, u.kind, n.role, (SELECT role FROM o)"
-        " FROM n JOIN users u ON u.id = n.user_id",
-        4, p);
+                    "WITH o AS (SELECT role FROM memberships"
+                    "  WHERE firm_id = $1 AND client_id = $2 AND user_id = $3),"
+                    " n AS (INSERT INTO memberships (client_id, user_id, firm_id, role)"
+                    "  VALUES ($2, $3, $1, $4) ON CONFLICT (client_id, user_id)"
+                    "  DO UPDATE SET role = EXCLUDED.role RETURNING user_id, role)"
+                    " SELECT u.id, u.name, u.email, u.kind, n.role, (SELECT role FROM o)"
+                    " FROM n JOIN users u ON u.id = n.user_id",
+                    4, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -568,10 +572,12 @@ at_status_t auth_store_staff_list(at_db_t *db, at_arena_t *arena, const char *fi
     const char *p[] = {firm_id, key, id, lim};
     PGresult *res = at_db_query(
         db,
-        "SELECT " S_USER_COLS ", " S_KEY("u.created_at") " FROM users u"
-        " WHERE u.firm_id = $1 AND u.kind = 'staff'"
-        " AND ($2::timestamptz IS NULL OR (u.created_at, u.id) < ($2::timestamptz, $3::uuid))"
-        " ORDER BY u.created_at DESC, u.id DESC LIMIT $4::int",
+        "SELECT " S_USER_COLS
+        ", " S_KEY("u.created_at") " FROM users u"
+                                   " WHERE u.firm_id = $1 AND u.kind = 'staff'"
+                                   " AND ($2::timestamptz IS NULL OR (u.created_at, u.id) < "
+                                   "($2::timestamptz, $3::uuid))"
+                                   " ORDER BY u.created_at DESC, u.id DESC LIMIT $4::int",
         4, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
@@ -650,11 +656,12 @@ at_status_t auth_store_invitation_info(at_db_t *db, at_arena_t *arena, const cha
     const char *p[] = {token_hash};
     PGresult *res = at_db_query(
         db,
-        "SELECT i.email, f.name, c.name, i.kind, " S_TS("i.expires_at") ","
-        " i.accepted_at IS NULL AND i.expires_at > clock_timestamp()"
-        " FROM invitations i JOIN firms f ON f.id = i.firm_id"
-        " LEFT JOIN clients c ON c.id = i.client_id AND c.firm_id = i.firm_id"
-        " WHERE i.token_hash = $1",
+        "SELECT i.email, f.name, c.name, i.kind, " S_TS(
+            "i.expires_at") ","
+                            " i.accepted_at IS NULL AND i.expires_at > clock_timestamp()"
+                            " FROM invitations i JOIN firms f ON f.id = i.firm_id"
+                            " LEFT JOIN clients c ON c.id = i.client_id AND c.firm_id = i.firm_id"
+                            " WHERE i.token_hash = $1",
         1, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
@@ -726,9 +733,8 @@ at_status_t auth_store_password_hash_get(at_db_t *db, at_arena_t *arena, const c
 {
     *hash = NULL;
     const char *p[] = {user_id, firm_id};
-    PGresult *res = at_db_query(db,
-                                "SELECT password_hash FROM users WHERE id = $1 AND firm_id = $2",
-                                2, p);
+    PGresult *res =
+        at_db_query(db, "SELECT password_hash FROM users WHERE id = $1 AND firm_id = $2", 2, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -848,8 +854,8 @@ at_status_t auth_store_recovery_replace(at_db_t *db, const char *firm_id, const 
     arr[len] = 0;
     const char *p[] = {user_id, firm_id, arr};
     /* two statements: a data-modifying CTE would not see its own delete */
-    PGresult *res = at_db_query(db, "DELETE FROM recovery_codes WHERE user_id = $1 AND firm_id = $2",
-                                2, p);
+    PGresult *res =
+        at_db_query(db, "DELETE FROM recovery_codes WHERE user_id = $1 AND firm_id = $2", 2, p);
     at_status_t st = at_db_status(db, res);
     PQclear(res);
     res = NULL;
@@ -871,14 +877,15 @@ at_status_t auth_store_recovery_use(at_db_t *db, const char *firm_id, const char
 {
     *left = 0;
     const char *p[] = {user_id, firm_id, hash};
-    PGresult *res = at_db_query(db,
-                                "WITH u AS (UPDATE recovery_codes SET used_at = clock_timestamp()"
-                                "  WHERE user_id = $1 AND firm_id = $2 AND code_hash = $3"
-                                "  AND used_at IS NULL RETURNING code_hash)"
-                                " SELECT (SELECT count(*) FROM recovery_codes r WHERE r.user_id = $1"
-                                "  AND r.used_at IS NULL AND r.code_hash NOT IN (SELECT * FROM u))"
-                                " FROM u",
-                                3, p);
+    PGresult *res =
+        at_db_query(db,
+                    "WITH u AS (UPDATE recovery_codes SET used_at = clock_timestamp()"
+                    "  WHERE user_id = $1 AND firm_id = $2 AND code_hash = $3"
+                    "  AND used_at IS NULL RETURNING code_hash)"
+                    " SELECT (SELECT count(*) FROM recovery_codes r WHERE r.user_id = $1"
+                    "  AND r.used_at IS NULL AND r.code_hash NOT IN (SELECT * FROM u))"
+                    " FROM u",
+                    3, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -934,8 +941,8 @@ static Atrium__Auth__ApiToken *s_token(at_arena_t *arena, PGresult *res, int r)
 }
 
 at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
-                                    const char *user_id, const char *name,
-                                    const char *token_hash, Atrium__Auth__ApiToken **out)
+                                    const char *user_id, const char *name, const char *token_hash,
+                                    Atrium__Auth__ApiToken **out)
 {
     *out = NULL;
     char max[16];
@@ -965,8 +972,7 @@ cleanup:
 }
 
 at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
-                                   const char *user_id, Atrium__Auth__ApiToken ***items,
-                                   size_t *n)
+                                   const char *user_id, Atrium__Auth__ApiToken ***items, size_t *n)
 {
     *items = NULL;
     *n = 0;
@@ -1097,8 +1103,7 @@ at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error)
 }
 
 at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *email,
-                                    const char *token_hash, int ttl_s,
-                                    Atrium__Auth__User **user)
+                                    const char *token_hash, int ttl_s, Atrium__Auth__User **user)
 {
     *user = NULL;
     char ttl[16];

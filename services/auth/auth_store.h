@@ -209,13 +209,12 @@ at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char 
  * when the user has AUTH_TOKENS_MAX already. *out gets id, name,
  * created_at (arena). */
 at_status_t auth_store_token_create(at_db_t *db, at_arena_t *arena, const char *firm_id,
-                                    const char *user_id, const char *name,
-                                    const char *token_hash, Atrium__Auth__ApiToken **out);
+                                    const char *user_id, const char *name, const char *token_hash,
+                                    Atrium__Auth__ApiToken **out);
 
 /* Every token of user_id, newest first. */
 at_status_t auth_store_tokens_list(at_db_t *db, at_arena_t *arena, const char *firm_id,
-                                   const char *user_id, Atrium__Auth__ApiToken ***items,
-                                   size_t *n);
+                                   const char *user_id, Atrium__Auth__ApiToken ***items, size_t *n);
 
 /* Deletes token id of user_id; *token_hash gets its hash (arena) to drop it
  * from Redis. AT_NOT_FOUND when the user has no such token. */
@@ -256,8 +255,7 @@ at_status_t auth_store_mail_done(at_db_t *db, const char *id, const char *error)
  * ttl_s; *user gets the user (arena). AT_NOT_FOUND when no user has that
  * email (nothing written). */
 at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *email,
-                                    const char *token_hash, int ttl_s,
-                                    Atrium__Auth__User **user);
+                                    const char *token_hash, int ttl_s, Atrium__Auth__User **user);
 
 /* Consumes the reset token with token_hash (one UPDATE ... WHERE used_at IS
  * NULL AND expires_at > now() RETURNING, whose row lock makes parallel

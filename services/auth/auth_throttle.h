@@ -21,9 +21,9 @@
 #include <stdbool.h>
 
 typedef struct {
-    int per_account; /* failed attempts per account per window before 429 */
-    int per_ip;      /* failed attempts per IP per window before 429 */
-    int window_s;    /* the window, seconds */
+    int per_account;   /* failed attempts per account per window before 429 */
+    int per_ip;        /* failed attempts per IP per window before 429 */
+    int window_s;      /* the window, seconds */
     const char *scope; /* key prefix: NULL is "login_fail" (success and undo
                         * know only that one); "reset" counts reset requests */
 } auth_throttle_limits_t;

@@ -12,13 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUTH_TOTP_SECRET_BYTES 20  /* 160 bits, RFC 4226's recommendation */
+#define AUTH_TOTP_SECRET_BYTES 20 /* 160 bits, RFC 4226's recommendation */
 #define AUTH_TOTP_DIGITS 6
 #define AUTH_TOTP_STEP_S 30
-#define AUTH_TOTP_WINDOW 1         /* steps accepted either side of now */
-#define AUTH_TOTP_KEY_BYTES 32     /* the sealing key (crypto_secretbox_KEYBYTES) */
+#define AUTH_TOTP_WINDOW 1     /* steps accepted either side of now */
+#define AUTH_TOTP_KEY_BYTES 32 /* the sealing key (crypto_secretbox_KEYBYTES) */
 #define AUTH_RECOVERY_CODES 10
-#define AUTH_RECOVERY_CODE_LEN 11  /* "xxxxx-xxxxx" */
+#define AUTH_RECOVERY_CODE_LEN 11 /* "xxxxx-xxxxx" */
 
 /* Base32 (RFC 4648 alphabet, upper case, no '=' padding) of len bytes into
  * out, which holds at least (len * 8 + 4) / 5 + 1 bytes. Returns the length

@@ -23,14 +23,13 @@ static const struct {
 } s_currencies[] = {
     /* ISO 4217 minor units. Only the exceptions to 2 matter, the others are
      * listed so a reader sees they were considered. */
-    {"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"CAD", 2}, {"AUD", 2}, {"NZD", 2}, {"CHF", 2},
-    {"SEK", 2}, {"NOK", 2}, {"DKK", 2}, {"PLN", 2}, {"CZK", 2}, {"HUF", 2}, {"MXN", 2},
-    {"BRL", 2}, {"INR", 2}, {"ZAR", 2}, {"SGD", 2}, {"HKD", 2}, {"CNY", 2}, {"AED", 2},
-    {"SAR", 2}, {"ILS", 2}, {"TRY", 2}, {"PHP", 2}, {"MYR", 2}, {"THB", 2},
-    {"JPY", 0}, {"KRW", 0}, {"ISK", 0}, {"CLP", 0}, {"VND", 0}, {"XAF", 0}, {"XOF", 0},
-    {"UGX", 0}, {"PYG", 0}, {"RWF", 0}, {"KMF", 0}, {"GNF", 0}, {"VUV", 0}, {"XPF", 0},
-    {"BIF", 0}, {"DJF", 0},
-    {"KWD", 3}, {"BHD", 3}, {"OMR", 3}, {"JOD", 3}, {"IQD", 3}, {"LYD", 3}, {"TND", 3},
+    {"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"CAD", 2}, {"AUD", 2}, {"NZD", 2}, {"CHF", 2}, {"SEK", 2},
+    {"NOK", 2}, {"DKK", 2}, {"PLN", 2}, {"CZK", 2}, {"HUF", 2}, {"MXN", 2}, {"BRL", 2}, {"INR", 2},
+    {"ZAR", 2}, {"SGD", 2}, {"HKD", 2}, {"CNY", 2}, {"AED", 2}, {"SAR", 2}, {"ILS", 2}, {"TRY", 2},
+    {"PHP", 2}, {"MYR", 2}, {"THB", 2}, {"JPY", 0}, {"KRW", 0}, {"ISK", 0}, {"CLP", 0}, {"VND", 0},
+    {"XAF", 0}, {"XOF", 0}, {"UGX", 0}, {"PYG", 0}, {"RWF", 0}, {"KMF", 0}, {"GNF", 0}, {"VUV", 0},
+    {"XPF", 0}, {"BIF", 0}, {"DJF", 0}, {"KWD", 3}, {"BHD", 3}, {"OMR", 3}, {"JOD", 3}, {"IQD", 3},
+    {"LYD", 3}, {"TND", 3},
 };
 
 int billing_qbo_currency_decimals(const char *code)
@@ -54,13 +53,13 @@ static int s_money_emit(const char *digits, bool negative, int decimals, char *b
     bool zero = n == 1 && digits[0] == '0';
     /* Pad so there is at least one integer digit. */
     char padded[S_EXACT_DIGITS + 8];
-    size_t pad = n < (size_t)decimals + 1 ? (size_t)decimals + 1 - n : 0;
+    size_t pad = n < (size_t) decimals + 1 ? (size_t) decimals + 1 - n : 0;
     memset(padded, '0', pad);
     memcpy(padded + pad, digits, n + 1);
-    size_t len = pad + n, int_len = len - (size_t)decimals;
-    int written = snprintf(buf, cap, "%s%.*s%s%s", negative && !zero ? "-" : "", (int)int_len,
+    size_t len = pad + n, int_len = len - (size_t) decimals;
+    int written = snprintf(buf, cap, "%s%.*s%s%s", negative && !zero ? "-" : "", (int) int_len,
                            padded, decimals ? "." : "", padded + int_len);
-    return written < 0 || (size_t)written >= cap ? -1 : 0;
+    return written < 0 || (size_t) written >= cap ? -1 : 0;
 }
 
 /* The shortest of %.15e..%.17e that reads back as x: QBO's text whenever it
@@ -77,7 +76,7 @@ static size_t s_shortest_digits(double x, char *digits, int *exp10)
     size_t n = 0;
     const char *p = tmp;
     for (; *p && *p != 'e'; p++)
-        if (isdigit((unsigned char)*p))
+        if (isdigit((unsigned char) *p))
             digits[n++] = *p;
     digits[n] = '\0';
     *exp10 = *p == 'e' ? atoi(p + 1) : 0;
@@ -98,10 +97,9 @@ int billing_qbo_money_format(const json_t *amount, const char *currency, char *b
     if (json_is_integer(amount)) {
         json_int_t v = json_integer_value(amount);
         negative = v < 0;
-        unsigned long long mag = negative ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        unsigned long long mag = negative ? 0ULL - (unsigned long long) v : (unsigned long long) v;
         snprintf(scaled, sizeof scaled, "%llu%.*s", mag, decimals, "000");
-    }
-    else if (json_is_real(amount)) {
+    } else if (json_is_real(amount)) {
         double x = json_real_value(amount);
         if (!isfinite(x))
             return -1;
@@ -110,39 +108,35 @@ int billing_qbo_money_format(const json_t *amount, const char *currency, char *b
         int exp10;
         size_t n = s_shortest_digits(fabs(x), digits, &exp10);
         /* |x| = 0.d1d2..dn * 10^(exp10+1); scaled = d1..dn * 10^shift. */
-        long shift = (long)exp10 + 1 - (long)n + decimals;
+        long shift = (long) exp10 + 1 - (long) n + decimals;
         if (shift >= 0) {
-            if ((size_t)shift + n > S_EXACT_DIGITS + 1)
+            if ((size_t) shift + n > S_EXACT_DIGITS + 1)
                 return -1;
-            snprintf(scaled, sizeof scaled, "%s%0*d", digits, (int)shift, 0);
+            snprintf(scaled, sizeof scaled, "%s%0*d", digits, (int) shift, 0);
             if (shift == 0)
                 scaled[n] = '\0';
-        }
-        else {
-            long keep = (long)n + shift; /* digits left of the rounding point */
+        } else {
+            long keep = (long) n + shift; /* digits left of the rounding point */
             if (keep < 0) {
                 strcpy(scaled, "0");
-            }
-            else {
+            } else {
                 /* Round half away from zero on the decimal digits: the
                  * magnitude rounds up when the first dropped digit is >= 5. */
                 bool up = digits[keep] >= '5';
                 scaled[0] = '0'; /* room for a carry out of the top digit */
-                memcpy(scaled + 1, digits, (size_t)keep);
+                memcpy(scaled + 1, digits, (size_t) keep);
                 scaled[keep + 1] = '\0';
                 for (long i = keep; up && i >= 0; i--) {
                     if (scaled[i] == '9') {
                         scaled[i] = '0';
-                    }
-                    else {
+                    } else {
                         scaled[i]++;
                         up = false;
                     }
                 }
             }
         }
-    }
-    else {
+    } else {
         return -1;
     }
     if (s_money_emit(scaled, negative, decimals, buf, cap) != 0) {
@@ -175,7 +169,7 @@ const char *billing_qbo_err_name(billing_qbo_err_t code)
         [BILLING_QBO_E_ABORTED] = "aborted",
         [BILLING_QBO_E_PERSIST] = "token persistence failed",
     };
-    if ((unsigned)code < sizeof names / sizeof names[0] && names[code])
+    if ((unsigned) code < sizeof names / sizeof names[0] && names[code])
         return names[code];
     return "unknown";
 }
@@ -183,14 +177,10 @@ const char *billing_qbo_err_name(billing_qbo_err_t code)
 const char *billing_qbo_status_name(billing_qbo_status_t status)
 {
     switch (status) {
-    case BILLING_QBO_PAID:
-        return "paid";
-    case BILLING_QBO_OVERDUE:
-        return "overdue";
-    case BILLING_QBO_VOID:
-        return "void";
-    case BILLING_QBO_OPEN:
-        break;
+    case BILLING_QBO_PAID: return "paid";
+    case BILLING_QBO_OVERDUE: return "overdue";
+    case BILLING_QBO_VOID: return "void";
+    case BILLING_QBO_OPEN: break;
     }
     return "open";
 }
@@ -198,12 +188,9 @@ const char *billing_qbo_status_name(billing_qbo_status_t status)
 const char *billing_qbo_entity_name(billing_qbo_entity_t entity)
 {
     switch (entity) {
-    case BILLING_QBO_CUSTOMER:
-        return "Customer";
-    case BILLING_QBO_PAYMENT:
-        return "Payment";
-    case BILLING_QBO_INVOICE:
-        break;
+    case BILLING_QBO_CUSTOMER: return "Customer";
+    case BILLING_QBO_PAYMENT: return "Payment";
+    case BILLING_QBO_INVOICE: break;
     }
     return "Invoice";
 }
@@ -213,7 +200,7 @@ static bool s_is_date(const char *s)
     if (!s || strlen(s) != 10)
         return false;
     for (int i = 0; i < 10; i++)
-        if (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+        if (i == 4 || i == 7 ? s[i] != '-' : !isdigit((unsigned char) s[i]))
             return false;
     return true;
 }
@@ -257,9 +244,7 @@ static json_t *s_get_ci(const json_t *obj, const char *key)
 {
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)obj, k, v)
-        if (strcasecmp(k, key) == 0)
-            return v;
+    json_object_foreach((json_t *) obj, k, v) if (strcasecmp(k, key) == 0) return v;
     return NULL;
 }
 
@@ -319,7 +304,7 @@ static void s_currency(const json_t *obj, const char *home, char out[4])
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     bool ok = s && strlen(s) == 3;
     for (int i = 0; ok && i < 3; i++)
-        ok = isupper((unsigned char)s[i]);
+        ok = isupper((unsigned char) s[i]);
     snprintf(out, 4, "%s", ok ? s : home);
 }
 
@@ -433,16 +418,17 @@ static int s_payment_parse(const json_t *o, const char *home, billing_qbo_paymen
     json_t *lines = json_object_get(o, "Line");
     size_t n = 0, i, j;
     json_t *line, *link;
-    json_array_foreach(lines, i, line)
-        n += json_array_size(json_object_get(line, "LinkedTxn"));
+    json_array_foreach(lines, i, line) n += json_array_size(json_object_get(line, "LinkedTxn"));
     if (n) {
         r->applied = calloc(n, sizeof *r->applied);
         if (!r->applied)
             abort();
     }
-    json_array_foreach(lines, i, line) {
+    json_array_foreach(lines, i, line)
+    {
         json_t *links = json_object_get(line, "LinkedTxn");
-        json_array_foreach(links, j, link) {
+        json_array_foreach(links, j, link)
+        {
             json_t *type = json_object_get(link, "TxnType");
             if (!json_is_string(type) || strcmp(json_string_value(type), "Invoice") != 0)
                 continue;
@@ -504,7 +490,7 @@ int billing_qbo_page_parse(const char *body, size_t len, billing_qbo_entity_t en
     page->entity = entity;
     page->returned = json_array_size(rows); /* absent key = no rows (A3) */
     json_t *start = json_object_get(qr, "startPosition");
-    page->start_position = json_is_integer(start) ? (long)json_integer_value(start) : 0;
+    page->start_position = json_is_integer(start) ? (long) json_integer_value(start) : 0;
     size_t n = page->returned ? page->returned : 1;
     size_t size = entity == BILLING_QBO_INVOICE    ? sizeof(billing_qbo_invoice_t)
                   : entity == BILLING_QBO_CUSTOMER ? sizeof(billing_qbo_customer_t)
@@ -521,7 +507,8 @@ int billing_qbo_page_parse(const char *body, size_t len, billing_qbo_entity_t en
 
     size_t i;
     json_t *o;
-    json_array_foreach(rows, i, o) {
+    json_array_foreach(rows, i, o)
+    {
         int ok = -1;
         if (json_is_object(o)) {
             /* A failed record is freed and zeroed so the slot is reused. */
@@ -531,15 +518,13 @@ int billing_qbo_page_parse(const char *body, size_t len, billing_qbo_entity_t en
                     s_invoice_free(r);
                     memset(r, 0, sizeof *r);
                 }
-            }
-            else if (entity == BILLING_QBO_CUSTOMER) {
+            } else if (entity == BILLING_QBO_CUSTOMER) {
                 billing_qbo_customer_t *r = &page->customers[page->count];
                 if ((ok = s_customer_parse(o, home, r)) != 0) {
                     s_customer_free(r);
                     memset(r, 0, sizeof *r);
                 }
-            }
-            else {
+            } else {
                 billing_qbo_payment_t *r = &page->payments[page->count];
                 if ((ok = s_payment_parse(o, home, r)) != 0) {
                     s_payment_free(r);
@@ -612,41 +597,42 @@ static bool s_instant(const char *s, char *out, size_t cap)
     if (n < sizeof shape - 1)
         return false;
     for (i = 0; i < sizeof shape - 1; i++)
-        if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+        if (shape[i] == 'd' ? !isdigit((unsigned char) s[i]) : s[i] != shape[i])
             return false;
     if (s[i] == '.') {
         i++;
-        if (!isdigit((unsigned char)s[i]))
+        if (!isdigit((unsigned char) s[i]))
             return false;
-        while (isdigit((unsigned char)s[i]))
+        while (isdigit((unsigned char) s[i]))
             i++;
     }
     const char *zone = s + i;
     if (strcmp(zone, "Z") == 0) {
-        snprintf(out, cap, "%.*s+00:00", (int)i, s);
+        snprintf(out, cap, "%.*s+00:00", (int) i, s);
         return true;
     }
     if ((zone[0] != '+' && zone[0] != '-') || strlen(zone) != 6 || zone[3] != ':' ||
-        !isdigit((unsigned char)zone[1]) || !isdigit((unsigned char)zone[2]) ||
-        !isdigit((unsigned char)zone[4]) || !isdigit((unsigned char)zone[5]))
+        !isdigit((unsigned char) zone[1]) || !isdigit((unsigned char) zone[2]) ||
+        !isdigit((unsigned char) zone[4]) || !isdigit((unsigned char) zone[5]))
         return false;
     snprintf(out, cap, "%s", s);
     return true;
 }
 
-char *billing_qbo_query_build(billing_qbo_entity_t entity, const char *since, long start,
-                              long max)
+char *billing_qbo_query_build(billing_qbo_entity_t entity, const char *since, long start, long max)
 {
     if (start < 1 || max < 1 || max > BILLING_QBO_PAGE_MAX)
         return NULL;
     char instant[64] = "";
-    if (since && (strlen(since) >= sizeof instant - 8 || !s_instant(since, instant, sizeof instant)))
+    if (since &&
+        (strlen(since) >= sizeof instant - 8 || !s_instant(since, instant, sizeof instant)))
         return NULL;
     char *literal = since ? billing_qbo_query_literal(instant) : NULL;
     bool customer = entity == BILLING_QBO_CUSTOMER;
     char *out = NULL;
-    int n = asprintf(&out, "select * from %s%s%s%s%s%s orderby Metadata.LastUpdatedTime "
-                           "startposition %ld maxresults %ld",
+    int n = asprintf(&out,
+                     "select * from %s%s%s%s%s%s orderby Metadata.LastUpdatedTime "
+                     "startposition %ld maxresults %ld",
                      billing_qbo_entity_name(entity), since || customer ? " where " : "",
                      since ? "Metadata.LastUpdatedTime >= " : "", since ? literal : "",
                      since && customer ? " and " : "", customer ? "Active IN (true,false)" : "",

@@ -42,10 +42,10 @@ typedef enum {
 
 typedef struct {
     billing_qbo_err_t code;
-    int http_status;      /* last HTTP status seen, 0 if none */
-    char fault_code[16];  /* QBO Fault Error.code or OAuth "error", "" if none */
-    long retry_after_s;   /* server's Retry-After when giving up on 429/503, else 0 */
-    char message[256];    /* lower case, for logs; never holds a token */
+    int http_status;     /* last HTTP status seen, 0 if none */
+    char fault_code[16]; /* QBO Fault Error.code or OAuth "error", "" if none */
+    long retry_after_s;  /* server's Retry-After when giving up on 429/503, else 0 */
+    char message[256];   /* lower case, for logs; never holds a token */
 } billing_qbo_error_t;
 
 /* Short lower-case name of an error code for logs ("throttled"; static). */
@@ -64,30 +64,30 @@ typedef enum {
  * fixed-size arrays. Dates are YYYY-MM-DD; money is a decimal string with the
  * currency's ISO 4217 decimals ("1250.50", "1500", "12.125"). */
 typedef struct {
-    char *id;             /* QBO Id, unique per (realm, entity) only */
-    char *sync_token;     /* increments on every change (P15) */
-    char *number;         /* DocNumber */
-    char issued_on[11];   /* TxnDate */
-    char due_on[11];      /* DueDate */
+    char *id;                            /* QBO Id, unique per (realm, entity) only */
+    char *sync_token;                    /* increments on every change (P15) */
+    char *number;                        /* DocNumber */
+    char issued_on[11];                  /* TxnDate */
+    char due_on[11];                     /* DueDate */
     char total[BILLING_QBO_MONEY_MAX];   /* TotalAmt */
     char balance[BILLING_QBO_MONEY_MAX]; /* Balance */
-    char currency[4];     /* CurrencyRef.value, else the home currency */
-    char *customer_id;    /* CustomerRef.value */
-    char *customer_name;  /* CustomerRef.name */
-    char *pay_url;        /* InvoiceLink, only when requested and enabled (P14) */
-    char *updated_at;     /* MetaData.LastUpdatedTime, company offset, as sent */
-    bool voided;          /* QBO's void shape, see billing_qbo_invoice_status */
+    char currency[4];                    /* CurrencyRef.value, else the home currency */
+    char *customer_id;                   /* CustomerRef.value */
+    char *customer_name;                 /* CustomerRef.name */
+    char *pay_url;                       /* InvoiceLink, only when requested and enabled (P14) */
+    char *updated_at;                    /* MetaData.LastUpdatedTime, company offset, as sent */
+    bool voided;                         /* QBO's void shape, see billing_qbo_invoice_status */
 } billing_qbo_invoice_t;
 
 typedef struct {
     char *id;
     char *sync_token;
     char *display_name;
-    char *full_name;      /* FullyQualifiedName, "Parent:Child" */
+    char *full_name; /* FullyQualifiedName, "Parent:Child" */
     char *company_name;
-    char *email;          /* PrimaryEmailAddr.Address */
-    char *parent_id;      /* ParentRef.value for sub-customers */
-    bool active;          /* false = "deleted" in QBO (P11) */
+    char *email;     /* PrimaryEmailAddr.Address */
+    char *parent_id; /* ParentRef.value for sub-customers */
+    bool active;     /* false = "deleted" in QBO (P11) */
     char balance[BILLING_QBO_MONEY_MAX];
     char currency[4];
     char *updated_at;
@@ -102,7 +102,7 @@ typedef struct {
 typedef struct {
     char *id;
     char *sync_token;
-    char issued_on[11];   /* TxnDate */
+    char issued_on[11]; /* TxnDate */
     char *customer_id;
     char total[BILLING_QBO_MONEY_MAX];
     char unapplied[BILLING_QBO_MONEY_MAX];
@@ -115,10 +115,10 @@ typedef struct {
 /* One parsed query page. Exactly one of the arrays is set, per entity. */
 typedef struct {
     billing_qbo_entity_t entity;
-    size_t returned;      /* rows QBO sent, including skipped ones: paging uses this */
-    size_t count;         /* records parsed into the array */
-    size_t skipped;       /* rows dropped for a missing Id or unusable amount */
-    long start_position;  /* echoed startPosition, 0 if absent */
+    size_t returned;     /* rows QBO sent, including skipped ones: paging uses this */
+    size_t count;        /* records parsed into the array */
+    size_t skipped;      /* rows dropped for a missing Id or unusable amount */
+    long start_position; /* echoed startPosition, 0 if absent */
     billing_qbo_invoice_t *invoices;
     billing_qbo_customer_t *customers;
     billing_qbo_payment_t *payments;
@@ -187,7 +187,6 @@ char *billing_qbo_query_literal(const char *s);
  * Customer queries add "Active IN (true,false)" so inactive customers come
  * too (P11). start is 1-based, max in 1..BILLING_QBO_PAGE_MAX.
  * Returns a new string the caller frees, or NULL on a bad argument. */
-char *billing_qbo_query_build(billing_qbo_entity_t entity, const char *since, long start,
-                              long max);
+char *billing_qbo_query_build(billing_qbo_entity_t entity, const char *since, long start, long max);
 
 #endif

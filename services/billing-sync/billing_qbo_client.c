@@ -54,7 +54,7 @@ static long long s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void s_sleep_ms(long ms)
@@ -208,14 +208,13 @@ static int s_attempt(billing_qbo_client_t *self, const char *url, const char *fo
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, self);
     if (form) {
-        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
         curl_easy_setopt(curl, CURLOPT_USERNAME, self->client_id);
         curl_easy_setopt(curl, CURLOPT_PASSWORD, self->client_secret);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-    }
-    else {
-        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long) strlen(form));
+    } else {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long) CURLAUTH_BEARER);
         curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, self->access_token);
     }
     CURLcode rc = curl_easy_perform(curl);
@@ -233,7 +232,7 @@ static int s_attempt(billing_qbo_client_t *self, const char *url, const char *fo
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
     curl_off_t retry_after = 0;
     if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
-        *retry_after_s = (long)retry_after;
+        *retry_after_s = (long) retry_after;
     return 0;
 }
 
@@ -247,9 +246,9 @@ static long s_backoff(const billing_qbo_client_t *self, int attempt)
     if (wait > S_BACKOFF_CAP_MS)
         wait = S_BACKOFF_CAP_MS;
     unsigned int r = 0;
-    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+    if (RAND_bytes((unsigned char *) &r, sizeof r) != 1)
         r = 0;
-    return wait / 2 + (long)(r % (unsigned)(wait / 2 + 1));
+    return wait / 2 + (long) (r % (unsigned) (wait / 2 + 1));
 }
 
 static int s_refresh_if_due(billing_qbo_client_t *self, billing_qbo_error_t *err);
@@ -270,34 +269,29 @@ static int s_request(billing_qbo_client_t *self, const char *url, const char *fo
         long retry_after_s = 0, wait;
         billing_qbo_err_t code;
         int rc = s_attempt(self, url, form, status, &retry_after_s, err);
-        err->http_status = (int)*status;
+        err->http_status = (int) *status;
         if (rc != 0 && self->body_overflow)
             return -1;
         if (rc != 0) {
             code = BILLING_QBO_E_TRANSPORT;
             wait = s_backoff(self, attempt);
-        }
-        else if (*status >= 200 && *status < 300) {
+        } else if (*status >= 200 && *status < 300) {
             err->code = BILLING_QBO_OK; /* forget the failures retried away */
             err->message[0] = err->fault_code[0] = '\0';
             return 0;
-        }
-        else if (*status == 401 && !form && !refreshed) {
+        } else if (*status == 401 && !form && !refreshed) {
             /* The token died early (revoked, clock skew): one refresh (A6 3200). */
             refreshed = true;
             self->access_expires_ms = 0;
             attempt--;
             continue;
-        }
-        else if (*status == 429) {
+        } else if (*status == 429) {
             code = BILLING_QBO_E_THROTTLED;
             wait = retry_after_s ? retry_after_s * 1000 : self->throttle_wait_ms;
-        }
-        else if (*status >= 500) {
+        } else if (*status >= 500) {
             code = BILLING_QBO_E_UNAVAILABLE;
             wait = retry_after_s ? retry_after_s * 1000 : s_backoff(self, attempt);
-        }
-        else {
+        } else {
             return 1;
         }
         if (attempt >= self->max_retries || slept + wait > self->retry_budget_ms) {
@@ -349,9 +343,9 @@ static int s_token_call(billing_qbo_client_t *self, const char *form, billing_qb
     }
     billing_qbo_tokens_t tokens = {
         .access_token = json_string_value(at),
-        .expires_in_s = json_is_integer(exp) ? (long)json_integer_value(exp) : 3600,
+        .expires_in_s = json_is_integer(exp) ? (long) json_integer_value(exp) : 3600,
         .refresh_token = json_string_value(rt),
-        .refresh_expires_in_s = json_is_integer(rexp) ? (long)json_integer_value(rexp) : 0,
+        .refresh_expires_in_s = json_is_integer(rexp) ? (long) json_integer_value(rexp) : 0,
     };
     /* The old refresh token may already be dead: hold the new one even if
      * persisting fails, but use the access token only once it is stored. */
@@ -416,7 +410,7 @@ int billing_qbo_client_refresh(billing_qbo_client_t *self, billing_qbo_error_t *
         return -1;
     }
     char *form = s_form(self->curl, "grant_type", "refresh_token", "refresh_token",
-                        self->refresh_token, (const char *)NULL);
+                        self->refresh_token, (const char *) NULL);
     if (!form) {
         s_set_error(err, BILLING_QBO_E_CONFIG, "cannot encode the token request");
         return -1;
@@ -438,7 +432,7 @@ int billing_qbo_client_exchange_code(billing_qbo_client_t *self, const char *cod
         return -1;
     }
     char *form = s_form(self->curl, "grant_type", "authorization_code", "code", code,
-                        "redirect_uri", redirect_uri, (const char *)NULL);
+                        "redirect_uri", redirect_uri, (const char *) NULL);
     if (!form) {
         s_set_error(err, BILLING_QBO_E_CONFIG, "cannot encode the token request");
         return -1;
@@ -511,12 +505,13 @@ int billing_qbo_client_pull(billing_qbo_client_t *self, billing_qbo_entity_t ent
             rc == 1) {
             /* A non-2xx answer: say what it was, with QBO's Fault if it sent one. */
             if (rc == 1 && perr.code != BILLING_QBO_E_FAULT)
-                s_set_error(&perr, status == 404 ? BILLING_QBO_E_CONFIG : BILLING_QBO_E_BAD_RESPONSE,
+                s_set_error(&perr,
+                            status == 404 ? BILLING_QBO_E_CONFIG : BILLING_QBO_E_BAD_RESPONSE,
                             "http %ld without a fault body%s", status,
                             status == 404 ? ": check api_base and realm" : "");
             if (rc == 1 && (status == 401 || status == 403))
                 perr.code = BILLING_QBO_E_AUTH;
-            perr.http_status = (int)status;
+            perr.http_status = (int) status;
             *err = perr;
             billing_qbo_page_destroy(&page);
             return -1;
@@ -536,8 +531,8 @@ int billing_qbo_client_pull(billing_qbo_client_t *self, billing_qbo_entity_t ent
                         start);
             return -1;
         }
-        if (returned < (size_t)self->page_size)
+        if (returned < (size_t) self->page_size)
             return 0; /* a short (or empty) page is the last one */
-        start += (long)returned;
+        start += (long) returned;
     }
 }

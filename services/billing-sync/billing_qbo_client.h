@@ -37,24 +37,24 @@ typedef int(billing_qbo_page_fn)(const billing_qbo_page_t *page, void *arg);
 
 /* Strings are copied by billing_qbo_client_new; zero numbers take the default. */
 typedef struct {
-    const char *token_url;     /* required: https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer */
-    const char *api_base;      /* required: https://quickbooks.api.intuit.com (no /v3) */
-    const char *realm_id;      /* required: the company id */
-    const char *client_id;     /* required */
-    const char *client_secret; /* required; sent as HTTP Basic (client_secret_basic) */
-    const char *refresh_token; /* the stored one; NULL until exchange_code ran */
-    const char *home_currency; /* for records without CurrencyRef; NULL = "USD" */
-    const char *minor_version; /* NULL = "75", the floor since Aug 2025 (A2) */
-    bool include_invoice_link; /* ask for InvoiceLink (P14: slower, off for bulk) */
-    long connect_timeout_ms;   /* per attempt; default 5000 */
-    long request_timeout_ms;   /* whole attempt; default 60000 (QBO cuts at 120 s) */
-    int max_retries;           /* per request; default 5, negative = none */
-    long retry_budget_ms;      /* most time slept between attempts of one request;
+    const char *token_url; /* required: https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer */
+    const char *api_base;  /* required: https://quickbooks.api.intuit.com (no /v3) */
+    const char *realm_id;  /* required: the company id */
+    const char *client_id; /* required */
+    const char *client_secret;        /* required; sent as HTTP Basic (client_secret_basic) */
+    const char *refresh_token;        /* the stored one; NULL until exchange_code ran */
+    const char *home_currency;        /* for records without CurrencyRef; NULL = "USD" */
+    const char *minor_version;        /* NULL = "75", the floor since Aug 2025 (A2) */
+    bool include_invoice_link;        /* ask for InvoiceLink (P14: slower, off for bulk) */
+    long connect_timeout_ms;          /* per attempt; default 5000 */
+    long request_timeout_ms;          /* whole attempt; default 60000 (QBO cuts at 120 s) */
+    int max_retries;                  /* per request; default 5, negative = none */
+    long retry_budget_ms;             /* most time slept between attempts of one request;
                                   default 180000 */
-    long throttle_wait_ms;     /* 429 without Retry-After; default 60000 (A7) */
-    long backoff_ms;           /* first 5xx/transport wait, doubling, jittered;
+    long throttle_wait_ms;            /* 429 without Retry-After; default 60000 (A7) */
+    long backoff_ms;                  /* first 5xx/transport wait, doubling, jittered;
                                   default 1000, capped at 30000 */
-    int page_size;             /* rows per query, 1..1000; default 1000 (P6) */
+    int page_size;                    /* rows per query, 1..1000; default 1000 (P6) */
     billing_qbo_tokens_fn *on_tokens; /* may be NULL (tests); then nothing persists */
     void *on_tokens_arg;
 } billing_qbo_config_t;

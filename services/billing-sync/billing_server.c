@@ -28,9 +28,10 @@ static const at_config_key_t s_keys[] = {
      "QuickBooks Online API base URL (tests: the local fake)"},
     {"ATRIUM_QBO_TOKEN_URL", "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
      AT_CFG_STRING, 0, 0, true, false, "QuickBooks OAuth 2.0 token endpoint"},
-    {"ATRIUM_QBO_AUTHORIZE_URL", "https://appcenter.intuit.com/connect/oauth2", AT_CFG_STRING, 0,
-     0, true, false, "QuickBooks OAuth 2.0 authorization endpoint"},
-    {"ATRIUM_QBO_CLIENT_ID", "", AT_CFG_STRING, 0, 0, false, false, "the app's QuickBooks client id"},
+    {"ATRIUM_QBO_AUTHORIZE_URL", "https://appcenter.intuit.com/connect/oauth2", AT_CFG_STRING, 0, 0,
+     true, false, "QuickBooks OAuth 2.0 authorization endpoint"},
+    {"ATRIUM_QBO_CLIENT_ID", "", AT_CFG_STRING, 0, 0, false, false,
+     "the app's QuickBooks client id"},
     {"ATRIUM_QBO_CLIENT_SECRET", "", AT_CFG_STRING, 0, 0, false, true,
      "the app's QuickBooks client secret"},
     {"ATRIUM_PUBLIC_URL", "http://localhost:8080", AT_CFG_STRING, 0, 0, true, false,
@@ -112,16 +113,19 @@ static at_status_t s_invoice_get(at_ctx_t *ctx, const ProtobufCMessage *in, Prot
     if (st != AT_OK)
         return st == AT_NOT_FOUND ? at_fail(ctx, st, NULL, "invoice not found") : st;
     /* an invoice of no client is the firm's staff's; else the client's */
-    bool visible = inv->client_id ? at_can_see_client(ctx, ctx->principal->firm_id, inv->client_id) != NULL
-                                  : s_firm_admin(ctx);
+    bool visible = inv->client_id
+                       ? at_can_see_client(ctx, ctx->principal->firm_id, inv->client_id) != NULL
+                       : s_firm_admin(ctx);
     if (!visible)
         return at_fail(ctx, AT_NOT_FOUND, NULL, "invoice not found");
     if (at_db_begin(ctx->db) != 0)
         return AT_UNAVAILABLE;
     json_t *d = json_pack("{s:s?, s:s?, s:s?}", "number", inv->number, "total", inv->total,
                           "currency", inv->currency);
-    st = at_audit(ctx, &(at_audit_event_t){.action = "invoice.viewed", .resource_type = "invoice",
-                                           .resource_id = inv->id, .client_id = inv->client_id,
+    st = at_audit(ctx, &(at_audit_event_t){.action = "invoice.viewed",
+                                           .resource_type = "invoice",
+                                           .resource_id = inv->id,
+                                           .client_id = inv->client_id,
                                            .details = d});
     json_decref(d);
     if (st != AT_OK || at_db_commit(ctx->db) != 0)
@@ -173,7 +177,8 @@ static at_status_t s_connect(at_ctx_t *ctx, const ProtobufCMessage *in, Protobuf
     unsigned char raw[32];
     char state[64], hash[65];
     randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(state, sizeof state, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(state, sizeof state, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     at_sha256_hex(state, strlen(state), hash);
     if ((st = billing_store_state_put(ctx, hash, ctx->principal->firm_id, ctx->principal->user_id,
                                       S_PROVIDER)) != AT_OK)
@@ -184,7 +189,8 @@ static at_status_t s_connect(at_ctx_t *ctx, const ProtobufCMessage *in, Protobuf
     url = s_param(ctx, url, "scope", "com.intuit.quickbooks.accounting");
     url = s_param(ctx, url, "redirect_uri", s_redirect_uri(ctx));
     url = s_param(ctx, url, "state", state);
-    Atrium__Billing__ConnectReply *rep = at_msg_new(ctx, &atrium__billing__connect_reply__descriptor);
+    Atrium__Billing__ConnectReply *rep =
+        at_msg_new(ctx, &atrium__billing__connect_reply__descriptor);
     rep->location = url;
     rep->authorize_url = url;
     *out = &rep->base;
@@ -204,7 +210,8 @@ static int s_on_tokens(const billing_qbo_tokens_t *tokens, void *arg)
     s_tokens_arg_t *t = arg;
     if (!t->firm_id || !tokens->refresh_token)
         return 0; /* during the code exchange the caller stores it */
-    if (billing_store_save_refresh(t->ctx, t->firm_id, S_PROVIDER, tokens->refresh_token) != AT_OK) {
+    if (billing_store_save_refresh(t->ctx, t->firm_id, S_PROVIDER, tokens->refresh_token) !=
+        AT_OK) {
         t->failed = true;
         return -1;
     }
@@ -247,7 +254,8 @@ static at_status_t s_callback(at_ctx_t *ctx, const ProtobufCMessage *in, Protobu
                        "the connection attempt is unknown or expired: start it again");
     if (st != AT_OK)
         return st;
-    Atrium__Billing__CallbackReply *rep = at_msg_new(ctx, &atrium__billing__callback_reply__descriptor);
+    Atrium__Billing__CallbackReply *rep =
+        at_msg_new(ctx, &atrium__billing__callback_reply__descriptor);
     *out = &rep->base;
     if (rq->error) {
         rep->status = "denied";
@@ -268,9 +276,10 @@ static at_status_t s_callback(at_ctx_t *ctx, const ProtobufCMessage *in, Protobu
     billing_qbo_client_destroy(&client);
     if (rc != 0 || !refresh_copy) {
         at_warn("quickbooks code exchange failed: %s", err.message);
-        return at_fail(ctx, err.code == BILLING_QBO_E_TRANSPORT || err.code == BILLING_QBO_E_UNAVAILABLE
-                                ? AT_UNAVAILABLE
-                                : AT_VALIDATION_FAILED,
+        return at_fail(ctx,
+                       err.code == BILLING_QBO_E_TRANSPORT || err.code == BILLING_QBO_E_UNAVAILABLE
+                           ? AT_UNAVAILABLE
+                           : AT_VALIDATION_FAILED,
                        "code", "QuickBooks refused the authorization: %s", err.message);
     }
     if (at_db_begin(ctx->db) != 0)
@@ -281,7 +290,8 @@ static at_status_t s_callback(at_ctx_t *ctx, const ProtobufCMessage *in, Protobu
     if (st == AT_OK)
         st = at_audit(ctx, &(at_audit_event_t){.action = "integration.connected",
                                                .resource_type = "integration",
-                                               .resource_id = S_PROVIDER, .details = d});
+                                               .resource_id = S_PROVIDER,
+                                               .details = d});
     json_decref(d);
     if (st != AT_OK || at_db_commit(ctx->db) != 0)
         return st != AT_OK ? st : AT_UNAVAILABLE;
@@ -301,7 +311,8 @@ static at_status_t s_refresh_links(at_ctx_t *ctx)
     at_status_t st = AT_OK;
     for (int pages = 0; pages < 1000; pages++) {
         ProtobufCMessage *m = NULL;
-        st = at_call(ctx, "auth.clients_list", &rq.base, &atrium__auth__clients_list_reply__descriptor, &m);
+        st = at_call(ctx, "auth.clients_list", &rq.base,
+                     &atrium__auth__clients_list_reply__descriptor, &m);
         if (st != AT_OK)
             break;
         Atrium__Auth__ClientsListReply *page = (void *) m;
@@ -352,7 +363,8 @@ static at_status_t s_sync(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMe
     if (st == AT_OK)
         st = at_audit(ctx, &(at_audit_event_t){.action = "integration.sync_requested",
                                                .resource_type = "integration",
-                                               .resource_id = S_PROVIDER, .details = d});
+                                               .resource_id = S_PROVIDER,
+                                               .details = d});
     json_decref(d);
     if (st != AT_OK || at_db_commit(ctx->db) != 0)
         return st != AT_OK ? st : AT_UNAVAILABLE;
@@ -392,9 +404,10 @@ static int s_on_page(const billing_qbo_page_t *page, void *arg)
         json_t *row = NULL;
         if (page->entity == BILLING_QBO_CUSTOMER) {
             const billing_qbo_customer_t *c = &page->customers[i];
-            row = json_pack("{s:s, s:s?, s:s, s:b, s:s?}", "qbo_id", c->id, "sync_token",
-                            c->sync_token, "display_name", c->display_name ? c->display_name : c->id,
-                            "active", c->active, "updated", c->updated_at);
+            row =
+                json_pack("{s:s, s:s?, s:s, s:b, s:s?}", "qbo_id", c->id, "sync_token",
+                          c->sync_token, "display_name", c->display_name ? c->display_name : c->id,
+                          "active", c->active, "updated", c->updated_at);
         } else if (page->entity == BILLING_QBO_INVOICE) {
             const billing_qbo_invoice_t *v = &page->invoices[i];
             row = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s, s:s, s:b, s:s?, s:s?, s:s?}",
@@ -432,7 +445,8 @@ static void s_run_sync(at_ctx_t *ctx, const char *sync_id, const char *firm_id)
     char *realm = NULL, *refresh = NULL;
     const char *error = NULL;
     at_status_t st = billing_store_connection(ctx, firm_id, S_PROVIDER, &realm, &refresh);
-    s_pull_t pull = {.ctx = ctx, .sync_id = sync_id, .firm_id = firm_id, .realm_id = realm, .st = AT_OK};
+    s_pull_t pull = {
+        .ctx = ctx, .sync_id = sync_id, .firm_id = firm_id, .realm_id = realm, .st = AT_OK};
     long invoices_written = 0, invoices_seen = 0;
     int64_t started = at_time_mono_ms();
     if (st != AT_OK) {
@@ -449,9 +463,11 @@ static void s_run_sync(at_ctx_t *ctx, const char *sync_id, const char *firm_id)
                                     pull.st != AT_OK ? "the database refused a page" : err.message);
         } else {
             pull.seen = pull.written = 0; /* from here on the counters are invoices' */
-            if (billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL, s_on_page, &pull, &err) != 0)
-                error = at_arena_printf(ctx->arena, "QuickBooks invoices could not be pulled: %s",
-                                        pull.st != AT_OK ? "the database refused a page" : err.message);
+            if (billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL, s_on_page, &pull,
+                                        &err) != 0)
+                error =
+                    at_arena_printf(ctx->arena, "QuickBooks invoices could not be pulled: %s",
+                                    pull.st != AT_OK ? "the database refused a page" : err.message);
             else if (billing_store_link_customers(ctx, firm_id, realm) != AT_OK)
                 error = "customers could not be linked to clients";
             invoices_written = pull.written;
@@ -461,16 +477,18 @@ static void s_run_sync(at_ctx_t *ctx, const char *sync_id, const char *firm_id)
     }
     if (at_db_begin(ctx->db) == 0) {
         st = billing_store_sync_finish(ctx, sync_id, firm_id, S_PROVIDER, error);
-        json_t *d = json_pack("{s:s, s:s, s:I, s:I, s:s?}", "provider", S_PROVIDER, "sync_id", sync_id,
-                              "invoices_seen", (json_int_t) invoices_seen, "invoices_written",
-                              (json_int_t) invoices_written, "error", error);
+        json_t *d = json_pack("{s:s, s:s, s:I, s:I, s:s?}", "provider", S_PROVIDER, "sync_id",
+                              sync_id, "invoices_seen", (json_int_t) invoices_seen,
+                              "invoices_written", (json_int_t) invoices_written, "error", error);
         if (st == AT_OK)
             st = at_audit(ctx, &(at_audit_event_t){.action = error ? "integration.sync_failed"
                                                                    : "integration.synced",
                                                    .resource_type = "integration",
-                                                   .resource_id = S_PROVIDER, .firm_id = firm_id,
+                                                   .resource_id = S_PROVIDER,
+                                                   .firm_id = firm_id,
                                                    .actor_kind = "system",
-                                                   .actor_name = "billing-sync", .details = d});
+                                                   .actor_name = "billing-sync",
+                                                   .details = d});
         json_decref(d);
         if (st != AT_OK || at_db_commit(ctx->db) != 0)
             at_db_rollback(ctx->db);
@@ -501,7 +519,8 @@ static const at_method_t s_methods[] = {
      &atrium__billing__invoice_page__descriptor, 0},
     {"billing-sync.invoice", s_invoice_get, &atrium__billing__invoice_get_request__descriptor,
      &atrium__billing__invoice__descriptor, 0},
-    {"billing-sync.integrations", s_integrations, &atrium__billing__integration_list_request__descriptor,
+    {"billing-sync.integrations", s_integrations,
+     &atrium__billing__integration_list_request__descriptor,
      &atrium__billing__integration_list__descriptor, 0},
     {"billing-sync.connect", s_connect, &atrium__billing__connect_request__descriptor,
      &atrium__billing__connect_reply__descriptor, 0},

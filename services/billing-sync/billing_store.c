@@ -15,13 +15,13 @@ static char *s_val(at_ctx_t *ctx, PGresult *res, int r, int c)
 
 /* Invoice columns, in the order s_invoice reads them. The status is derived
  * when read, so an invoice turns overdue without a sync. */
-#define S_INVOICE_COLS                                                                         \
-    "i.id, i.number, to_char(i.issued_on, 'YYYY-MM-DD'), to_char(i.due_on, 'YYYY-MM-DD'),"     \
-    " i.total, i.balance, i.currency,"                                                         \
-    " CASE WHEN i.voided THEN 'void'"                                                          \
-    "      WHEN i.balance::numeric = 0 AND i.total::numeric > 0 THEN 'paid'"                   \
-    "      WHEN i.balance::numeric > 0 AND i.due_on < current_date THEN 'overdue'"             \
-    "      ELSE 'open' END AS status,"                                                                 \
+#define S_INVOICE_COLS                                                                     \
+    "i.id, i.number, to_char(i.issued_on, 'YYYY-MM-DD'), to_char(i.due_on, 'YYYY-MM-DD')," \
+    " i.total, i.balance, i.currency,"                                                     \
+    " CASE WHEN i.voided THEN 'void'"                                                      \
+    "      WHEN i.balance::numeric = 0 AND i.total::numeric > 0 THEN 'paid'"               \
+    "      WHEN i.balance::numeric > 0 AND i.due_on < current_date THEN 'overdue'"         \
+    "      ELSE 'open' END AS status,"                                                     \
     " i.pay_url, c.client_id, " S_TS("i.synced_at") ", coalesce(i.issued_on, '0001-01-01')::text"
 
 static Atrium__Billing__Invoice *s_invoice(at_ctx_t *ctx, PGresult *res, int r)
@@ -43,9 +43,8 @@ static Atrium__Billing__Invoice *s_invoice(at_ctx_t *ctx, PGresult *res, int r)
 }
 
 at_status_t billing_store_invoices(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                   const char *status, const char *after_key,
-                                   const char *after_id, int limit,
-                                   Atrium__Billing__InvoicePage **page)
+                                   const char *status, const char *after_key, const char *after_id,
+                                   int limit, Atrium__Billing__InvoicePage **page)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
@@ -103,12 +102,16 @@ at_status_t billing_store_integration(at_ctx_t *ctx, const char *firm_id, const 
     const char *p[] = {firm_id, provider};
     PGresult *res = at_db_query(
         ctx->db,
-        "SELECT c.status, " S_TS("c.last_sync_at") ", c.last_error, c.realm_id,"
-        " (SELECT count(*) FROM invoices i WHERE i.firm_id = $1 AND i.realm_id = c.realm_id),"
-        " (SELECT count(*) FROM customers u WHERE u.firm_id = $1 AND u.realm_id = c.realm_id),"
-        " (SELECT count(DISTINCT u.client_id) FROM customers u"
-        "   WHERE u.firm_id = $1 AND u.realm_id = c.realm_id AND u.client_id IS NOT NULL)"
-        " FROM connections c WHERE c.firm_id = $1 AND c.provider = $2",
+        "SELECT c.status, " S_TS(
+            "c.last_sync_at") ", c.last_error, c.realm_id,"
+                              " (SELECT count(*) FROM invoices i WHERE i.firm_id = $1 AND "
+                              "i.realm_id = c.realm_id),"
+                              " (SELECT count(*) FROM customers u WHERE u.firm_id = $1 AND "
+                              "u.realm_id = c.realm_id),"
+                              " (SELECT count(DISTINCT u.client_id) FROM customers u"
+                              "   WHERE u.firm_id = $1 AND u.realm_id = c.realm_id AND u.client_id "
+                              "IS NOT NULL)"
+                              " FROM connections c WHERE c.firm_id = $1 AND c.provider = $2",
         2, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
@@ -151,7 +154,8 @@ at_status_t billing_store_state_put(at_ctx_t *ctx, const char *state_hash, const
 {
     const char *p[] = {state_hash, firm_id, user_id, provider};
     /* expired states of every firm go as new ones come */
-    at_status_t st = s_command(ctx, "DELETE FROM oauth_states WHERE expires_at < now()", 0, NULL, NULL);
+    at_status_t st =
+        s_command(ctx, "DELETE FROM oauth_states WHERE expires_at < now()", 0, NULL, NULL);
     if (st != AT_OK)
         return st;
     return s_command(ctx,
@@ -177,13 +181,14 @@ at_status_t billing_store_connect(at_ctx_t *ctx, const char *firm_id, const char
                                   const char *user_id)
 {
     const char *p[] = {firm_id, provider, realm_id, refresh_token, user_id};
-    return s_command(ctx,
-                     "INSERT INTO connections (firm_id, provider, realm_id, refresh_token,"
-                     " connected_by) VALUES ($1, $2, $3, $4, $5)"
-                     " ON CONFLICT (firm_id, provider) DO UPDATE SET realm_id = excluded.realm_id,"
-                     " refresh_token = excluded.refresh_token, connected_by = excluded.connected_by,"
-                     " connected_at = now(), status = 'connected', last_error = NULL",
-                     5, p, NULL);
+    return s_command(
+        ctx,
+        "INSERT INTO connections (firm_id, provider, realm_id, refresh_token,"
+        " connected_by) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (firm_id, provider) DO UPDATE SET realm_id = excluded.realm_id,"
+        " refresh_token = excluded.refresh_token, connected_by = excluded.connected_by,"
+        " connected_at = now(), status = 'connected', last_error = NULL",
+        5, p, NULL);
 }
 
 at_status_t billing_store_connection(at_ctx_t *ctx, const char *firm_id, const char *provider,
@@ -207,9 +212,9 @@ at_status_t billing_store_save_refresh(at_ctx_t *ctx, const char *firm_id, const
                                        const char *refresh_token)
 {
     const char *p[] = {firm_id, provider, refresh_token};
-    return s_command(ctx,
-                     "UPDATE connections SET refresh_token = $3 WHERE firm_id = $1 AND provider = $2",
-                     3, p, NULL);
+    return s_command(
+        ctx, "UPDATE connections SET refresh_token = $3 WHERE firm_id = $1 AND provider = $2", 3, p,
+        NULL);
 }
 
 at_status_t billing_store_links_replace(at_ctx_t *ctx, const char *firm_id, json_t *links)
@@ -263,12 +268,14 @@ at_status_t billing_store_sync_get(at_ctx_t *ctx, const char *firm_id, const cha
 {
     const char *p[] = {firm_id, provider, sync_id};
     PGresult *res = NULL;
-    at_status_t st = at_db_one(ctx->db,
-                               "SELECT id, provider, status, " S_TS("started_at") ", "
-                               S_TS("finished_at") ", invoices_seen, invoices_written,"
-                               " customers_seen, error, " S_TS("created_at")
-                               " FROM syncs WHERE firm_id = $1 AND provider = $2 AND id = $3",
-                               3, p, &res);
+    at_status_t st =
+        at_db_one(ctx->db,
+                  "SELECT id, provider, status, " S_TS("started_at") ", " S_TS(
+                      "finished_at") ", invoices_seen, invoices_written,"
+                                     " customers_seen, error, " S_TS(
+                                         "created_at") " FROM syncs WHERE firm_id = $1 AND "
+                                                       "provider = $2 AND id = $3",
+                  3, p, &res);
     if (st == AT_OK) {
         Atrium__Billing__Sync *s = at_msg_new(ctx, &atrium__billing__sync__descriptor);
         s->sync_id = s_val(ctx, res, 0, 0);
@@ -288,8 +295,7 @@ at_status_t billing_store_sync_get(at_ctx_t *ctx, const char *firm_id, const cha
     return st;
 }
 
-at_status_t billing_store_sync_claim(at_ctx_t *ctx, char **sync_id, char **firm_id,
-                                     char **provider)
+at_status_t billing_store_sync_claim(at_ctx_t *ctx, char **sync_id, char **firm_id, char **provider)
 {
     PGresult *res = NULL;
     at_status_t st = at_db_one(ctx->db,
@@ -307,8 +313,8 @@ at_status_t billing_store_sync_claim(at_ctx_t *ctx, char **sync_id, char **firm_
     return st;
 }
 
-at_status_t billing_store_upsert_customers(at_ctx_t *ctx, const char *firm_id,
-                                           const char *realm_id, json_t *rows, long *written)
+at_status_t billing_store_upsert_customers(at_ctx_t *ctx, const char *firm_id, const char *realm_id,
+                                           json_t *rows, long *written)
 {
     char *text = json_dumps(rows, JSON_COMPACT);
     const char *p[] = {firm_id, realm_id, text};
@@ -328,8 +334,8 @@ at_status_t billing_store_upsert_customers(at_ctx_t *ctx, const char *firm_id,
     return st;
 }
 
-at_status_t billing_store_upsert_invoices(at_ctx_t *ctx, const char *firm_id,
-                                          const char *realm_id, json_t *rows, long *written)
+at_status_t billing_store_upsert_invoices(at_ctx_t *ctx, const char *firm_id, const char *realm_id,
+                                          json_t *rows, long *written)
 {
     char *text = json_dumps(rows, JSON_COMPACT);
     const char *p[] = {firm_id, realm_id, text};
@@ -354,22 +360,21 @@ at_status_t billing_store_upsert_invoices(at_ctx_t *ctx, const char *firm_id,
     return st;
 }
 
-at_status_t billing_store_link_customers(at_ctx_t *ctx, const char *firm_id,
-                                         const char *realm_id)
+at_status_t billing_store_link_customers(at_ctx_t *ctx, const char *firm_id, const char *realm_id)
 {
     const char *p[] = {firm_id, realm_id};
-    return s_command(
-        ctx,
-        "UPDATE customers c SET client_id = m.client_id FROM ("
-        "  SELECT u.qbo_id, coalesce("
-        "   (SELECT l.client_id FROM client_links l WHERE l.firm_id = $1"
-        "     AND l.qbo_customer_id = u.qbo_id LIMIT 1),"
-        "   (SELECT l.client_id FROM client_links l WHERE l.firm_id = $1"
-        "     AND l.qbo_customer_id IS NULL AND l.name_key = lower(u.display_name) LIMIT 1)) AS client_id"
-        "  FROM customers u WHERE u.firm_id = $1 AND u.realm_id = $2) m"
-        " WHERE c.firm_id = $1 AND c.realm_id = $2 AND c.qbo_id = m.qbo_id"
-        "  AND c.client_id IS DISTINCT FROM m.client_id",
-        2, p, NULL);
+    return s_command(ctx,
+                     "UPDATE customers c SET client_id = m.client_id FROM ("
+                     "  SELECT u.qbo_id, coalesce("
+                     "   (SELECT l.client_id FROM client_links l WHERE l.firm_id = $1"
+                     "     AND l.qbo_customer_id = u.qbo_id LIMIT 1),"
+                     "   (SELECT l.client_id FROM client_links l WHERE l.firm_id = $1"
+                     "     AND l.qbo_customer_id IS NULL AND l.name_key = lower(u.display_name) "
+                     "LIMIT 1)) AS client_id"
+                     "  FROM customers u WHERE u.firm_id = $1 AND u.realm_id = $2) m"
+                     " WHERE c.firm_id = $1 AND c.realm_id = $2 AND c.qbo_id = m.qbo_id"
+                     "  AND c.client_id IS DISTINCT FROM m.client_id",
+                     2, p, NULL);
 }
 
 at_status_t billing_store_sync_progress(at_ctx_t *ctx, const char *sync_id, long invoices_seen,

@@ -15,9 +15,8 @@
 /* A page of the client's invoices, newest issued first, after the cursor
  * key/id (NULL: first page); status filters when not NULL. */
 at_status_t billing_store_invoices(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                   const char *status, const char *after_key,
-                                   const char *after_id, int limit,
-                                   Atrium__Billing__InvoicePage **page);
+                                   const char *status, const char *after_key, const char *after_id,
+                                   int limit, Atrium__Billing__InvoicePage **page);
 
 /* One invoice of the firm with the client it belongs to (NULL when its
  * customer is linked to no client). AT_NOT_FOUND when absent. */
@@ -74,15 +73,14 @@ at_status_t billing_store_sync_claim(at_ctx_t *ctx, char **sync_id, char **firm_
 /* Upserts a page of customers / invoices given as a JSON array of records;
  * a record whose sync token did not change is not written. *written is the
  * number of rows inserted or changed. */
-at_status_t billing_store_upsert_customers(at_ctx_t *ctx, const char *firm_id,
-                                           const char *realm_id, json_t *rows, long *written);
-at_status_t billing_store_upsert_invoices(at_ctx_t *ctx, const char *firm_id,
-                                          const char *realm_id, json_t *rows, long *written);
+at_status_t billing_store_upsert_customers(at_ctx_t *ctx, const char *firm_id, const char *realm_id,
+                                           json_t *rows, long *written);
+at_status_t billing_store_upsert_invoices(at_ctx_t *ctx, const char *firm_id, const char *realm_id,
+                                          json_t *rows, long *written);
 
 /* Links customers to clients: by the client's stored QuickBooks id first,
  * else by the same name (case-insensitive). */
-at_status_t billing_store_link_customers(at_ctx_t *ctx, const char *firm_id,
-                                         const char *realm_id);
+at_status_t billing_store_link_customers(at_ctx_t *ctx, const char *firm_id, const char *realm_id);
 
 /* Adds to a running sync's counters. */
 at_status_t billing_store_sync_progress(at_ctx_t *ctx, const char *sync_id, long invoices_seen,

@@ -80,8 +80,7 @@ int doc_blob_path(char *out, size_t cap, const char *dir, const char *hex)
         errno = EINVAL;
         return -1;
     }
-    return s_fit(out, cap,
-                 snprintf(out, cap, "%s/sha256/%.2s/%.2s/%s", dir, hex, hex + 2, hex));
+    return s_fit(out, cap, snprintf(out, cap, "%s/sha256/%.2s/%.2s/%s", dir, hex, hex + 2, hex));
 }
 
 int doc_blob_tmp_path(char *out, size_t cap, const char *dir, const char *upload_id)
@@ -288,8 +287,8 @@ static bool s_dot(const char *n)
     return strcmp(n, ".") == 0 || strcmp(n, "..") == 0;
 }
 
-int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
-                  void *arg, int64_t *strays)
+int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg), void *arg,
+                  int64_t *strays)
 {
     char p[DOC_PATH_MAX];
     int64_t stray = 0;

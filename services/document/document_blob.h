@@ -73,7 +73,7 @@ ssize_t doc_blob_read(const char *dir, const char *hex, int64_t offset, void *bu
  * in *strays (may be NULL) and not followed. fn returning non-zero stops the
  * walk. Returns 0, fn's non-zero value, or -1 with errno when a folder
  * cannot be read. */
-int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
-                  void *arg, int64_t *strays);
+int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg), void *arg,
+                  int64_t *strays);
 
 #endif

@@ -28,9 +28,8 @@ bool doc_time_valid(const char *s)
     if (!s || strlen(s) < 20)
         return false;
     if (!s_digits(s, 4, &y) || s[4] != '-' || !s_digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !s_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        !s_digits(s + 11, 2, &h) || s[13] != ':' || !s_digits(s + 14, 2, &mi) || s[16] != ':' ||
-        !s_digits(s + 17, 2, &sec))
+        !s_digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !s_digits(s + 11, 2, &h) ||
+        s[13] != ':' || !s_digits(s + 14, 2, &mi) || s[16] != ':' || !s_digits(s + 17, 2, &sec))
         return false;
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > s_month_days(y, mo) || h > 23 || mi > 59 ||
         sec > 59)
@@ -68,8 +67,7 @@ bool doc_request_valid(const char *title, const char *description, const char *d
     }
     if (description) {
         size_t dl = strlen(description);
-        if (dl > DOC_REQUEST_TEXT_MAX ||
-            !doc_utf8_valid((const unsigned char *) description, dl)) {
+        if (dl > DOC_REQUEST_TEXT_MAX || !doc_utf8_valid((const unsigned char *) description, dl)) {
             *field = "description";
             *why = "description must be valid UTF-8 of at most 10000 bytes";
             return false;
@@ -89,12 +87,9 @@ const char *doc_request_next(const char *from, doc_req_action_t action)
         return NULL;
     bool open = strcmp(from, "open") == 0, submitted = strcmp(from, "submitted") == 0;
     switch (action) {
-    case DOC_REQ_SUBMIT:
-        return open || submitted ? "submitted" : NULL;
-    case DOC_REQ_ACCEPT:
-        return submitted ? "accepted" : NULL;
-    case DOC_REQ_REJECT:
-        return submitted ? "open" : NULL;
+    case DOC_REQ_SUBMIT: return open || submitted ? "submitted" : NULL;
+    case DOC_REQ_ACCEPT: return submitted ? "accepted" : NULL;
+    case DOC_REQ_REJECT: return submitted ? "open" : NULL;
     }
     return NULL;
 }

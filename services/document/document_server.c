@@ -79,8 +79,7 @@ static bool s_folder_given(const char *s)
  * may not see it (then it answers 404 as if it did not exist): another firm,
  * a client they are not a member of, or an internal folder for a client
  * user. */
-static const char *s_role(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                          bool internal)
+static const char *s_role(at_ctx_t *ctx, const char *firm_id, const char *client_id, bool internal)
 {
     const char *role = at_can_see_client(ctx, firm_id, client_id);
     if (!role || (internal && !at_is_staff(ctx)))
@@ -145,8 +144,8 @@ static at_status_t s_document_any(at_ctx_t *ctx, const char *id, bool lock, doc_
 
 /* Loads folder id as a place for things of client_id; field names the
  * request field for the 404. */
-static at_status_t s_folder(at_ctx_t *ctx, const char *id, const char *client_id,
-                            const char *field, doc_folder_row_t *row)
+static at_status_t s_folder(at_ctx_t *ctx, const char *id, const char *client_id, const char *field,
+                            doc_folder_row_t *row)
 {
     if (!doc_is_uuid(id))
         return at_fail(ctx, AT_NOT_FOUND, field, "folder not found");
@@ -230,10 +229,8 @@ static at_status_t s_folders_list(at_ctx_t *ctx, const ProtobufCMessage *req,
     at_status_t st;
     if (!s_client_role(ctx, rq->client_id, &st))
         return st;
-    Atrium__Document__FolderList *out =
-        at_msg_new(ctx, &atrium__document__folder_list__descriptor);
-    st = doc_store_folder_list(ctx, ctx->principal->firm_id, rq->client_id, at_is_staff(ctx),
-                               out);
+    Atrium__Document__FolderList *out = at_msg_new(ctx, &atrium__document__folder_list__descriptor);
+    st = doc_store_folder_list(ctx, ctx->principal->firm_id, rq->client_id, at_is_staff(ctx), out);
     if (st != AT_OK)
         return st;
     *reply = &out->base;
@@ -267,8 +264,9 @@ static at_status_t s_folders_create(at_ctx_t *ctx, const ProtobufCMessage *req,
         internal = internal || parent.internal; /* nothing shared inside an internal folder */
     }
     doc_folder_msg_t *folder = NULL;
-    st = doc_store_folder_create(ctx, firm_id, rq->client_id, parent_id, rq->name,
-                                 internal ? "internal" : "shared", ctx->principal->user_id, &folder);
+    st =
+        doc_store_folder_create(ctx, firm_id, rq->client_id, parent_id, rq->name,
+                                internal ? "internal" : "shared", ctx->principal->user_id, &folder);
     if (st == AT_CONFLICT)
         return at_fail(ctx, AT_CONFLICT, "name", "a folder named \"%s\" exists there already",
                        rq->name);
@@ -337,7 +335,8 @@ static at_status_t s_documents_get(at_ctx_t *ctx, const ProtobufCMessage *req,
         return st;
     st = s_event(ctx, "document.viewed", "viewed", row.firm_id, row.doc->client_id, row.doc->id,
                  row.doc->version,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version),
+                 row.internal);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     *reply = &row.doc->base;
@@ -385,18 +384,17 @@ static at_status_t s_documents_update(at_ctx_t *ctx, const ProtobufCMessage *req
                        renamed ? rq->name : row.doc->name);
     if (st != AT_OK)
         return st;
-    if (renamed &&
-        (st = s_event(ctx, "document.renamed", "renamed", row.firm_id, row.doc->client_id,
-                      row.doc->id, 0,
-                      json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name),
-                      row.internal)) != AT_OK)
+    if (renamed && (st = s_event(ctx, "document.renamed", "renamed", row.firm_id,
+                                 row.doc->client_id, row.doc->id, 0,
+                                 json_pack("{s:s, s:s}", "from", row.doc->name, "to", rq->name),
+                                 row.internal)) != AT_OK)
         return st;
     if (moved &&
-        (st = s_event(ctx, "document.moved", "moved", row.firm_id, row.doc->client_id,
-                      row.doc->id, 0,
+        (st = s_event(ctx, "document.moved", "moved", row.firm_id, row.doc->client_id, row.doc->id,
+                      0,
                       json_pack("{s:s, s:s?, s:s?}", "name", renamed ? rq->name : row.doc->name,
-                                "from_folder_id", *old_folder ? old_folder : NULL,
-                                "to_folder_id", *to_folder ? to_folder : NULL),
+                                "from_folder_id", *old_folder ? old_folder : NULL, "to_folder_id",
+                                *to_folder ? to_folder : NULL),
                       row.internal || to_internal)) != AT_OK)
         return st;
     doc_row_t now;
@@ -424,7 +422,8 @@ static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req
     if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
         return st;
     st = s_event(ctx, "document.deleted", "deleted", row.firm_id, row.doc->client_id, row.doc->id,
-                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
+                 0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version),
+                 row.internal);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     return AT_NO_CONTENT;
@@ -500,16 +499,16 @@ static at_status_t s_requests_create(at_ctx_t *ctx, const ProtobufCMessage *req,
     if ((st = s_begin(ctx)) != AT_OK)
         return st;
     doc_request_t *out = NULL;
-    st = doc_store_request_create(ctx, firm_id, rq->client_id, rq->title,
-                                  s_set(rq->description) ? rq->description : NULL,
-                                  s_set(rq->due_at) ? rq->due_at : NULL, folder_id,
-                                  ctx->principal->user_id, &out);
+    st = doc_store_request_create(
+        ctx, firm_id, rq->client_id, rq->title, s_set(rq->description) ? rq->description : NULL,
+        s_set(rq->due_at) ? rq->due_at : NULL, folder_id, ctx->principal->user_id, &out);
     if (st != AT_OK)
         return st;
     st = s_audit(ctx, "document_request.created", firm_id, rq->client_id, "document_request",
                  out->id,
                  json_pack("{s:s, s:s?, s:s?}", "title", out->title, "due_at", out->due_at,
-                           "folder_id", folder_id), false);
+                           "folder_id", folder_id),
+                 false);
     if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
         return st;
     *reply = &out->base;
@@ -547,7 +546,8 @@ static at_status_t s_requests_decide(at_ctx_t *ctx, const ProtobufCMessage *req,
                  dr.firm_id, dr.req->client_id, "document_request", dr.req->id,
                  json_pack("{s:s, s:s?, s:s?, s:i}", "title", dr.req->title, "reason",
                            reject ? reason : NULL, "document_id", dr.req->document_id, "version",
-                           dr.req->has_version ? dr.req->version : 0), false);
+                           dr.req->has_version ? dr.req->version : 0),
+                 false);
     doc_request_row_t now;
     if (st != AT_OK || (st = doc_store_request_get(ctx, dr.req->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -596,9 +596,9 @@ static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
         return st;
     st = s_event(ctx, "document.version_restored", "version_restored", row.firm_id,
                  row.doc->client_id, row.doc->id, version,
-                 json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version",
-                           from, "version", version, "sha256", v->sha256, "size",
-                           (json_int_t) v->size), row.internal);
+                 json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version", from,
+                           "version", version, "sha256", v->sha256, "size", (json_int_t) v->size),
+                 row.internal);
     doc_row_t now;
     if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -636,9 +636,10 @@ static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req
                        row.doc->name);
     if (st != AT_OK)
         return st;
-    st = s_event(ctx, "document.restored", "restored", row.firm_id, row.doc->client_id,
-                 row.doc->id, row.doc->version,
-                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version), row.internal);
+    st = s_event(ctx, "document.restored", "restored", row.firm_id, row.doc->client_id, row.doc->id,
+                 row.doc->version,
+                 json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version),
+                 row.internal);
     doc_row_t now;
     if (st != AT_OK || (st = doc_store_get(ctx, row.doc->id, false, &now)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
@@ -649,8 +650,7 @@ static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req
 
 /* GET /documents/{id}/activity: staff see every entry; a client user sees
  * what client users did (their own included), not what staff did. */
-static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req,
-                              ProtobufCMessage **reply)
+static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply)
 {
     const Atrium__Document__ActivityRequest *rq = (const void *) req;
     doc_row_t row;
@@ -676,8 +676,9 @@ static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req,
 
 static at_status_t s_too_large(at_ctx_t *ctx)
 {
-    return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL, "the file is larger than the %" PRId64
-                   " bytes allowed", s_state(ctx)->max_upload);
+    return at_fail(ctx, AT_PAYLOAD_TOO_LARGE, NULL,
+                   "the file is larger than the %" PRId64 " bytes allowed",
+                   s_state(ctx)->max_upload);
 }
 
 /* 413 when storing bytes more for the firm would pass ATRIUM_FIRM_QUOTA_BYTES:
@@ -773,8 +774,8 @@ static at_status_t s_upload_begin(at_ctx_t *ctx, const ProtobufCMessage *req,
         return st;
     if (doc_blob_tmp_create(S->blob_dir, id) != 0) {
         at_error("cannot create the temporary file of upload %s: %s", id, strerror(errno));
-        return at_fail(ctx, errno == ENOSPC || errno == EDQUOT ? AT_UNAVAILABLE : AT_INTERNAL,
-                       NULL, "the upload could not be started");
+        return at_fail(ctx, errno == ENOSPC || errno == EDQUOT ? AT_UNAVAILABLE : AT_INTERNAL, NULL,
+                       "the upload could not be started");
     }
     if ((st = s_commit(ctx)) != AT_OK) {
         doc_blob_tmp_remove(S->blob_dir, id);
@@ -887,13 +888,13 @@ static at_status_t s_request_submitted(at_ctx_t *ctx, const doc_upload_t *up, co
         at_info("upload %s: request %s is %s; not linked", up->id, dr.req->id, dr.req->status);
         return AT_OK;
     }
-    if ((st = doc_store_request_submit(ctx, dr.req->id, doc_id, version, up->created_by)) !=
-        AT_OK)
+    if ((st = doc_store_request_submit(ctx, dr.req->id, doc_id, version, up->created_by)) != AT_OK)
         return st;
     st = s_audit(ctx, "document_request.submitted", dr.firm_id, dr.req->client_id,
                  "document_request", dr.req->id,
                  json_pack("{s:s, s:s, s:i}", "title", dr.req->title, "document_id", doc_id,
-                           "version", version), false);
+                           "version", version),
+                 false);
     return st;
 }
 
@@ -908,8 +909,7 @@ static at_status_t s_upload_target(at_ctx_t *ctx, const doc_upload_t *up, const 
     if (up->document_id) {
         doc_row_t row;
         if ((st = doc_store_get(ctx, up->document_id, true, &row)) != AT_OK)
-            return st == AT_NOT_FOUND ? at_fail(ctx, AT_NOT_FOUND, NULL, "document not found")
-                                      : st;
+            return st == AT_NOT_FOUND ? at_fail(ctx, AT_NOT_FOUND, NULL, "document not found") : st;
         *doc_id = row.doc->id;
         return doc_store_bump_version(ctx, *doc_id, version);
     }
@@ -988,14 +988,15 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
                  up.client_id, doc_id, version,
                  json_pack("{s:s, s:I, s:s, s:i, s:s}", "name", row.doc->name, "size",
                            (json_int_t) up.received, "sha256", hex, "version", version,
-                           "content_type", ctype), row.internal);
+                           "content_type", ctype),
+                 row.internal);
     if (st == AT_OK && up.request_id)
         st = s_request_submitted(ctx, &up, doc_id, version);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
         return st;
-    at_info("upload %s stored as %s v%d, %" PRId64 " bytes%s", up.id, doc_id, version,
-            up.received, dedup ? " (bytes already stored)" : "");
+    at_info("upload %s stored as %s v%d, %" PRId64 " bytes%s", up.id, doc_id, version, up.received,
+            dedup ? " (bytes already stored)" : "");
     row.doc->has_new_version = 1;
     row.doc->new_version = new_version;
     *reply = &row.doc->base;
@@ -1076,8 +1077,9 @@ static at_status_t s_content_info(at_ctx_t *ctx, const ProtobufCMessage *req,
             return st;
         st = s_event(ctx, "document.downloaded", "downloaded", row.firm_id, row.doc->client_id,
                      row.doc->id, v->version,
-                     json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version",
-                               v->version, "size", (json_int_t) v->size, "sha256", v->sha256), row.internal);
+                     json_pack("{s:s, s:i, s:I, s:s}", "name", row.doc->name, "version", v->version,
+                               "size", (json_int_t) v->size, "sha256", v->sha256),
+                     row.internal);
         if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
             return st;
     }
@@ -1118,8 +1120,8 @@ static at_status_t s_read(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCM
     if (want > v->size - offset)
         want = v->size - offset;
     unsigned char *buf = at_arena_alloc(ctx->arena, (size_t) want);
-    ssize_t n = want ? doc_blob_read(s_state(ctx)->blob_dir, v->sha256, offset, buf, (size_t) want)
-                     : 0;
+    ssize_t n =
+        want ? doc_blob_read(s_state(ctx)->blob_dir, v->sha256, offset, buf, (size_t) want) : 0;
     if (n != want) {
         at_error("blob %s of document %s: read %zd of %" PRId64 " bytes at %" PRId64 ": %s",
                  v->sha256, row.doc->id, n, want, offset, n < 0 ? strerror(errno) : "short file");
@@ -1167,9 +1169,9 @@ static int s_file_cmp(const void *a, const void *b)
 }
 
 /* Appends a FsckBlob to a capped list (count always goes up). */
-static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t *n,
-                       int64_t *count, size_t limit, const char *hex, int64_t size,
-                       int64_t file_size, const doc_blob_ref_t *ref)
+static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t *n, int64_t *count,
+                       size_t limit, const char *hex, int64_t size, int64_t file_size,
+                       const doc_blob_ref_t *ref)
 {
     (*count)++;
     if (*n >= limit)
@@ -1221,8 +1223,7 @@ static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
     }
     if (files.n)
         qsort(files.v, files.n, sizeof *files.v, s_file_cmp);
-    Atrium__Document__FsckReport *out =
-        at_msg_new(ctx, &atrium__document__fsck_report__descriptor);
+    Atrium__Document__FsckReport *out = at_msg_new(ctx, &atrium__document__fsck_report__descriptor);
     size_t cap = limit < nrefs + files.n ? limit : nrefs + files.n;
     out->missing = at_arena_alloc(ctx->arena, sizeof *out->missing * (cap ? cap : 1));
     out->orphans = at_arena_alloc(ctx->arena, sizeof *out->orphans * (cap ? cap : 1));
@@ -1347,7 +1348,10 @@ static void s_fini(void *state)
     free(S);
 }
 
-#define M(name, fn, rq, rp) {name, fn, &rq##__descriptor, rp, 0}
+#define M(name, fn, rq, rp)                \
+    {                                      \
+        name, fn, &rq##__descriptor, rp, 0 \
+    }
 static const at_method_t s_methods[] = {
     M("document.folders_list", s_folders_list, atrium__document__list_folders_request,
       &atrium__document__folder_list__descriptor),

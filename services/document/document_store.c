@@ -12,15 +12,15 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* The document columns s_doc_row reads, in this order. */
-#define DOC_COLS                                                                            \
+#define DOC_COLS                                                                           \
     "d.id, d.firm_id, d.client_id, d.folder_id, d.name, v.size, v.sha256, v.content_type," \
-    " d.current_version, d.created_by, " TS("d.created_at") ", " TS("d.updated_at")       \
-    ", f.visibility, d.created_at::text, " TS("d.deleted_at")
-#define DOC_FROM                                                                     \
-    " FROM documents d JOIN versions v ON v.document_id = d.id"                      \
+    " d.current_version, d.created_by, " TS("d.created_at") ", " TS(                       \
+        "d.updated_at") ", f.visibility, d.created_at::text, " TS("d.deleted_at")
+#define DOC_FROM                                                \
+    " FROM documents d JOIN versions v ON v.document_id = d.id" \
     " AND v.version = d.current_version LEFT JOIN folders f ON f.id = d.folder_id"
 
-#define FOLDER_COLS                                                              \
+#define FOLDER_COLS \
     "id, firm_id, client_id, parent_id, name, visibility, created_by, " TS("created_at")
 
 static char *s_val(at_ctx_t *ctx, PGresult *res, int r, int c)
@@ -125,9 +125,8 @@ cleanup:
 }
 
 at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                    const char *parent_id, const char *name,
-                                    const char *visibility, const char *created_by,
-                                    doc_folder_msg_t **out)
+                                    const char *parent_id, const char *name, const char *visibility,
+                                    const char *created_by, doc_folder_msg_t **out)
 {
     const char *p[] = {firm_id, client_id, parent_id, name, visibility, created_by};
     PGresult *res = at_db_query(ctx->db,
@@ -188,15 +187,14 @@ at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const c
                                    const char *name, doc_row_t *out)
 {
     const char *p[] = {client_id, folder_id, name};
-    PGresult *res = at_db_query(
-        ctx->db,
-        "SELECT " DOC_COLS DOC_FROM
-        " WHERE d.client_id = $1 AND d.deleted_at IS NULL"
-        " AND coalesce(d.folder_id, '00000000-0000-0000-0000-000000000000'::uuid)"
-        "   = coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid)"
-        " AND lower(normalize(d.name, NFC)) = lower(normalize($3, NFC))"
-        " FOR UPDATE OF d",
-        3, p);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "SELECT " DOC_COLS DOC_FROM " WHERE d.client_id = $1 AND d.deleted_at IS NULL"
+                    " AND coalesce(d.folder_id, '00000000-0000-0000-0000-000000000000'::uuid)"
+                    "   = coalesce($2::uuid, '00000000-0000-0000-0000-000000000000'::uuid)"
+                    " AND lower(normalize(d.name, NFC)) = lower(normalize($3, NFC))"
+                    " FOR UPDATE OF d",
+                    3, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -217,8 +215,8 @@ at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *clien
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
-    const char *p[] = {firm_id, client_id, folder, staff ? "true" : "false",
-                       pattern, after_key,  after_id, lim};
+    const char *p[] = {firm_id, client_id, folder,   staff ? "true" : "false",
+                       pattern, after_key, after_id, lim};
     PGresult *res = at_db_query(
         ctx->db,
         "SELECT " DOC_COLS DOC_FROM
@@ -244,8 +242,8 @@ at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *clien
         out->items[i] = row.doc;
     }
     if (more && n > 0)
-        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 13),
-                                            at_db_value(res, n - 1, 0));
+        out->next_cursor =
+            at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 13), at_db_value(res, n - 1, 0));
 cleanup:
     PQclear(res);
     return st;
@@ -256,15 +254,15 @@ at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *cli
                              const char **id)
 {
     const char *p[] = {firm_id, client_id, folder_id, name, created_by};
-    PGresult *res = at_db_query(
-        ctx->db,
-        "INSERT INTO documents (firm_id, client_id, folder_id, name, created_by)"
-        " VALUES ($1, $2, $3, normalize($4, NFC), $5)"
-        " ON CONFLICT (client_id,"
-        "   coalesce(folder_id, '00000000-0000-0000-0000-000000000000'::uuid),"
-        "   lower(normalize(name, NFC))) WHERE deleted_at IS NULL DO NOTHING"
-        " RETURNING id",
-        5, p);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "INSERT INTO documents (firm_id, client_id, folder_id, name, created_by)"
+                    " VALUES ($1, $2, $3, normalize($4, NFC), $5)"
+                    " ON CONFLICT (client_id,"
+                    "   coalesce(folder_id, '00000000-0000-0000-0000-000000000000'::uuid),"
+                    "   lower(normalize(name, NFC))) WHERE deleted_at IS NULL DO NOTHING"
+                    " RETURNING id",
+                    5, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -339,12 +337,11 @@ at_status_t doc_store_version_get(at_ctx_t *ctx, const char *document_id, int32_
     char ver[16];
     snprintf(ver, sizeof ver, "%" PRId32, version);
     const char *p[] = {document_id, version > 0 ? ver : NULL};
-    PGresult *res = at_db_query(
-        ctx->db,
-        "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
-        " AND version = coalesce($2::int,"
-        "   (SELECT current_version FROM documents WHERE id = $1))",
-        2, p);
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
+                                " AND version = coalesce($2::int,"
+                                "   (SELECT current_version FROM documents WHERE id = $1))",
+                                2, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -379,8 +376,7 @@ cleanup:
     return st;
 }
 
-at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
-                             const char *folder_id)
+at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name, const char *folder_id)
 {
     const char *p[] = {id, name, folder_id};
     /* NULLIF rather than CASE: a custom plan may fold ''::uuid and fail */
@@ -461,14 +457,15 @@ at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {document_id, staff ? "true" : "false", self_id, after_key, after_id, lim};
-    PGresult *res = at_db_query(
-        ctx->db,
-        "SELECT id, actor_id, actor_name, actor_kind, action, " TS("at") ", version, at::text"
-        " FROM activity WHERE document_id = $1"
-        " AND ($2::bool OR actor_kind = 'client' OR actor_id = $3::uuid)"
-        " AND ($4::text IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))"
-        " ORDER BY at DESC, id DESC LIMIT $6",
-        6, p);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "SELECT id, actor_id, actor_name, actor_kind, action, " TS(
+                        "at") ", version, at::text"
+                              " FROM activity WHERE document_id = $1"
+                              " AND ($2::bool OR actor_kind = 'client' OR actor_id = $3::uuid)"
+                              " AND ($4::text IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))"
+                              " ORDER BY at DESC, id DESC LIMIT $6",
+                    6, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -494,8 +491,8 @@ at_status_t doc_store_activity_list(at_ctx_t *ctx, const char *document_id, bool
         out->items[i] = a;
     }
     if (more && n > 0)
-        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 7),
-                                            at_db_value(res, n - 1, 0));
+        out->next_cursor =
+            at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 7), at_db_value(res, n - 1, 0));
 cleanup:
     PQclear(res);
     return st;
@@ -520,10 +517,11 @@ at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *by
 
 /* -- document requests ----------------------------------------------------- */
 
-#define REQ_COLS                                                                        \
-    "id, firm_id, client_id, title, description, " TS("due_at") ", folder_id, status,"  \
-    " reason, document_id, version, created_by, " TS("created_at") ", " TS("updated_at") \
-    ", submitted_by, " TS("submitted_at") ", created_at::text"
+#define REQ_COLS                                                                          \
+    "id, firm_id, client_id, title, description, " TS(                                    \
+        "due_at") ", folder_id, status,"                                                  \
+                  " reason, document_id, version, created_by, " TS("created_at") ", " TS( \
+                      "updated_at") ", submitted_by, " TS("submitted_at") ", created_at::text"
 
 static void s_request_row(at_ctx_t *ctx, PGresult *res, int r, doc_request_row_t *out)
 {
@@ -551,9 +549,9 @@ static void s_request_row(at_ctx_t *ctx, PGresult *res, int r, doc_request_row_t
 }
 
 at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                     const char *title, const char *description,
-                                     const char *due_at, const char *folder_id,
-                                     const char *created_by, doc_request_t **out)
+                                     const char *title, const char *description, const char *due_at,
+                                     const char *folder_id, const char *created_by,
+                                     doc_request_t **out)
 {
     const char *p[] = {firm_id, client_id, title, description, due_at, folder_id, created_by};
     PGresult *res = at_db_query(ctx->db,
@@ -571,8 +569,7 @@ at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const c
     return st;
 }
 
-at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
-                                  doc_request_row_t *out)
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock, doc_request_row_t *out)
 {
     const char *p[] = {id};
     PGresult *res = at_db_query(ctx->db,
@@ -595,13 +592,13 @@ at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const cha
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {firm_id, client_id, status, after_key, after_id, lim};
-    PGresult *res = at_db_query(
-        ctx->db,
-        "SELECT " REQ_COLS " FROM requests WHERE firm_id = $1 AND client_id = $2"
-        " AND ($3::text IS NULL OR status = $3)"
-        " AND ($4::text IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))"
-        " ORDER BY created_at DESC, id DESC LIMIT $6",
-        6, p);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "SELECT " REQ_COLS " FROM requests WHERE firm_id = $1 AND client_id = $2"
+                    " AND ($3::text IS NULL OR status = $3)"
+                    " AND ($4::text IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))"
+                    " ORDER BY created_at DESC, id DESC LIMIT $6",
+                    6, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -617,8 +614,8 @@ at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const cha
         out->items[i] = row.req;
     }
     if (more && n > 0)
-        out->next_cursor = at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 16),
-                                            at_db_value(res, n - 1, 0));
+        out->next_cursor =
+            at_cursor_encode(ctx->arena, at_db_value(res, n - 1, 16), at_db_value(res, n - 1, 0));
 cleanup:
     PQclear(res);
     return st;
@@ -664,9 +661,9 @@ at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    PGresult *res = at_db_exec(ctx->db,
-                               "SELECT sha256, size, count(*), min(document_id::text)"
-                               " FROM versions GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
+    PGresult *res =
+        at_db_exec(ctx->db, "SELECT sha256, size, count(*), min(document_id::text)"
+                            " FROM versions GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -705,10 +702,10 @@ at_status_t doc_store_upload_create(at_ctx_t *ctx, const doc_upload_t *up, const
     char declared[24], state[2 + 2 * DOC_DIGEST_STATE_BYTES + 1];
     snprintf(declared, sizeof declared, "%" PRId64, up->declared);
     s_bytea_hex(up->state, DOC_DIGEST_STATE_BYTES, state, sizeof state);
-    const char *p[] = {up->firm_id,    up->client_id, up->folder_id,
-                       up->document_id, up->name,     hint,
-                       up->created_by, up->declared >= 0 ? declared : NULL, state,
-                       up->request_id};
+    const char *p[] = {
+        up->firm_id, up->client_id, up->folder_id,  up->document_id,
+        up->name,    hint,          up->created_by, up->declared >= 0 ? declared : NULL,
+        state,       up->request_id};
     PGresult *res = at_db_query(ctx->db,
                                 "INSERT INTO uploads (firm_id, client_id, folder_id, document_id,"
                                 " name, content_type_hint, created_by, declared_size, sha_state,"
@@ -751,8 +748,7 @@ at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *o
     out->request_id = s_val(ctx, res, 0, 10);
     const char *hex = at_db_value(res, 0, 9);
     size_t bin_len = 0;
-    if (!hex || strlen(hex) != 2 + 2 * DOC_DIGEST_STATE_BYTES || hex[0] != '\\' ||
-        hex[1] != 'x' ||
+    if (!hex || strlen(hex) != 2 + 2 * DOC_DIGEST_STATE_BYTES || hex[0] != '\\' || hex[1] != 'x' ||
         sodium_hex2bin(out->state, sizeof out->state, hex + 2, strlen(hex) - 2, NULL, &bin_len,
                        NULL) != 0 ||
         bin_len != DOC_DIGEST_STATE_BYTES)
@@ -798,9 +794,9 @@ at_status_t doc_store_upload_advance(at_ctx_t *ctx, const char *id, int64_t rece
     if (st != AT_OK)
         return st;
     res = at_db_query(ctx->db,
-                                "UPDATE uploads SET received = $2, sha_state = $3,"
-                                " updated_at = now() WHERE id = $1",
-                                3, p);
+                      "UPDATE uploads SET received = $2, sha_state = $3,"
+                      " updated_at = now() WHERE id = $1",
+                      3, p);
     st = at_db_status(ctx->db, res);
     if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
         st = AT_NOT_FOUND;
@@ -819,8 +815,7 @@ at_status_t doc_store_upload_delete(at_ctx_t *ctx, const char *id)
     return st;
 }
 
-at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids,
-                                  int *n)
+at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids, int *n)
 {
     char idle[24], lim[16];
     snprintf(idle, sizeof idle, "%" PRId64, idle_s);
@@ -828,12 +823,12 @@ at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const 
     const char *p[] = {idle, lim};
     *ids = NULL;
     *n = 0;
-    PGresult *res = at_db_query(
-        ctx->db,
-        "DELETE FROM uploads WHERE id IN (SELECT id FROM uploads"
-        " WHERE updated_at < now() - make_interval(secs => $1::double precision)"
-        " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
-        2, p);
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "DELETE FROM uploads WHERE id IN (SELECT id FROM uploads"
+                    " WHERE updated_at < now() - make_interval(secs => $1::double precision)"
+                    " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id",
+                    2, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;

@@ -24,8 +24,8 @@ typedef Atrium__Document__Version doc_version_t;
 typedef struct {
     doc_document_t *doc; /* in the arena */
     const char *firm_id;
-    bool internal;       /* in an internal folder: staff only */
-    bool deleted;        /* soft-deleted (doc->deleted_at is set) */
+    bool internal; /* in an internal folder: staff only */
+    bool deleted;  /* soft-deleted (doc->deleted_at is set) */
 } doc_row_t;
 
 typedef struct {
@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     const char *id, *firm_id, *client_id, *folder_id, *document_id, *name, *created_by;
     const char *request_id; /* set: the upload fulfils this document request */
-    int64_t declared; /* -1: not declared */
+    int64_t declared;       /* -1: not declared */
     int64_t received;
     unsigned char state[DOC_DIGEST_STATE_BYTES];
 } doc_upload_t;
@@ -56,9 +56,8 @@ at_status_t doc_store_folder_list(at_ctx_t *ctx, const char *firm_id, const char
 /* Creates a folder; visibility "shared"|"internal"; parent_id may be NULL.
  * AT_CONFLICT when the parent has a live folder of that name. *out in arena. */
 at_status_t doc_store_folder_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                    const char *parent_id, const char *name,
-                                    const char *visibility, const char *created_by,
-                                    doc_folder_msg_t **out);
+                                    const char *parent_id, const char *name, const char *visibility,
+                                    const char *created_by, doc_folder_msg_t **out);
 
 /* -- documents -- */
 
@@ -154,18 +153,18 @@ typedef struct {
 /* Creates an open request; description, due_at (RFC 3339) and folder_id may
  * be NULL. *out in the arena. */
 at_status_t doc_store_request_create(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                                     const char *title, const char *description,
-                                     const char *due_at, const char *folder_id,
-                                     const char *created_by, doc_request_t **out);
+                                     const char *title, const char *description, const char *due_at,
+                                     const char *folder_id, const char *created_by,
+                                     doc_request_t **out);
 
 /* The request id (lock: FOR UPDATE). AT_NOT_FOUND if none. */
-at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock,
-                                  doc_request_row_t *out);
+at_status_t doc_store_request_get(at_ctx_t *ctx, const char *id, bool lock, doc_request_row_t *out);
 
 /* A page of client_id's requests (status NULL: any), newest first. */
 at_status_t doc_store_request_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
                                    const char *status, int limit, const char *after_key,
-                                   const char *after_id, Atrium__Document__DocumentRequestList *out);
+                                   const char *after_id,
+                                   Atrium__Document__DocumentRequestList *out);
 
 /* Marks the request submitted with document_id at version by user_id. */
 at_status_t doc_store_request_submit(at_ctx_t *ctx, const char *id, const char *document_id,

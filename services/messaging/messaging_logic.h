@@ -10,16 +10,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MESSAGING_BODY_MAX 20000    /* bytes of UTF-8 */
-#define MESSAGING_SUBJECT_MAX 300   /* characters (code points) */
+#define MESSAGING_BODY_MAX 20000  /* bytes of UTF-8 */
+#define MESSAGING_SUBJECT_MAX 300 /* characters (code points) */
 #define MESSAGING_MENTIONS_MAX 50
 
 /* Outcome of messaging_body_check. */
 typedef enum {
     MESSAGING_BODY_OK = 0,
-    MESSAGING_BODY_EMPTY,     /* absent, empty or only blanks */
-    MESSAGING_BODY_TOO_LONG,  /* more than MESSAGING_BODY_MAX bytes */
-    MESSAGING_BODY_NOT_UTF8,  /* not well-formed UTF-8 */
+    MESSAGING_BODY_EMPTY,    /* absent, empty or only blanks */
+    MESSAGING_BODY_TOO_LONG, /* more than MESSAGING_BODY_MAX bytes */
+    MESSAGING_BODY_NOT_UTF8, /* not well-formed UTF-8 */
 } messaging_body_t;
 
 /* Checks a message body. Blanks alone do not make a message. */
@@ -49,9 +49,9 @@ bool messaging_seq_key_valid(const char *key);
 
 /* What a caller may do in a client's threads. */
 typedef enum {
-    MESSAGING_OP_READ = 0,   /* list and read threads and messages, mark read */
-    MESSAGING_OP_WRITE,      /* start threads, post messages */
-    MESSAGING_OP_EDIT,       /* edit or delete a message */
+    MESSAGING_OP_READ = 0, /* list and read threads and messages, mark read */
+    MESSAGING_OP_WRITE,    /* start threads, post messages */
+    MESSAGING_OP_EDIT,     /* edit or delete a message */
 } messaging_op_t;
 
 /* Whether the caller may do op. role is at_can_see_client's answer (NULL:

@@ -109,7 +109,8 @@ static at_status_t s_check_about(at_ctx_t *ctx, const char *client_id,
                                  &atrium__document__document__descriptor, &dreply);
         const Atrium__Document__Document *doc = (const void *) dreply;
         if (st == AT_NOT_FOUND || st == AT_FORBIDDEN ||
-            (st == AT_OK && (!doc || !doc->client_id || strcasecmp(doc->client_id, client_id) != 0)))
+            (st == AT_OK &&
+             (!doc || !doc->client_id || strcasecmp(doc->client_id, client_id) != 0)))
             return at_fail(ctx, AT_VALIDATION_FAILED, "about.id",
                            "document %s does not exist in this client", about->id);
         return st;
@@ -121,8 +122,8 @@ static at_status_t s_check_about(at_ctx_t *ctx, const char *client_id,
     const Atrium__Tasks__Task *task = (const void *) reply;
     if (st == AT_NOT_FOUND || st == AT_FORBIDDEN ||
         (st == AT_OK && (!task || !task->client_id || strcasecmp(task->client_id, client_id) != 0)))
-        return at_fail(ctx, AT_VALIDATION_FAILED, "about.id", "task %s does not exist in this client",
-                       about->id);
+        return at_fail(ctx, AT_VALIDATION_FAILED, "about.id",
+                       "task %s does not exist in this client", about->id);
     return st;
 }
 
@@ -158,16 +159,15 @@ static at_status_t s_create_thread(at_ctx_t *ctx, const ProtobufCMessage *reques
     messaging_author_t author = {me->user_id, me->name, me->kind};
     if (at_db_begin(ctx->db) != 0)
         return AT_UNAVAILABLE;
-    st = messaging_store_thread_insert(ctx->db, ctx->arena, me->firm_id, in->client_id,
-                                       in->subject, about ? about->type : NULL,
-                                       about ? about->id : NULL, me->user_id, &thread_id);
+    st = messaging_store_thread_insert(ctx->db, ctx->arena, me->firm_id, in->client_id, in->subject,
+                                       about ? about->type : NULL, about ? about->id : NULL,
+                                       me->user_id, &thread_id);
     if (st == AT_OK)
         st = messaging_store_message_insert(ctx->db, ctx->arena, thread_id, me->firm_id,
                                             in->client_id, &author, in->body, in->mention_ids,
                                             n_mentions, &msg);
     if (st == AT_OK)
-        st = messaging_store_thread_get(ctx->db, ctx->arena, thread_id, me->user_id, &firm_id,
-                                        &t);
+        st = messaging_store_thread_get(ctx->db, ctx->arena, thread_id, me->user_id, &firm_id, &t);
     if (st == AT_OK)
         st = s_audit(ctx, "thread.created", "thread", thread_id, in->client_id,
                      about ? json_pack("{s:s, s:{s:s, s:s}}", "subject", in->subject, "about",
@@ -214,10 +214,8 @@ static at_status_t s_list_threads(at_ctx_t *ctx, const ProtobufCMessage *request
     if (!s_cursor(ctx, in->cursor, &seq))
         return AT_VALIDATION_FAILED;
     Atrium__Messaging__ThreadPage *page = NULL;
-    st = messaging_store_thread_list(ctx->db, ctx->arena, me->firm_id, in->client_id,
-                                                 me->user_id, seq,
-                                                 at_page_limit(in->has_limit ? in->limit : 0),
-                                                 &page);
+    st = messaging_store_thread_list(ctx->db, ctx->arena, me->firm_id, in->client_id, me->user_id,
+                                     seq, at_page_limit(in->has_limit ? in->limit : 0), &page);
     if (st != AT_OK)
         return st;
     *reply = &page->base;

@@ -10,25 +10,49 @@
 #define S_TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* Message columns in the order s_message reads them. */
-#define S_MSG_COLS                                                                                 \
-    "m.id, m.thread_id, m.author_id, m.author_name, m.author_kind, m.body,"                        \
-    " array_to_json(m.mention_ids)::text, " S_TS("m.created_at") ", " S_TS("m.edited_at")          \
-    ", m.seq, m.firm_id, m.client_id"
-enum { M_ID, M_THREAD, M_AUTHOR, M_NAME, M_KIND, M_BODY, M_MENTIONS, M_CREATED, M_EDITED, M_SEQ,
-       M_FIRM, M_CLIENT };
+#define S_MSG_COLS                                                          \
+    "m.id, m.thread_id, m.author_id, m.author_name, m.author_kind, m.body," \
+    " array_to_json(m.mention_ids)::text, " S_TS("m.created_at") ", " S_TS( \
+        "m.edited_at") ", m.seq, m.firm_id, m.client_id"
+enum {
+    M_ID,
+    M_THREAD,
+    M_AUTHOR,
+    M_NAME,
+    M_KIND,
+    M_BODY,
+    M_MENTIONS,
+    M_CREATED,
+    M_EDITED,
+    M_SEQ,
+    M_FIRM,
+    M_CLIENT
+};
 
 /* Thread columns in the order s_thread reads them; $2 is the reader. */
-#define S_THREAD_COLS                                                                              \
-    "t.id, t.client_id, t.subject, t.about_type, t.about_id, t.created_by, "                      \
-    S_TS("t.created_at") ", " S_TS("s.last_at") ", s.total, s.unread, t.seq, t.firm_id"
+#define S_THREAD_COLS                                                              \
+    "t.id, t.client_id, t.subject, t.about_type, t.about_id, t.created_by, " S_TS( \
+        "t.created_at") ", " S_TS("s.last_at") ", s.total, s.unread, t.seq, t.firm_id"
 /* The per-thread figures for reader $2, joined as s. */
-#define S_THREAD_STATS                                                                             \
-    " CROSS JOIN LATERAL (SELECT count(*) AS total, max(m.created_at) AS last_at,"                 \
-    " count(*) FILTER (WHERE m.author_id <> $2::uuid AND m.seq > coalesce("                        \
-    "(SELECT r.last_read_seq FROM reads r WHERE r.thread_id = t.id AND r.user_id = $2::uuid),"     \
+#define S_THREAD_STATS                                                                         \
+    " CROSS JOIN LATERAL (SELECT count(*) AS total, max(m.created_at) AS last_at,"             \
+    " count(*) FILTER (WHERE m.author_id <> $2::uuid AND m.seq > coalesce("                    \
+    "(SELECT r.last_read_seq FROM reads r WHERE r.thread_id = t.id AND r.user_id = $2::uuid)," \
     " 0)) AS unread FROM messages m WHERE m.thread_id = t.id) s"
-enum { T_ID, T_CLIENT, T_SUBJECT, T_ABOUT_TYPE, T_ABOUT_ID, T_CREATED_BY, T_CREATED, T_LAST,
-       T_TOTAL, T_UNREAD, T_SEQ, T_FIRM };
+enum {
+    T_ID,
+    T_CLIENT,
+    T_SUBJECT,
+    T_ABOUT_TYPE,
+    T_ABOUT_ID,
+    T_CREATED_BY,
+    T_CREATED,
+    T_LAST,
+    T_TOTAL,
+    T_UNREAD,
+    T_SEQ,
+    T_FIRM
+};
 
 static char *s_val(at_arena_t *arena, PGresult *res, int r, int c)
 {
@@ -111,10 +135,9 @@ at_status_t messaging_store_thread_get(at_db_t *db, at_arena_t *arena, const cha
 {
     const char *p[] = {id, user_id};
     PGresult *res = NULL;
-    at_status_t st = at_db_one(db,
-                                "SELECT " S_THREAD_COLS " FROM threads t" S_THREAD_STATS
-                                " WHERE t.id = $1",
-                                2, p, &res);
+    at_status_t st =
+        at_db_one(db, "SELECT " S_THREAD_COLS " FROM threads t" S_THREAD_STATS " WHERE t.id = $1",
+                  2, p, &res);
     if (st != AT_OK)
         goto cleanup;
     *out = s_thread(arena, res, 0);
@@ -149,8 +172,8 @@ at_status_t messaging_store_thread_list(at_db_t *db, at_arena_t *arena, const ch
     for (int r = 0; r < n; r++)
         pg->items[pg->n_items++] = s_thread(arena, res, r);
     if (rows > limit && n > 0)
-        pg->next_cursor = at_cursor_encode(arena, PQgetvalue(res, n - 1, T_SEQ),
-                                           PQgetvalue(res, n - 1, T_ID));
+        pg->next_cursor =
+            at_cursor_encode(arena, PQgetvalue(res, n - 1, T_SEQ), PQgetvalue(res, n - 1, T_ID));
     *page = pg;
 cleanup:
     PQclear(res);
@@ -176,8 +199,8 @@ at_status_t messaging_store_message_insert(at_db_t *db, at_arena_t *arena, const
                                            char **mention_ids, size_t n,
                                            Atrium__Messaging__Message **out)
 {
-    const char *p[] = {thread_id,    firm_id,    client_id, author->id,
-                       author->name, author->kind, body,    s_json_list(arena, mention_ids, n)};
+    const char *p[] = {thread_id,    firm_id,      client_id, author->id,
+                       author->name, author->kind, body,      s_json_list(arena, mention_ids, n)};
     PGresult *res = at_db_query(
         db,
         "WITH m AS (INSERT INTO messages (thread_id, firm_id, client_id, author_id, author_name,"
@@ -205,13 +228,13 @@ at_status_t messaging_store_message_get(at_db_t *db, at_arena_t *arena, const ch
 {
     const char *p[] = {id};
     PGresult *res = NULL;
-    at_status_t st = at_db_one(
-        db,
-        lock ? "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
-               " ON t.id = m.thread_id WHERE m.id = $1 FOR UPDATE OF m"
-             : "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
-               " ON t.id = m.thread_id WHERE m.id = $1",
-        1, p, &res);
+    at_status_t st =
+        at_db_one(db,
+                  lock ? "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
+                         " ON t.id = m.thread_id WHERE m.id = $1 FOR UPDATE OF m"
+                       : "SELECT " S_MSG_COLS ", t.subject FROM messages m JOIN threads t"
+                         " ON t.id = m.thread_id WHERE m.id = $1",
+                  1, p, &res);
     if (st != AT_OK)
         goto cleanup;
     *out = s_message(arena, res, 0);
@@ -274,8 +297,8 @@ at_status_t messaging_store_message_list(at_db_t *db, at_arena_t *arena, const c
     for (int r = 0; r < n; r++)
         pg->items[pg->n_items++] = s_message(arena, res, r);
     if (rows > limit && n > 0)
-        pg->next_cursor = at_cursor_encode(arena, PQgetvalue(res, n - 1, M_SEQ),
-                                           PQgetvalue(res, n - 1, M_ID));
+        pg->next_cursor =
+            at_cursor_encode(arena, PQgetvalue(res, n - 1, M_SEQ), PQgetvalue(res, n - 1, M_ID));
     *page = pg;
 cleanup:
     PQclear(res);
@@ -286,16 +309,16 @@ at_status_t messaging_store_mark_read(at_db_t *db, const char *thread_id, const 
                                       const char *up_to)
 {
     const char *p[] = {thread_id, user_id, up_to};
-    PGresult *res = at_db_query(
-        db,
-        "INSERT INTO reads (thread_id, user_id, last_read_seq)"
-        " SELECT $1::uuid, $2::uuid, coalesce(max(seq), 0) FROM messages"
-        " WHERE thread_id = $1::uuid AND ($3::uuid IS NULL OR id = $3::uuid)"
-        " HAVING $3::uuid IS NULL OR count(*) = 1"
-        " ON CONFLICT (thread_id, user_id) DO UPDATE"
-        " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
-        " last_read_at = clock_timestamp()",
-        3, p);
+    PGresult *res =
+        at_db_query(db,
+                    "INSERT INTO reads (thread_id, user_id, last_read_seq)"
+                    " SELECT $1::uuid, $2::uuid, coalesce(max(seq), 0) FROM messages"
+                    " WHERE thread_id = $1::uuid AND ($3::uuid IS NULL OR id = $3::uuid)"
+                    " HAVING $3::uuid IS NULL OR count(*) = 1"
+                    " ON CONFLICT (thread_id, user_id) DO UPDATE"
+                    " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
+                    " last_read_at = clock_timestamp()",
+                    3, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
         st = AT_NOT_FOUND;

@@ -146,14 +146,10 @@ bool tasks_may(tasks_op_t op, const char *role, bool staff, bool creator, bool a
     if (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)
         return false; /* viewer, or a role this version does not know: read only */
     switch (op) {
-    case TASKS_OP_CREATE:
-        return true;
-    case TASKS_OP_UPDATE:
-        return creator;
-    case TASKS_OP_COMPLETE:
-        return creator || assignee;
-    default:
-        return false;
+    case TASKS_OP_CREATE: return true;
+    case TASKS_OP_UPDATE: return creator;
+    case TASKS_OP_COMPLETE: return creator || assignee;
+    default: return false;
     }
 }
 
@@ -170,11 +166,11 @@ size_t tasks_dedupe(char **strs, size_t n, bool ci)
     return out;
 }
 
-#define S_FAIL(f, m)                                                                               \
-    do {                                                                                           \
-        *field = (f);                                                                              \
-        *message = (m);                                                                            \
-        return -1;                                                                                 \
+#define S_FAIL(f, m)    \
+    do {                \
+        *field = (f);   \
+        *message = (m); \
+        return -1;      \
     } while (0)
 
 int tasks_validate(const Atrium__Tasks__Task *t, const tasks_status_t *set, size_t n,
@@ -317,8 +313,7 @@ long tasks_merge(Atrium__Tasks__Task *t, const Atrium__Tasks__UpdateTaskRequest 
     if (!(old.project_id && t->project_id ? strcasecmp(old.project_id, t->project_id) == 0
                                           : old.project_id == t->project_id))
         changed |= TASKS_F_PROJECT;
-    if (!s_list_eq(old.assignee_ids, old.n_assignee_ids, t->assignee_ids, t->n_assignee_ids,
-                   true))
+    if (!s_list_eq(old.assignee_ids, old.n_assignee_ids, t->assignee_ids, t->n_assignee_ids, true))
         changed |= TASKS_F_ASSIGNEES;
     if (!s_time_eq(old.start_at, t->start_at))
         changed |= TASKS_F_START;

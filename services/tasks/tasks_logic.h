@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TASKS_TITLE_MAX 500          /* characters (code points) */
-#define TASKS_DESCRIPTION_MAX 20000  /* characters */
-#define TASKS_LABEL_MAX 64           /* characters per label */
-#define TASKS_LABELS_MAX 20          /* labels per task */
-#define TASKS_ASSIGNEES_MAX 50       /* assignees per task */
+#define TASKS_TITLE_MAX 500         /* characters (code points) */
+#define TASKS_DESCRIPTION_MAX 20000 /* characters */
+#define TASKS_LABEL_MAX 64          /* characters per label */
+#define TASKS_LABELS_MAX 20         /* labels per task */
+#define TASKS_ASSIGNEES_MAX 50      /* assignees per task */
 
 /* One status of a firm: its key ("in_progress") and whether it counts as
  * done (completes the task). Strings are borrowed. */

@@ -19,7 +19,7 @@ extern const at_embedded_t tasks_migrations[];
 
 /* Task fields written as JSON null when absent (events; the gateway's
  * route rows carry the same list). */
-static const char *const s_null_fields[] = {"description", "start_at",   "due_at", "completed_at",
+static const char *const s_null_fields[] = {"description", "start_at",    "due_at", "completed_at",
                                             "project_id",  "next_cursor", NULL};
 
 /* Publishes {"type", "client_id", "data": task} on atrium:events:<firm> for
@@ -140,8 +140,7 @@ static at_status_t s_create(at_ctx_t *ctx, const ProtobufCMessage *request,
     return AT_CREATED;
 }
 
-static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request,
-                          ProtobufCMessage **reply)
+static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request, ProtobufCMessage **reply)
 {
     const Atrium__Tasks__ListTasksRequest *in = (const void *) request;
     const char *firm_id = ctx->principal->firm_id;
@@ -159,14 +158,13 @@ static at_status_t s_list(at_ctx_t *ctx, const ProtobufCMessage *request,
         return at_fail(ctx, AT_VALIDATION_FAILED, "project_id", "project_id is not a valid id");
     char *key = NULL, *id = NULL;
     if (in->cursor && *in->cursor &&
-        (at_cursor_decode(ctx->arena, in->cursor, &key, &id) != 0 ||
-         !tasks_cursor_key_valid(key) || !at_text_uuid(id)))
+        (at_cursor_decode(ctx->arena, in->cursor, &key, &id) != 0 || !tasks_cursor_key_valid(key) ||
+         !at_text_uuid(id)))
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not one this list made");
     Atrium__Tasks__TaskPage *page = NULL;
     st = tasks_store_list(ctx->db, ctx->arena, firm_id, in->client_id,
-                                      in->status && *in->status ? in->status : NULL, assignee,
-                                      project_id, key, id,
-                                      at_page_limit(in->has_limit ? in->limit : 0), &page);
+                          in->status && *in->status ? in->status : NULL, assignee, project_id, key,
+                          id, at_page_limit(in->has_limit ? in->limit : 0), &page);
     if (st != AT_OK)
         return st;
     *reply = &page->base;

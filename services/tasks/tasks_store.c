@@ -11,14 +11,39 @@
 
 /* The columns every task query returns, in the order s_row reads them;
  * the last is the keyset cursor key (created_at with microseconds). */
-#define S_COLS                                                                                     \
-    "id, title, description, status, array_to_json(assignee_ids)::text, " S_TS("start_at") ", "    \
-    S_TS("due_at") ", " S_TS("completed_at") ", priority, array_to_json(labels)::text, "           \
-    "project_id, client_id, created_by, " S_TS("created_at") ", " S_TS("updated_at") ", "          \
-    "firm_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+#define S_COLS                                                                                          \
+    "id, title, description, status, array_to_json(assignee_ids)::text, " S_TS(                         \
+        "start_at") ", " S_TS("due_at") ", " S_TS("completed_at") ", priority, "                        \
+                                                                  "array_to_json(labels)::text, "       \
+                                                                  "project_id, client_id, "             \
+                                                                  "created_by, " S_TS(                  \
+                                                                      "created_at") ", " S_TS("up"      \
+                                                                                              "da"      \
+                                                                                              "te"      \
+                                                                                              "d_"      \
+                                                                                              "a"       \
+                                                                                              "t") ", " \
+                                                                                                   "firm_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
-enum { C_ID, C_TITLE, C_DESC, C_STATUS, C_ASSIGNEES, C_START, C_DUE, C_COMPLETED, C_PRIORITY,
-       C_LABELS, C_PROJECT, C_CLIENT, C_CREATED_BY, C_CREATED, C_UPDATED, C_FIRM, C_KEY };
+enum {
+    C_ID,
+    C_TITLE,
+    C_DESC,
+    C_STATUS,
+    C_ASSIGNEES,
+    C_START,
+    C_DUE,
+    C_COMPLETED,
+    C_PRIORITY,
+    C_LABELS,
+    C_PROJECT,
+    C_CLIENT,
+    C_CREATED_BY,
+    C_CREATED,
+    C_UPDATED,
+    C_FIRM,
+    C_KEY
+};
 
 static char *s_val(at_arena_t *arena, PGresult *res, int r, int c)
 {
@@ -232,8 +257,8 @@ at_status_t tasks_store_list(at_db_t *db, at_arena_t *arena, const char *firm_id
     for (int r = 0; r < n; r++)
         pg->items[pg->n_items++] = s_row(arena, res, r);
     if (rows > limit && n > 0)
-        pg->next_cursor = at_cursor_encode(arena, at_db_value(res, n - 1, C_KEY),
-                                           at_db_value(res, n - 1, C_ID));
+        pg->next_cursor =
+            at_cursor_encode(arena, at_db_value(res, n - 1, C_KEY), at_db_value(res, n - 1, C_ID));
     *page = pg;
 cleanup:
     PQclear(res);

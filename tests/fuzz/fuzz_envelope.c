@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ProtobufCAllocator *alloc = at_arena_allocator(arena);
     Atrium__Request *req = atrium__request__unpack(alloc, size, data);
     if (req && req->has_body)
-        protobuf_c_message_unpack(&atrium__tasks__create_task_request__descriptor, alloc, req->body.len,
-                                  req->body.data);
+        protobuf_c_message_unpack(&atrium__tasks__create_task_request__descriptor, alloc,
+                                  req->body.len, req->body.data);
     at_arena_destroy(&arena);
     return 0;
 }

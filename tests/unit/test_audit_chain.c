@@ -92,14 +92,28 @@ static void t_canonical_bytes(void **state)
     /* 17 fields: version, firm, "1", event, at, 3 absent, action, 7 absent, "{}" */
     static const char expect_hex[] =
         "0000000f61747269756d2e61756469742e7631"
-        "00000024" "35663063326134652d386431622d346333612d396536662d326237643161306339653335"
-        "00000001" "31"
-        "00000024" "30623963336131302d376534662d346432612d386336312d336635653964326231613730"
-        "00000018" "323032362d31312d32395432303a33303a30302e3030305a"
-        "ffffffff" "ffffffff" "ffffffff"
-        "0000000a" "617574682e6c6f67696e"
-        "ffffffff" "ffffffff" "ffffffff" "ffffffff" "ffffffff" "ffffffff" "ffffffff"
-        "00000002" "7b7d";
+        "00000024"
+        "35663063326134652d386431622d346333612d396536662d326237643161306339653335"
+        "00000001"
+        "31"
+        "00000024"
+        "30623963336131302d376534662d346432612d386336312d336635653964326231613730"
+        "00000018"
+        "323032362d31312d32395432303a33303a30302e3030305a"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "0000000a"
+        "617574682e6c6f67696e"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "ffffffff"
+        "00000002"
+        "7b7d";
     size_t len = 0;
     unsigned char *c = audit_chain_canonical(&s_min, &len);
     assert_non_null(c);
@@ -152,10 +166,10 @@ static void t_any_field_changes_hash(void **state)
         for (int variant = 0; variant < 3; variant++) {
             audit_chain_event_t e = s_e2;
             char changed[256];
-            const char **slot[] = {&e.firm_id,       &e.event_id,    &e.at,         &e.actor_id,
-                                   &e.actor_name,    &e.actor_kind,  &e.action,     &e.resource_type,
-                                   &e.resource_id,   &e.client_id,   &e.ip,         &e.user_agent,
-                                   &e.request_id,    &e.source,      &e.details};
+            const char **slot[] = {&e.firm_id,     &e.event_id,   &e.at,     &e.actor_id,
+                                   &e.actor_name,  &e.actor_kind, &e.action, &e.resource_type,
+                                   &e.resource_id, &e.client_id,  &e.ip,     &e.user_agent,
+                                   &e.request_id,  &e.source,     &e.details};
             if (f == 15) {
                 e.seq = variant + 3; /* seq: 3, 4, 5 instead of 2 */
             } else {
@@ -195,7 +209,8 @@ static void t_refusals(void **state)
     assert_int_equal(audit_chain_hash(NULL, &s_e1, h), -1);
     assert_int_equal(audit_chain_hash("00", &s_e1, h), -1);
     assert_int_equal(
-        audit_chain_hash("g000000000000000000000000000000000000000000000000000000000000000", &s_e1, h),
+        audit_chain_hash("g000000000000000000000000000000000000000000000000000000000000000", &s_e1,
+                         h),
         -1);
     assert_string_equal(h, "");
     audit_chain_event_t e = s_e1;
@@ -294,10 +309,10 @@ static void t_normalize_details(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_canonical_bytes),   cmocka_unit_test(t_known_answer),
-        cmocka_unit_test(t_chain_of_three),    cmocka_unit_test(t_any_field_changes_hash),
-        cmocka_unit_test(t_refusals),          cmocka_unit_test(t_normalize_uuid),
-        cmocka_unit_test(t_normalize_time),    cmocka_unit_test(t_normalize_details),
+        cmocka_unit_test(t_canonical_bytes), cmocka_unit_test(t_known_answer),
+        cmocka_unit_test(t_chain_of_three),  cmocka_unit_test(t_any_field_changes_hash),
+        cmocka_unit_test(t_refusals),        cmocka_unit_test(t_normalize_uuid),
+        cmocka_unit_test(t_normalize_time),  cmocka_unit_test(t_normalize_details),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

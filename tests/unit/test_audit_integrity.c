@@ -26,14 +26,15 @@
 #define HEAD "b4ac17a3934d9b6388d8b403adab1f6f535f15e8e9949544e8bef8740c3c8ef1"
 #define AT "2026-11-30T08:00:00.001Z"
 /* F("atrium.audit.checkpoint.v1") F(FIRM) F("42") F(HEAD) F(AT) */
-#define MSG_HEX                                                                                  \
-    "0000001a61747269756d2e61756469742e636865636b706f696e742e76310000002435663063326134652d3864" \
+#define MSG_HEX                                                                                    \
+    "0000001a61747269756d2e61756469742e636865636b706f696e742e76310000002435663063326134652d3864"   \
     "31622d346333612d396536662d326237643161306339653335000000023432000000406234616331376133393334" \
-    "6439623633383864386234303361646162316636663533356631356538653939343935343465386265663837343063" \
+    "64396236333838643862343033616461623166366635333566313565386539393439353434653862656638373430" \
+    "63"                                                                                           \
     "33633865663100000018323032362d31312d33305430383a30303a30302e3030315a"
 /* seed 00 01 02 ... 1f */
 #define PK_HEX "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
-#define SIG_HEX                                                                                  \
+#define SIG_HEX                                                                                    \
     "b38ac9e6654c2da115d90738743eca8a956b2fcf70ee90c454cf62ef498e1a0a87c28625a0da6359ae9c1dd7d617" \
     "fe936e482e473bd7c0665b38bedbd857840b"
 #define KEY_ID "56475aa75463474c"
@@ -158,8 +159,8 @@ static void t_csv_row(void **state)
         "1,2026-11-29T20:30:00.000Z,0b9c3a10-7e4f-4d2a-8c61-3f5e9d2b1a70," FIRM
         ",c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f,'=1+2,staff,client.created,client,,,,"
         "\"Mozilla, \"\"5.0\"\"\",,auth,"
-        "\"{\"\"name\"\":\"\"=1+2\"\",\"\"n\"\":[1,2.5,{\"\"z\"\":null,\"\"a\"\":\"\"é\"\"}]}\"," HEAD
-        "\r\n");
+        "\"{\"\"name\"\":\"\"=1+2\"\",\"\"n\"\":[1,2.5,{\"\"z\"\":null,\"\"a\"\":\"\"é\"\"}]}"
+        "\"," HEAD "\r\n");
     audit_buf_free(&b);
 }
 
@@ -209,8 +210,11 @@ static void s_make_chain(void)
     for (int i = 0; i < N; i++) {
         snprintf(s_ids[i], sizeof s_ids[i], "00000000-0000-4000-8000-%012d", i + 1);
         snprintf(s_ats[i], sizeof s_ats[i], "2026-11-29T20:30:0%d.000Z", i);
-        s_chain[i] = (audit_chain_event_t){.firm_id = FIRM, .seq = i + 1, .event_id = s_ids[i],
-                                           .at = s_ats[i], .action = "task.created",
+        s_chain[i] = (audit_chain_event_t){.firm_id = FIRM,
+                                           .seq = i + 1,
+                                           .event_id = s_ids[i],
+                                           .at = s_ats[i],
+                                           .action = "task.created",
                                            .details = "{}"};
         assert_int_equal(audit_chain_hash(prev, &s_chain[i], s_hashes[i]), 0);
         prev = s_hashes[i];
@@ -346,9 +350,9 @@ int main(void)
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_checkpoint_bytes), cmocka_unit_test(t_checkpoint_signature),
-        cmocka_unit_test(t_csv_neutralised),  cmocka_unit_test(t_csv_row),
-        cmocka_unit_test(t_jsonl_round_trip), cmocka_unit_test(t_verify),
+        cmocka_unit_test(t_checkpoint_bytes),       cmocka_unit_test(t_checkpoint_signature),
+        cmocka_unit_test(t_csv_neutralised),        cmocka_unit_test(t_csv_row),
+        cmocka_unit_test(t_jsonl_round_trip),       cmocka_unit_test(t_verify),
         cmocka_unit_test(t_verify_from_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

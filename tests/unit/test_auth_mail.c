@@ -17,9 +17,13 @@
 
 static auth_mail_t s_base(void)
 {
-    return (auth_mail_t){.from_addr = "atrium@example.com", .from_name = "Atrium",
-                         .to_addr = "ann@example.com", .to_name = "Ann", .subject = "Hello",
-                         .body = "Line one\nLine two\n", .date = 0,
+    return (auth_mail_t){.from_addr = "atrium@example.com",
+                         .from_name = "Atrium",
+                         .to_addr = "ann@example.com",
+                         .to_name = "Ann",
+                         .subject = "Hello",
+                         .body = "Line one\nLine two\n",
+                         .date = 0,
                          .message_id = "abc123@example.com"};
 }
 
@@ -29,9 +33,16 @@ static void s_check_headers(const char *msg)
 {
     const char *end = strstr(msg, "\r\n\r\n");
     assert_non_null(end);
-    static const char *const names[] = {"Date: ", "From: ", "To: ", "Subject: ", "Message-ID: ",
-                                        "MIME-Version: ", "Content-Type: ",
-                                        "Content-Transfer-Encoding: ", " ", NULL};
+    static const char *const names[] = {"Date: ",
+                                        "From: ",
+                                        "To: ",
+                                        "Subject: ",
+                                        "Message-ID: ",
+                                        "MIME-Version: ",
+                                        "Content-Type: ",
+                                        "Content-Transfer-Encoding: ",
+                                        " ",
+                                        NULL};
     const char *line = msg;
     while (line < end + 2) {
         const char *eol = strstr(line, "\r\n");
@@ -70,17 +81,16 @@ static void t_plain(void **state)
 static void t_hostile_names(void **state)
 {
     (void) state;
-    static const char *const names[] = {
-        "Eve\r\nBcc: victim@example.com",
-        "Eve\nSubject: owned",
-        "Eve\rX: y",
-        "\"Eve\" <eve@evil.example>, mallory@evil.example",
-        "Eve\\\"; Bcc: x@y.z",
-        "\r\n\r\nbody injection",
-        "Zoë\r\nBcc: victim@example.com",
-        "",
-        "\x01\x02\x7f",
-        NULL};
+    static const char *const names[] = {"Eve\r\nBcc: victim@example.com",
+                                        "Eve\nSubject: owned",
+                                        "Eve\rX: y",
+                                        "\"Eve\" <eve@evil.example>, mallory@evil.example",
+                                        "Eve\\\"; Bcc: x@y.z",
+                                        "\r\n\r\nbody injection",
+                                        "Zoë\r\nBcc: victim@example.com",
+                                        "",
+                                        "\x01\x02\x7f",
+                                        NULL};
     for (int i = 0; names[i]; i++) {
         auth_mail_t m = s_base();
         m.to_name = names[i];
@@ -143,8 +153,9 @@ static void t_encoded_words(void **state)
 static void t_bad_addresses(void **state)
 {
     (void) state;
-    static const char *const bad[] = {"a@b\r\nBcc: x@y.z", "a b@c.d", "<a@b.c>", "a@b@c",
-                                      "@b.c", "a@", "a,b@c.d", "a@b.c\n", "", NULL};
+    static const char *const bad[] = {
+        "a@b\r\nBcc: x@y.z", "a b@c.d", "<a@b.c>", "a@b@c", "@b.c", "a@",
+        "a,b@c.d",           "a@b.c\n", "",        NULL};
     for (int i = 0; bad[i]; i++) {
         assert_false(auth_mail_addr_ok(bad[i]));
         auth_mail_t m = s_base();

@@ -156,7 +156,9 @@ static void t_common(void **state)
                                "Password1234\n"
                                "\n"
                                "qwertyuiop123\r\n"
-                               "caf\xc3\xa9" "caf\xc3\xa9" "caf\xc3\xa9\n"
+                               "caf\xc3\xa9"
+                               "caf\xc3\xa9"
+                               "caf\xc3\xa9\n"
                                "iloveyou2024"; /* no final newline */
     assert_int_equal(auth_password_set_common(pw, list, sizeof list - 1), 4);
     assert_true(auth_password_is_common(pw, "password1234"));
@@ -164,7 +166,9 @@ static void t_common(void **state)
     assert_true(auth_password_is_common(pw, "qwertyuiop123"));
     assert_true(auth_password_is_common(pw, "iloveyou2024"));
     /* compared after NFC: e + U+0301 is the listed U+00E9 */
-    assert_true(auth_password_is_common(pw, "cafe\xcc\x81" "caf\xc3\xa9" "caf\xc3\xa9"));
+    assert_true(auth_password_is_common(pw, "cafe\xcc\x81"
+                                            "caf\xc3\xa9"
+                                            "caf\xc3\xa9"));
     assert_false(auth_password_is_common(pw, "# a comment"));
     assert_false(auth_password_is_common(pw, ""));
     assert_false(auth_password_is_common(pw, "password12345"));
@@ -201,8 +205,8 @@ static void t_common_shipped(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_round_trip), cmocka_unit_test(t_nfc),
-        cmocka_unit_test(t_policy),     cmocka_unit_test(t_dummy),
+        cmocka_unit_test(t_round_trip),     cmocka_unit_test(t_nfc),
+        cmocka_unit_test(t_policy),         cmocka_unit_test(t_dummy),
         cmocka_unit_test(t_cost_in_string), cmocka_unit_test(t_common),
         cmocka_unit_test(t_common_shipped),
     };

@@ -125,8 +125,8 @@ static void t_describe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_roles),       cmocka_unit_test(t_may_invite),
-        cmocka_unit_test(t_may_manage),  cmocka_unit_test(t_token_shape),
+        cmocka_unit_test(t_roles),      cmocka_unit_test(t_may_invite),
+        cmocka_unit_test(t_may_manage), cmocka_unit_test(t_token_shape),
         cmocka_unit_test(t_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

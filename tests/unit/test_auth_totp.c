@@ -109,7 +109,7 @@ static void t_recovery(void **state)
     assert_int_equal(auth_recovery_code_hash("abcde-fgh2", h1), -1);   /* too short */
     assert_int_equal(auth_recovery_code_hash("abcde-fgh231", h1), -1); /* too long */
     assert_int_equal(auth_recovery_code_hash("abcde-fgh18", h1), -1);  /* not base32 */
-    assert_int_equal(auth_recovery_code_hash("123456", h1), -1);      /* a TOTP code */
+    assert_int_equal(auth_recovery_code_hash("123456", h1), -1);       /* a TOTP code */
     assert_int_equal(auth_recovery_code_hash(NULL, h1), -1);
 }
 
@@ -130,7 +130,7 @@ static void t_seal(void **state)
     assert_memory_equal(plain, s_key, 20);
     assert_int_equal(auth_secret_open(other, sealed, plain, sizeof plain, &len), -1);
     assert_int_equal(auth_secret_open(key, sealed, plain, 10, &len), -1); /* too small */
-    sealed[10] = sealed[10] == 'A' ? 'B' : 'A';                              /* tampered */
+    sealed[10] = sealed[10] == 'A' ? 'B' : 'A';                           /* tampered */
     assert_int_equal(auth_secret_open(key, sealed, plain, sizeof plain, &len), -1);
     assert_int_equal(auth_secret_open(key, "!!", plain, sizeof plain, &len), -1);
     assert_int_equal(auth_secret_open(key, NULL, plain, sizeof plain, &len), -1);
@@ -141,9 +141,10 @@ static void t_seal(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_base32), cmocka_unit_test(t_hotp_rfc4226),
+        cmocka_unit_test(t_base32),       cmocka_unit_test(t_hotp_rfc4226),
         cmocka_unit_test(t_totp_rfc6238), cmocka_unit_test(t_window),
-        cmocka_unit_test(t_uri), cmocka_unit_test(t_recovery), cmocka_unit_test(t_seal),
+        cmocka_unit_test(t_uri),          cmocka_unit_test(t_recovery),
+        cmocka_unit_test(t_seal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

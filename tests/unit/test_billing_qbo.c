@@ -40,7 +40,7 @@ static void s_refused(const char *number, const char *currency)
 
 static void test_currency_decimals(void **state)
 {
-    (void)state;
+    (void) state;
     assert_int_equal(billing_qbo_currency_decimals("USD"), 2);
     assert_int_equal(billing_qbo_currency_decimals("EUR"), 2);
     assert_int_equal(billing_qbo_currency_decimals("JPY"), 0);
@@ -53,7 +53,7 @@ static void test_currency_decimals(void **state)
 
 static void test_money_values(void **state)
 {
-    (void)state;
+    (void) state;
     s_expect("1250.5", "USD", "1250.50");
     s_expect("250.0", "USD", "250.00");
     s_expect("0", "USD", "0.00");
@@ -77,7 +77,7 @@ static void test_money_values(void **state)
  * rounds it to even, 12.12) and 1.005 is stored as 1.00499999999999989... */
 static void test_money_rounds_half_away_on_decimal_text(void **state)
 {
-    (void)state;
+    (void) state;
     char out[BILLING_QBO_MONEY_MAX];
     snprintf(out, sizeof out, "%.2f", 1.005);
     assert_string_equal(out, "1.00"); /* the trap, on this libc */
@@ -95,11 +95,11 @@ static void test_money_rounds_half_away_on_decimal_text(void **state)
 
 static void test_money_refuses_out_of_range_and_non_numbers(void **state)
 {
-    (void)state;
+    (void) state;
     s_refused("10000000000000.0", "USD"); /* 10^13: past the exact range */
     s_refused("10000000000000", "USD");
-    s_refused("1000000000000.0", "KWD"); /* 10^12 */
-    s_refused("1000000000000000", "JPY"); /* 10^15 */
+    s_refused("1000000000000.0", "KWD");   /* 10^12 */
+    s_refused("1000000000000000", "JPY");  /* 10^15 */
     s_refused("999999999999999.5", "JPY"); /* rounds up to 10^15 */
     s_refused("1e300", "USD");
     s_refused("\"12.00\"", "USD");
@@ -117,7 +117,7 @@ static void test_money_refuses_out_of_range_and_non_numbers(void **state)
 /* Every amount QBO can send below 1000.000 comes back as written. */
 static void test_money_round_trips_every_small_amount(void **state)
 {
-    (void)state;
+    (void) state;
     char text[32], out[BILLING_QBO_MONEY_MAX];
     for (long minor = 0; minor < 1000000; minor += 1) {
         snprintf(text, sizeof text, "%ld.%03ld", minor / 1000, minor % 1000);
@@ -167,7 +167,7 @@ static billing_qbo_page_t *s_parse_ok(const char *body, billing_qbo_entity_t ent
 
 static void test_parse_a5_invoice(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_page_t *page = s_parse_ok(s_a5_page, BILLING_QBO_INVOICE, NULL);
     assert_int_equal(page->returned, 1);
     assert_int_equal(page->count, 1);
@@ -210,7 +210,7 @@ static void test_parse_a5_invoice(void **state)
 
 static void test_parse_currencies_and_omitted_fields(void **state)
 {
-    (void)state;
+    (void) state;
     const char *body =
         "{\"QueryResponse\":{\"Invoice\":["
         "{\"Id\":\"1\",\"TotalAmt\":1500,\"Balance\":1500.0,"
@@ -235,28 +235,27 @@ static void test_parse_currencies_and_omitted_fields(void **state)
     assert_string_equal(r[2].currency, "EUR"); /* no CurrencyRef: the home currency */
     assert_string_equal(r[2].total, "99.90");
     assert_string_equal(r[2].balance, "0.00");
-    assert_string_equal(r[2].issued_on, ""); /* not a date: dropped, not trusted */
+    assert_string_equal(r[2].issued_on, "");   /* not a date: dropped, not trusted */
     assert_string_equal(r[3].currency, "EUR"); /* malformed code: the home currency */
     billing_qbo_page_destroy(&page);
 }
 
 static void test_parse_empty_and_skipped_rows(void **state)
 {
-    (void)state;
+    (void) state;
     /* No rows: QBO leaves the entity key out entirely (A3). */
-    billing_qbo_page_t *page =
-        s_parse_ok("{\"QueryResponse\":{},\"time\":\"2024-03-06T10:00:00-08:00\"}",
-                   BILLING_QBO_INVOICE, NULL);
+    billing_qbo_page_t *page = s_parse_ok(
+        "{\"QueryResponse\":{},\"time\":\"2024-03-06T10:00:00-08:00\"}", BILLING_QBO_INVOICE, NULL);
     assert_int_equal(page->returned, 0);
     assert_int_equal(page->count, 0);
     billing_qbo_page_destroy(&page);
 
     /* Unusable rows are counted, not fatal: the page still pages on. */
     page = s_parse_ok("{\"QueryResponse\":{\"Invoice\":["
-                      "{\"TotalAmt\":1,\"Balance\":1},"              /* no Id */
+                      "{\"TotalAmt\":1,\"Balance\":1},"                  /* no Id */
                       "{\"Id\":\"2\",\"TotalAmt\":\"1\",\"Balance\":1}," /* string money */
-                      "{\"Id\":\"3\",\"TotalAmt\":1},"               /* no Balance */
-                      "{\"Id\":\"4\",\"TotalAmt\":1e20,\"Balance\":1}," /* out of range */
+                      "{\"Id\":\"3\",\"TotalAmt\":1},"                   /* no Balance */
+                      "{\"Id\":\"4\",\"TotalAmt\":1e20,\"Balance\":1},"  /* out of range */
                       "17,"
                       "{\"Id\":\"5\",\"TotalAmt\":7.5,\"Balance\":0}]}}",
                       BILLING_QBO_INVOICE, NULL);
@@ -270,11 +269,10 @@ static void test_parse_empty_and_skipped_rows(void **state)
 
 static void s_parse_fails(const char *body, billing_qbo_err_t code, const char *fault_code)
 {
-    billing_qbo_page_t *page = (billing_qbo_page_t *)&page; /* must be reset to NULL */
+    billing_qbo_page_t *page = (billing_qbo_page_t *) &page; /* must be reset to NULL */
     billing_qbo_error_t err = {0};
-    assert_int_equal(billing_qbo_page_parse(body, strlen(body), BILLING_QBO_INVOICE, NULL, &page,
-                                            &err),
-                     -1);
+    assert_int_equal(
+        billing_qbo_page_parse(body, strlen(body), BILLING_QBO_INVOICE, NULL, &page, &err), -1);
     assert_null(page);
     assert_int_equal(err.code, code);
     assert_string_equal(err.fault_code, fault_code);
@@ -283,7 +281,7 @@ static void s_parse_fails(const char *body, billing_qbo_err_t code, const char *
 
 static void test_parse_faults_and_garbage(void **state)
 {
-    (void)state;
+    (void) state;
     s_parse_fails("{\"Fault\":{\"Error\":[{\"Message\":\"Error parsing query\","
                   "\"Detail\":\"QueryParserError: Encountered \\\"'\\\"\",\"code\":\"4000\"}],"
                   "\"type\":\"ValidationFault\"},\"time\":\"2024-03-06T10:00:00-08:00\"}",
@@ -320,8 +318,8 @@ static billing_qbo_status_t s_status(const char *total, const char *balance, con
     snprintf(body, sizeof body,
              "{\"QueryResponse\":{\"Invoice\":[{\"Id\":\"9\",\"TotalAmt\":%s,\"Balance\":%s"
              "%s%s%s%s%s%s}]}}",
-             total, balance, note ? ",\"PrivateNote\":\"" : "", note ? note : "",
-             note ? "\"" : "", due ? ",\"DueDate\":\"" : "", due ? due : "", due ? "\"" : "");
+             total, balance, note ? ",\"PrivateNote\":\"" : "", note ? note : "", note ? "\"" : "",
+             due ? ",\"DueDate\":\"" : "", due ? due : "", due ? "\"" : "");
     billing_qbo_page_t *page = s_parse_ok(body, BILLING_QBO_INVOICE, NULL);
     assert_int_equal(page->count, 1);
     billing_qbo_status_t status = billing_qbo_invoice_status(&page->invoices[0], today);
@@ -331,7 +329,7 @@ static billing_qbo_status_t s_status(const char *total, const char *balance, con
 
 static void test_status(void **state)
 {
-    (void)state;
+    (void) state;
     const char *today = "2026-11-29";
     /* QBO's void shape: amounts zeroed and the memo "Voided". */
     assert_int_equal(s_status("0", "0", "Voided", "2026-01-01", today), BILLING_QBO_VOID);
@@ -361,7 +359,7 @@ static void test_status(void **state)
 
 static void test_parse_customers(void **state)
 {
-    (void)state;
+    (void) state;
     const char *body =
         "{\"QueryResponse\":{\"Customer\":[{"
         "\"Id\":\"58\",\"SyncToken\":\"4\",\"domain\":\"QBO\","
@@ -401,13 +399,14 @@ static void test_parse_customers(void **state)
 
 static void test_parse_payments(void **state)
 {
-    (void)state;
+    (void) state;
     const char *body =
         "{\"QueryResponse\":{\"Payment\":[{"
         "\"Id\":\"212\",\"SyncToken\":\"0\",\"TxnDate\":\"2024-03-05\","
         "\"CustomerRef\":{\"value\":\"58\"},\"CurrencyRef\":{\"value\":\"KWD\"},"
         "\"TotalAmt\":150.5,\"UnappliedAmt\":0.25,"
-        "\"Line\":[{\"Amount\":100.125,\"LinkedTxn\":[{\"TxnId\":\"130\",\"TxnType\":\"Invoice\"}]},"
+        "\"Line\":[{\"Amount\":100.125,\"LinkedTxn\":[{\"TxnId\":\"130\",\"TxnType\":\"Invoice\"}]}"
+        ","
         "{\"Amount\":50.125,\"LinkedTxn\":[{\"TxnId\":\"131\",\"TxnType\":\"Invoice\"},"
         "{\"TxnId\":\"77\",\"TxnType\":\"CreditMemo\"}]},"
         "{\"Amount\":1}]},"
@@ -433,7 +432,7 @@ static void test_parse_payments(void **state)
 
 static void test_query_literal(void **state)
 {
-    (void)state;
+    (void) state;
     char *s = billing_qbo_query_literal("O'Keefe's \\ Dental");
     assert_string_equal(s, "'O\\'Keefe\\'s \\\\ Dental'");
     free(s);
@@ -459,15 +458,17 @@ static void s_query(billing_qbo_entity_t e, const char *since, long start, long 
 
 static void test_query_build(void **state)
 {
-    (void)state;
-    s_query(BILLING_QBO_INVOICE, NULL, 1, 1000,
-            "select * from Invoice orderby Metadata.LastUpdatedTime startposition 1 maxresults 1000");
+    (void) state;
+    s_query(
+        BILLING_QBO_INVOICE, NULL, 1, 1000,
+        "select * from Invoice orderby Metadata.LastUpdatedTime startposition 1 maxresults 1000");
     s_query(BILLING_QBO_INVOICE, "2024-03-01T00:00:00-08:00", 1001, 1000,
             "select * from Invoice where Metadata.LastUpdatedTime >= '2024-03-01T00:00:00-08:00' "
             "orderby Metadata.LastUpdatedTime startposition 1001 maxresults 1000");
-    s_query(BILLING_QBO_PAYMENT, "2024-03-01T08:00:00.250Z", 1, 10,
-            "select * from Payment where Metadata.LastUpdatedTime >= '2024-03-01T08:00:00.250+00:00' "
-            "orderby Metadata.LastUpdatedTime startposition 1 maxresults 10");
+    s_query(
+        BILLING_QBO_PAYMENT, "2024-03-01T08:00:00.250Z", 1, 10,
+        "select * from Payment where Metadata.LastUpdatedTime >= '2024-03-01T08:00:00.250+00:00' "
+        "orderby Metadata.LastUpdatedTime startposition 1 maxresults 10");
     s_query(BILLING_QBO_CUSTOMER, NULL, 1, 1000,
             "select * from Customer where Active IN (true,false) "
             "orderby Metadata.LastUpdatedTime startposition 1 maxresults 1000");

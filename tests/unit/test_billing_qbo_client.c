@@ -51,7 +51,7 @@ static fake_t s_fake;
 
 static int s_fake_start(void **state)
 {
-    (void)state;
+    (void) state;
     int out[2];
     if (pipe(out) != 0)
         return -1;
@@ -59,11 +59,25 @@ static int s_fake_start(void **state)
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_addclose(&fa, out[0]);
-    char *argv[] = {"python3", ATRIUM_SOURCE_DIR "/tests/fakes/qbo_fake.py", "--port", "0",
-                    "--realm", S_REALM, "--client-id", S_CLIENT_ID, "--client-secret",
-                    S_CLIENT_SECRET, "--refresh-token", S_FIRST_RT, "--seed",
-                    ATRIUM_SOURCE_DIR "/tests/fixtures/qbo_seed.json", "--invoices", "10000",
-                    "--customers", "50", NULL};
+    char *argv[] = {"python3",
+                    ATRIUM_SOURCE_DIR "/tests/fakes/qbo_fake.py",
+                    "--port",
+                    "0",
+                    "--realm",
+                    S_REALM,
+                    "--client-id",
+                    S_CLIENT_ID,
+                    "--client-secret",
+                    S_CLIENT_SECRET,
+                    "--refresh-token",
+                    S_FIRST_RT,
+                    "--seed",
+                    ATRIUM_SOURCE_DIR "/tests/fixtures/qbo_seed.json",
+                    "--invoices",
+                    "10000",
+                    "--customers",
+                    "50",
+                    NULL};
     int rc = posix_spawnp(&s_fake.pid, "python3", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(out[1]);
@@ -79,7 +93,7 @@ static int s_fake_start(void **state)
         ssize_t n = read(out[0], line + len, sizeof line - 1 - len);
         if (n <= 0)
             break;
-        len += (size_t)n;
+        len += (size_t) n;
         line[len] = '\0';
     }
     close(out[0]);
@@ -94,7 +108,7 @@ static int s_fake_start(void **state)
 
 static int s_fake_stop(void **state)
 {
-    (void)state;
+    (void) state;
     if (s_fake.pid > 0) {
         kill(s_fake.pid, SIGTERM);
         waitpid(s_fake.pid, NULL, 0);
@@ -145,7 +159,7 @@ static long s_stat(const char *group, const char *key)
 {
     json_t *stats = s_control("stats", NULL);
     json_t *v = json_object_get(json_object_get(stats, group), key);
-    long n = json_is_integer(v) ? (long)json_integer_value(v) : 0;
+    long n = json_is_integer(v) ? (long) json_integer_value(v) : 0;
     json_decref(stats);
     return n;
 }
@@ -159,15 +173,15 @@ static long long s_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---------------------------------------------------------------- clients */
 
 typedef struct {
     int calls;
-    int fail;             /* make the next on_tokens fail */
-    char refresh[256];    /* the last refresh token handed over */
+    int fail;          /* make the next on_tokens fail */
+    char refresh[256]; /* the last refresh token handed over */
 } store_t;
 
 static int s_store_tokens(const billing_qbo_tokens_t *t, void *arg)
@@ -277,12 +291,12 @@ static int s_on_invoices(const billing_qbo_page_t *page, void *arg)
         t->status_count[billing_qbo_invoice_status(inv, S_TODAY)]++;
         s_check_seeded(inv, t);
     }
-    return t->abort_after && (int)t->pages >= t->abort_after;
+    return t->abort_after && (int) t->pages >= t->abort_after;
 }
 
 static void test_pull_10k_invoices(void **state)
 {
-    (void)state;
+    (void) state;
     long tokens_before = s_stat("requests", "token");
     long queries_before = s_stat("requests", "query");
     billing_qbo_client_t *client = s_client();
@@ -308,7 +322,7 @@ static void test_pull_10k_invoices(void **state)
                      S_INVOICES + S_SEEDED);
     /* One refresh (the client starts without an access token), one request per page. */
     assert_int_equal(s_stat("requests", "token") - tokens_before, 1);
-    assert_int_equal(s_stat("requests", "query") - queries_before, (long)t.pages);
+    assert_int_equal(s_stat("requests", "query") - queries_before, (long) t.pages);
     /* the time is printed, not asserted: bench/run reports it against the
      * 2 s target of performance.md */
     billing_qbo_client_destroy(&client);
@@ -334,8 +348,7 @@ static int s_on_rows(const billing_qbo_page_t *page, void *arg)
             r->inactive += !page->customers[i].active;
             if (strcmp(page->customers[i].id, "1") == 0)
                 assert_string_equal(page->customers[i].balance, "-42.50");
-        }
-        else if (page->entity == BILLING_QBO_INVOICE) {
+        } else if (page->entity == BILLING_QBO_INVOICE) {
             const billing_qbo_invoice_t *inv = &page->invoices[i];
             if (r->rows + i == 0) {
                 snprintf(r->first_id, sizeof r->first_id, "%s", inv->id);
@@ -354,7 +367,7 @@ static int s_on_rows(const billing_qbo_page_t *page, void *arg)
 
 static void test_pull_since_and_small_pages(void **state)
 {
-    (void)state;
+    (void) state;
     /* Change one invoice "now": only it is newer than 2026-01-01 (the rest are 2024/2025). */
     s_control_ok("invoices", "{\"Id\":\"3\",\"Balance\":0}");
     billing_qbo_client_t *client = s_client();
@@ -383,9 +396,8 @@ static void test_pull_since_and_small_pages(void **state)
     client = billing_qbo_client_new(&c);
     rows_t cust = {.entity = BILLING_QBO_CUSTOMER};
     queries = s_stat("requests", "query");
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &cust,
-                                             &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &cust, &err), 0);
     assert_int_equal(cust.rows, 52);
     assert_int_equal(cust.inactive, 1);
     assert_int_equal(s_stat("requests", "query") - queries, 8); /* 7 full pages + 3 rows */
@@ -393,8 +405,8 @@ static void test_pull_since_and_small_pages(void **state)
 
     client = s_client();
     rows_t pay = {.entity = BILLING_QBO_PAYMENT};
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_PAYMENT, "2024-03-06T09:00:00-08:00",
-                                             s_on_rows, &pay, &err),
+    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_PAYMENT,
+                                             "2024-03-06T09:00:00-08:00", s_on_rows, &pay, &err),
                      0);
     assert_int_equal(pay.rows, 1 + S_INVOICES / 10 * 3); /* seeded + paid + half paid */
     billing_qbo_client_destroy(&client);
@@ -415,7 +427,7 @@ static int s_first_page_only(const billing_qbo_page_t *page, void *arg)
 
 static void test_invoice_link(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_config_t c = s_config(&s_store);
     c.page_size = 5;
     billing_qbo_error_t err;
@@ -423,9 +435,9 @@ static void test_invoice_link(void **state)
         c.include_invoice_link = ask;
         billing_qbo_client_t *client = billing_qbo_client_new(&c);
         first_page_t f = {.rows.entity = BILLING_QBO_INVOICE};
-        assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL,
-                                                 s_first_page_only, &f, &err),
-                         -1);
+        assert_int_equal(
+            billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL, s_first_page_only, &f, &err),
+            -1);
         assert_int_equal(err.code, BILLING_QBO_E_ABORTED);
         assert_int_equal(f.pages, 1);
         assert_int_equal(f.rows.rows, 5);
@@ -443,14 +455,14 @@ static void test_invoice_link(void **state)
 
 static void test_throttle_is_retried(void **state)
 {
-    (void)state;
+    (void) state;
     long throttled = s_stat("status", "429");
     s_control_ok("inject", "{\"status\":429,\"count\":2}");
     billing_qbo_client_t *client = s_client();
     rows_t r = {.entity = BILLING_QBO_CUSTOMER};
     billing_qbo_error_t err;
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), 0);
     assert_int_equal(r.rows, 52);
     assert_int_equal(s_stat("status", "429") - throttled, 2);
 
@@ -458,8 +470,8 @@ static void test_throttle_is_retried(void **state)
     s_control_ok("inject", "{\"status\":429,\"count\":1,\"retry_after\":1}");
     r.rows = 0;
     long long t0 = s_ms();
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), 0);
     assert_true(s_ms() - t0 >= 1000);
     assert_int_equal(r.rows, 52);
     billing_qbo_client_destroy(&client);
@@ -467,7 +479,7 @@ static void test_throttle_is_retried(void **state)
 
 static void test_throttle_gives_up_within_budget(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_config_t c = s_config(&s_store);
     c.max_retries = 2;
     billing_qbo_client_t *client = billing_qbo_client_new(&c);
@@ -476,8 +488,8 @@ static void test_throttle_gives_up_within_budget(void **state)
     /* Warm the token first so the injected faults meet queries only. */
     assert_int_equal(billing_qbo_client_refresh(client, &err), 0);
     s_control_ok("inject", "{\"status\":429,\"count\":3}");
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     -1);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), -1);
     assert_int_equal(err.code, BILLING_QBO_E_THROTTLED);
     assert_int_equal(err.http_status, 429);
 
@@ -489,8 +501,8 @@ static void test_throttle_gives_up_within_budget(void **state)
     assert_int_equal(billing_qbo_client_refresh(client, &err), 0);
     s_control_ok("inject", "{\"status\":429,\"count\":1,\"retry_after\":30}");
     long long t0 = s_ms();
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     -1);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), -1);
     assert_true(s_ms() - t0 < 10000); /* it did not sleep the 30 s */
     assert_int_equal(err.code, BILLING_QBO_E_THROTTLED);
     assert_int_equal(err.retry_after_s, 30);
@@ -499,7 +511,7 @@ static void test_throttle_gives_up_within_budget(void **state)
 
 static void test_server_errors_are_retried(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_client_t *client = s_client();
     billing_qbo_error_t err;
     assert_int_equal(billing_qbo_client_refresh(client, &err), 0);
@@ -507,17 +519,18 @@ static void test_server_errors_are_retried(void **state)
     s_control_ok("inject", "{\"status\":503,\"count\":1}");
     s_control_ok("inject", "{\"status\":500,\"count\":1}");
     rows_t r = {.entity = BILLING_QBO_CUSTOMER};
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), 0);
     assert_int_equal(r.rows, 52);
     assert_int_equal(s_stat("status", "503") + s_stat("status", "500") - before, 2);
     assert_int_equal(err.code, BILLING_QBO_OK); /* the retried failures are not reported */
 
     /* A 400 Fault is final: no retry, the QBO code comes back. */
     long queries = s_stat("requests", "query");
-    s_control_ok("inject", "{\"status\":400,\"code\":\"4000\",\"message\":\"Error parsing query\"}");
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     -1);
+    s_control_ok("inject",
+                 "{\"status\":400,\"code\":\"4000\",\"message\":\"Error parsing query\"}");
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), -1);
     assert_int_equal(err.code, BILLING_QBO_E_FAULT);
     assert_int_equal(err.http_status, 400);
     assert_string_equal(err.fault_code, "4000");
@@ -527,13 +540,13 @@ static void test_server_errors_are_retried(void **state)
 
 static void test_transport_failure(void **state)
 {
-    (void)state;
+    (void) state;
     /* A port nobody listens on: bind one, note it, close it. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
     socklen_t sl = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    getsockname(fd, (struct sockaddr *) &sa, &sl);
     close(fd);
     char dead[64];
     snprintf(dead, sizeof dead, "http://127.0.0.1:%d", ntohs(sa.sin_port));
@@ -545,8 +558,8 @@ static void test_transport_failure(void **state)
     billing_qbo_error_t err;
     assert_int_equal(billing_qbo_client_refresh(client, &err), 0); /* token URL is fine */
     rows_t r = {.entity = BILLING_QBO_INVOICE};
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL, s_on_rows, &r, &err),
-                     -1);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_INVOICE, NULL, s_on_rows, &r, &err), -1);
     assert_int_equal(err.code, BILLING_QBO_E_TRANSPORT);
     assert_int_equal(r.rows, 0);
     billing_qbo_client_destroy(&client);
@@ -556,7 +569,7 @@ static void test_transport_failure(void **state)
 
 static void test_expired_token_refreshes_once(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_client_t *client = s_client();
     billing_qbo_error_t err;
     assert_int_equal(billing_qbo_client_refresh(client, &err), 0);
@@ -565,8 +578,8 @@ static void test_expired_token_refreshes_once(void **state)
     s_control_ok("clock", "{\"advance\":3700}");
     long tokens = s_stat("requests", "token"), unauthorized = s_stat("status", "401");
     rows_t r = {.entity = BILLING_QBO_CUSTOMER};
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), 0);
     assert_int_equal(r.rows, 52);
     assert_int_equal(s_stat("requests", "token") - tokens, 1);
     assert_int_equal(s_stat("status", "401") - unauthorized, 1);
@@ -575,7 +588,7 @@ static void test_expired_token_refreshes_once(void **state)
 
 static void test_rotated_refresh_token_is_handed_over(void **state)
 {
-    (void)state;
+    (void) state;
     char old[256];
     snprintf(old, sizeof old, "%s", s_store.refresh);
     billing_qbo_client_t *client = s_client();
@@ -606,7 +619,7 @@ static void test_rotated_refresh_token_is_handed_over(void **state)
 
 static void test_tokens_not_stored_means_not_used(void **state)
 {
-    (void)state;
+    (void) state;
     store_t store = s_store;
     store.fail = 1;
     billing_qbo_config_t c = s_config(&store);
@@ -614,8 +627,8 @@ static void test_tokens_not_stored_means_not_used(void **state)
     long queries = s_stat("requests", "query");
     rows_t r = {.entity = BILLING_QBO_CUSTOMER};
     billing_qbo_error_t err;
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     -1);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), -1);
     assert_int_equal(err.code, BILLING_QBO_E_PERSIST);
     assert_int_equal(s_stat("requests", "query"), queries);
     billing_qbo_client_destroy(&client);
@@ -623,7 +636,7 @@ static void test_tokens_not_stored_means_not_used(void **state)
 
 static void test_bad_client_secret(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_config_t c = s_config(&s_store);
     c.client_secret = "wrong";
     billing_qbo_client_t *client = billing_qbo_client_new(&c);
@@ -638,13 +651,13 @@ static void test_bad_client_secret(void **state)
 static size_t s_location(char *p, size_t size, size_t n, void *arg)
 {
     if (strncasecmp(p, "Location:", 9) == 0)
-        snprintf(arg, 512, "%.*s", (int)(size * n - 9), p + 9);
+        snprintf(arg, 512, "%.*s", (int) (size * n - 9), p + 9);
     return size * n;
 }
 
 static void test_authorization_code_exchange(void **state)
 {
-    (void)state;
+    (void) state;
     char url[512], location[512] = "";
     snprintf(url, sizeof url,
              "%s/connect/oauth2?client_id=%s&response_type=code&scope="
@@ -671,22 +684,24 @@ static void test_authorization_code_exchange(void **state)
     billing_qbo_error_t err;
     assert_int_equal(billing_qbo_client_refresh(client, &err), -1); /* nothing to refresh with */
     assert_int_equal(err.code, BILLING_QBO_E_REAUTH);
-    assert_int_equal(billing_qbo_client_exchange_code(client, code, "http://localhost/cb", &err), 0);
+    assert_int_equal(billing_qbo_client_exchange_code(client, code, "http://localhost/cb", &err),
+                     0);
     assert_int_equal(store.calls, 1);
     assert_string_equal(billing_qbo_client_refresh_token(client), store.refresh);
     rows_t r = {.entity = BILLING_QBO_CUSTOMER};
-    assert_int_equal(billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err),
-                     0);
+    assert_int_equal(
+        billing_qbo_client_pull(client, BILLING_QBO_CUSTOMER, NULL, s_on_rows, &r, &err), 0);
     assert_int_equal(r.rows, 52);
     /* Codes are single use. */
-    assert_int_equal(billing_qbo_client_exchange_code(client, code, "http://localhost/cb", &err), -1);
+    assert_int_equal(billing_qbo_client_exchange_code(client, code, "http://localhost/cb", &err),
+                     -1);
     assert_int_equal(err.code, BILLING_QBO_E_REAUTH);
     billing_qbo_client_destroy(&client);
 }
 
 static void test_config_is_checked(void **state)
 {
-    (void)state;
+    (void) state;
     billing_qbo_config_t c = s_config(&s_store);
     assert_null(billing_qbo_client_new(NULL));
     c.api_base = "ftp://example";

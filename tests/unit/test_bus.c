@@ -17,10 +17,10 @@ static char s_endpoint[128];
 
 typedef struct {
     const char *service;
-    int delay_ms;         /* per request */
+    int delay_ms; /* per request */
     volatile int stop;
     volatile int served;
-    volatile int die_on;  /* vanish without answering the n-th request (1-based) */
+    volatile int die_on; /* vanish without answering the n-th request (1-based) */
     pthread_t thread;
     char name[16];
 } s_wk_t;
@@ -61,7 +61,8 @@ static zactor_t *s_broker_start(at_broker_args_t *args)
     return b;
 }
 
-static char *s_call(at_bus_client_t *c, const char *svc, uint8_t flags, int timeout_ms, at_bus_rc_t *rc)
+static char *s_call(at_bus_client_t *c, const char *svc, uint8_t flags, int timeout_ms,
+                    at_bus_rc_t *rc)
 {
     zframe_t *reply = NULL;
     *rc = at_bus_client_call(c, svc, flags, at_time_now_ms() + timeout_ms, "x", 1, &reply);
@@ -110,10 +111,14 @@ static void test_round_trip_and_no_worker(void **state)
     free(r);
     /* MMI */
     zframe_t *reply = NULL;
-    assert_int_equal(at_bus_client_call(c, "mmi.service", 0, at_time_now_ms() + 1000, "echo", 4, &reply), AT_BUS_OK);
+    assert_int_equal(
+        at_bus_client_call(c, "mmi.service", 0, at_time_now_ms() + 1000, "echo", 4, &reply),
+        AT_BUS_OK);
     assert_true(zframe_streq(reply, "200"));
     zframe_destroy(&reply);
-    assert_int_equal(at_bus_client_call(c, "mmi.service", 0, at_time_now_ms() + 1000, "nope", 4, &reply), AT_BUS_OK);
+    assert_int_equal(
+        at_bus_client_call(c, "mmi.service", 0, at_time_now_ms() + 1000, "nope", 4, &reply),
+        AT_BUS_OK);
     assert_true(zframe_streq(reply, "404"));
     zframe_destroy(&reply);
     w.stop = 1;
@@ -245,7 +250,8 @@ static void test_queue_bound(void **state)
     int queued = 0;
     for (int tries = 0; tries < 200 && queued != 2; tries++) {
         zframe_t *q = NULL;
-        if (at_bus_client_call(cs[1], "mmi.queue", 0, at_time_now_ms() + 1000, "svc", 3, &q) == AT_BUS_OK) {
+        if (at_bus_client_call(cs[1], "mmi.queue", 0, at_time_now_ms() + 1000, "svc", 3, &q) ==
+            AT_BUS_OK) {
             char *text = zframe_strdup(q);
             queued = atoi(text);
             free(text);

@@ -45,7 +45,8 @@ static void t_digest_vectors(void **state)
     assert_int_equal(doc_digest_final(st, hex), 0);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_true(doc_digest_hex_valid(hex));
-    assert_false(doc_digest_hex_valid("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
+    assert_false(
+        doc_digest_hex_valid("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD"));
     assert_false(doc_digest_hex_valid("abc"));
     assert_false(doc_digest_hex_valid(NULL));
 }
@@ -271,11 +272,13 @@ static void t_walk(void **state)
     /* strays: a file of another name, a digest in the wrong folder, a symlink */
     assert_int_equal(doc_blob_path(p, sizeof p, f->dir, hex), 0);
     *strrchr(p, '/') = 0;
-    snprintf(cmd, sizeof cmd, "touch '%s/notes.txt' && mkdir -p '%s/sha256/zz' && "
-             "ln -s /etc/passwd '%s/%064d'", p, f->dir, p, 0);
+    snprintf(cmd, sizeof cmd,
+             "touch '%s/notes.txt' && mkdir -p '%s/sha256/zz' && "
+             "ln -s /etc/passwd '%s/%064d'",
+             p, f->dir, p, 0);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/sha256/00/00' && touch '%s/sha256/00/00/%s'",
-             f->dir, f->dir, hex);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/sha256/00/00' && touch '%s/sha256/00/00/%s'", f->dir,
+             f->dir, hex);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(doc_blob_walk(f->dir, s_walk_fn, &w, &strays), 0);
     assert_int_equal(w.n, 1);

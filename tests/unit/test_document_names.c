@@ -13,8 +13,17 @@
 static void t_valid_names(void **state)
 {
     (void) state;
-    const char *ok[] = {"a", "report.pdf", "Q3 report (final).xlsx", "...", ".hidden", "a..b",
-                        "naïve café.txt", "日本語.doc", "emoji 😀.png", "back\\slash", " spaced "};
+    const char *ok[] = {"a",
+                        "report.pdf",
+                        "Q3 report (final).xlsx",
+                        "...",
+                        ".hidden",
+                        "a..b",
+                        "naïve café.txt",
+                        "日本語.doc",
+                        "emoji 😀.png",
+                        "back\\slash",
+                        " spaced "};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         const char *why = "unset";
         assert_true(doc_name_valid(ok[i], &why));
@@ -75,7 +84,8 @@ static void t_utf8(void **state)
     assert_false(doc_utf8_valid((const unsigned char *) "\xf4\x90\x80\x80", 4));
     assert_false(doc_utf8_valid((const unsigned char *) "\xe0\x80\x80", 3)); /* overlong */
     assert_false(doc_utf8_valid((const unsigned char *) "\x80", 1));
-    assert_true(doc_utf8_valid((const unsigned char *) "a\0b", 3)); /* NUL is UTF-8; names refuse it */
+    assert_true(
+        doc_utf8_valid((const unsigned char *) "a\0b", 3)); /* NUL is UTF-8; names refuse it */
 }
 
 static void t_like_pattern(void **state)

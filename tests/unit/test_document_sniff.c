@@ -21,7 +21,8 @@ static const char *s_sniff(const void *b, size_t len)
 static void t_magic(void **state)
 {
     (void) state;
-    assert_string_equal(doc_sniff(S("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), false, NULL), "application/pdf");
+    assert_string_equal(doc_sniff(S("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), false, NULL),
+                        "application/pdf");
     assert_string_equal(doc_sniff(S("\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), false, NULL), "image/png");
     assert_string_equal(doc_sniff(S("\xff\xd8\xff\xe0\0\x10JFIF"), false, NULL), "image/jpeg");
     assert_string_equal(doc_sniff(S("GIF89a\x01\0\x01\0"), false, NULL), "image/gif");
@@ -72,8 +73,9 @@ static void t_zip_family(void **state)
     n = 0;
     s_entry(buf, &n, "ppt/presentation.xml", "<p/>", 0);
     s_entry(buf, &n, "[Content_Types].xml", "<Types/>", 0);
-    assert_string_equal(s_sniff(buf, n),
-                        "application/vnd.openxmlformats-officedocument.presentationml.presentation");
+    assert_string_equal(
+        s_sniff(buf, n),
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation");
     /* word/ without [Content_Types].xml is just an archive */
     n = 0;
     s_entry(buf, &n, "word/notes.txt", "hello", 0);

@@ -149,9 +149,8 @@ static void t_scalars_round_trip(void **state)
 
     at_arena_t *arena = at_arena_new();
     ProtobufCMessage *m = NULL;
-    assert_int_equal(at_pbjson_decode(&attest__all__descriptor, j, at_arena_allocator(arena),
-                                      &m, NULL),
-                     0);
+    assert_int_equal(
+        at_pbjson_decode(&attest__all__descriptor, j, at_arena_allocator(arena), &m, NULL), 0);
     s_check_all((Attest__All *) m);
     json_t *again = at_pbjson_encode(m, NULL);
     assert_true(json_equal(j, again));
@@ -355,8 +354,8 @@ static void t_error_after_allocations_frees(void **state)
                    "\"labels\":[\"a\",\"b\"],\"items\":[{\"name\":\"x\"},{\"name\":\"y\","
                    "\"child\":{\"name\":\"z\",\"n\":\"bad\"}}],\"pick_text\":\"p\"}",
                    "items[1].child.n");
-    s_expect_error(&attest__all__descriptor,
-                   "{\"pick_text\":\"p\",\"blobs\":[\"YQ==\",\"YQ\"]}", "blobs[1]");
+    s_expect_error(&attest__all__descriptor, "{\"pick_text\":\"p\",\"blobs\":[\"YQ==\",\"YQ\"]}",
+                   "blobs[1]");
 }
 
 static void t_integer_ranges(void **state)
@@ -416,8 +415,15 @@ static void t_bytes_base64(void **state)
         const char *raw;
         size_t len;
     } good[] = {
-        {"", "", 0},          {"YQ==", "a", 1},       {"YWI=", "ab", 2},
-        {"YWJj", "abc", 3},   {"AAAA", "\0\0\0", 3},  {"AP8AYYA=", "\x00\xff\x00" "a\x80", 5},
+        {"", "", 0},
+        {"YQ==", "a", 1},
+        {"YWI=", "ab", 2},
+        {"YWJj", "abc", 3},
+        {"AAAA", "\0\0\0", 3},
+        {"AP8AYYA=",
+         "\x00\xff\x00"
+         "a\x80",
+         5},
         {"+/+/", "\xfb\xff\xbf", 3},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -453,8 +459,8 @@ static void t_bytes_base64(void **state)
     json_decref(j);
 
     static const char *const bad[] = {
-        "YQ=", "YQ", "Y", "Y Q==", " YQ==", "YQ==\n", "YQ==YQ==", "=YQ=", "Y===", "====",
-        "YQ-_", "YWJj*A==",
+        "YQ=",      "YQ",   "Y",    "Y Q==", " YQ==", "YQ==\n",
+        "YQ==YQ==", "=YQ=", "Y===", "====",  "YQ-_",  "YWJj*A==",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *obj = json_pack("{ss}", "blob", bad[i]);
@@ -495,7 +501,10 @@ static void t_strings(void **state)
     /* jansson checks UTF-8 when parsing; a json_t built without the check
      * must still not get through */
     json_t *obj = json_object();
-    json_object_set_new(obj, "text", json_stringn_nocheck("a\xff" "b", 3));
+    json_object_set_new(obj, "text",
+                        json_stringn_nocheck("a\xff"
+                                             "b",
+                                             3));
     ProtobufCMessage *m = &(ProtobufCMessage){0};
     char *err = NULL;
     assert_int_equal(at_pbjson_decode(&attest__all__descriptor, obj, NULL, &m, &err), -1);
@@ -510,10 +519,11 @@ static void t_strings(void **state)
 
     /* a stored string that is not UTF-8 still encodes */
     Attest__All all = ATTEST__ALL__INIT;
-    all.text = "a\xff" "b\xe2\x82";
+    all.text = "a\xff"
+               "b\xe2\x82";
     json_t *j = at_pbjson_encode(&all.base, NULL);
-    assert_string_equal(json_string_value(json_object_get(j, "text")),
-                        "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
+    assert_string_equal(json_string_value(json_object_get(j, "text")), "a\xEF\xBF\xBD"
+                                                                       "b\xEF\xBF\xBD\xEF\xBF\xBD");
     json_decref(j);
 
     /* 4-byte sequences are fine */
@@ -725,9 +735,8 @@ static void t_set_from_text(void **state)
     at_arena_t *arena = at_arena_new();
     ProtobufCMessage *m = NULL;
     json_t *empty = json_object();
-    assert_int_equal(at_pbjson_decode(&attest__all__descriptor, empty, at_arena_allocator(arena),
-                                      &m, NULL),
-                     0);
+    assert_int_equal(
+        at_pbjson_decode(&attest__all__descriptor, empty, at_arena_allocator(arena), &m, NULL), 0);
     s_set_from_text_cases((Attest__All *) m, at_arena_allocator(arena));
     json_decref(empty);
     at_arena_destroy(&arena);

@@ -292,9 +292,12 @@ static void t_merge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-                cmocka_unit_test(t_time),       cmocka_unit_test(t_cursor_key),
-        cmocka_unit_test(t_priority_status), cmocka_unit_test(t_may),
-        cmocka_unit_test(t_dedupe),     cmocka_unit_test(t_validate),
+        cmocka_unit_test(t_time),
+        cmocka_unit_test(t_cursor_key),
+        cmocka_unit_test(t_priority_status),
+        cmocka_unit_test(t_may),
+        cmocka_unit_test(t_dedupe),
+        cmocka_unit_test(t_validate),
         cmocka_unit_test(t_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
