@@ -1229,8 +1229,10 @@ static at_status_t s_invitation_create(at_ctx_t *ctx, const ProtobufCMessage *in
     bool taken = false;
     if ((st = auth_store_email_taken(ctx->db, req->email, &taken)) != AT_OK)
         return s_db_fail(ctx, st);
-    /* TODO(issue 3): invite an existing user to another client by adding a
-     * membership on accept; until then an email has one account, made here */
+    /* An email has one account, made by accepting: a user the firm already
+     * has joins another client with PUT .../members instead. (Row-level
+     * security shows only this firm's users here; an email taken in another
+     * firm is refused at accept by the unique index, revealing nothing now.) */
     if (taken)
         return at_fail(ctx, AT_CONFLICT, "email", "an account with this email already exists");
 
