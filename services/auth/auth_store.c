@@ -120,17 +120,13 @@ at_status_t auth_store_login_row(at_db_t *db, at_arena_t *arena, const char *ema
     out->user = NULL;
     out->password_hash = NULL;
     const char *p[] = {email};
-    PGresult *res = at_db_query(db,
-                                "SELECT " S_USER_COLS ", u.password_hash FROM users u"
-                                " WHERE lower(u.email) = lower($1)",
-                                1, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT " S_USER_COLS ", u.password_hash FROM users u"
+                               " WHERE lower(u.email) = lower($1)",
+                               1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     out->user = s_user(arena, res, 0, 0);
     out->password_hash = s_val(arena, res, 0, S_USER_NCOLS);
 cleanup:
@@ -152,17 +148,13 @@ at_status_t auth_store_user_get(at_db_t *db, at_arena_t *arena, const char *firm
 {
     *user = NULL;
     const char *p[] = {user_id, firm_id};
-    PGresult *res = at_db_query(db,
-                                "SELECT " S_USER_COLS " FROM users u"
-                                " WHERE u.id = $1 AND u.firm_id = $2",
-                                2, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT " S_USER_COLS " FROM users u"
+                               " WHERE u.id = $1 AND u.firm_id = $2",
+                               2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *user = s_user(arena, res, 0, 0);
 cleanup:
     PQclear(res);
@@ -175,7 +167,8 @@ at_status_t auth_store_user_update(at_db_t *db, at_arena_t *arena, const char *f
 {
     *old = *user = NULL;
     const char *p[] = {user_id, firm_id, name, time_zone};
-    PGresult *res = at_db_query(
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
         db,
         "WITH o AS (SELECT " S_USER_COLS " FROM users u WHERE u.id = $1 AND u.firm_id = $2"
         "  FOR UPDATE),"
@@ -183,14 +176,9 @@ at_status_t auth_store_user_update(at_db_t *db, at_arena_t *arena, const char *f
         "  time_zone = coalesce($4, u.time_zone), updated_at = clock_timestamp()"
         "  FROM o WHERE u.id = o.id RETURNING " S_USER_COLS ")"
         " SELECT o.*, n.* FROM o, n",
-        4, p);
-    at_status_t st = at_db_status(db, res);
+        4, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *old = s_user(arena, res, 0, 0);
     *user = s_user(arena, res, 0, S_USER_NCOLS);
 cleanup:
@@ -366,17 +354,13 @@ at_status_t auth_store_client_get(at_db_t *db, at_arena_t *arena, const char *fi
 {
     *client = NULL;
     const char *p[] = {client_id, firm_id};
-    PGresult *res = at_db_query(db,
-                                "SELECT " S_CLIENT_COLS " FROM clients c"
-                                " WHERE c.id = $1 AND c.firm_id = $2",
-                                2, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT " S_CLIENT_COLS " FROM clients c"
+                               " WHERE c.id = $1 AND c.firm_id = $2",
+                               2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *client = s_client(arena, res, 0);
 cleanup:
     PQclear(res);
@@ -393,21 +377,17 @@ at_status_t auth_store_client_update(at_db_t *db, at_arena_t *arena, const char 
     char *set = NULL, *del = NULL;
     s_refs_params(refs, &set, &del);
     const char *p[] = {client_id, firm_id, name, set, del};
-    PGresult *res = at_db_query(
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
         db,
         "WITH o AS (SELECT id, name FROM clients WHERE id = $1 AND firm_id = $2 FOR UPDATE)"
         " UPDATE clients c SET name = coalesce($3, c.name),"
         "  external_refs = (c.external_refs || $4::jsonb)"
         "   - ARRAY(SELECT jsonb_array_elements_text($5::jsonb))"
         " FROM o WHERE c.id = o.id RETURNING " S_CLIENT_COLS ", o.name",
-        5, p);
-    at_status_t st = at_db_status(db, res);
+        5, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *client = s_client(arena, res, 0);
     *old_name = s_val(arena, res, 0, S_CLIENT_NCOLS);
 cleanup:
@@ -483,18 +463,14 @@ at_status_t auth_store_member_get(at_db_t *db, at_arena_t *arena, const char *fi
 {
     *member = NULL;
     const char *p[] = {firm_id, client_id, user_id};
-    PGresult *res = at_db_query(db,
-                                "SELECT u.id, u.name, u.email, u.kind, m.role FROM memberships m"
-                                " JOIN users u ON u.id = m.user_id AND u.firm_id = m.firm_id"
-                                " WHERE m.firm_id = $1 AND m.client_id = $2 AND m.user_id = $3",
-                                3, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT u.id, u.name, u.email, u.kind, m.role FROM memberships m"
+                               " JOIN users u ON u.id = m.user_id AND u.firm_id = m.firm_id"
+                               " WHERE m.firm_id = $1 AND m.client_id = $2 AND m.user_id = $3",
+                               3, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *member = s_member(arena, res, 0);
 cleanup:
     PQclear(res);
@@ -541,19 +517,15 @@ at_status_t auth_store_member_delete(at_db_t *db, at_arena_t *arena, const char 
 {
     *removed = NULL;
     const char *p[] = {firm_id, client_id, user_id};
-    PGresult *res = at_db_query(
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
         db,
         "WITH d AS (DELETE FROM memberships"
         "  WHERE firm_id = $1 AND client_id = $2 AND user_id = $3 RETURNING user_id, role)"
         " SELECT u.id, u.name, u.email, u.kind, d.role FROM d JOIN users u ON u.id = d.user_id",
-        3, p);
-    at_status_t st = at_db_status(db, res);
+        3, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *removed = s_member(arena, res, 0);
 cleanup:
     PQclear(res);
@@ -654,7 +626,8 @@ at_status_t auth_store_invitation_info(at_db_t *db, at_arena_t *arena, const cha
     *info = NULL;
     *usable = false;
     const char *p[] = {token_hash};
-    PGresult *res = at_db_query(
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
         db,
         "SELECT i.email, f.name, c.name, i.kind, " S_TS(
             "i.expires_at") ","
@@ -662,14 +635,9 @@ at_status_t auth_store_invitation_info(at_db_t *db, at_arena_t *arena, const cha
                             " FROM invitations i JOIN firms f ON f.id = i.firm_id"
                             " LEFT JOIN clients c ON c.id = i.client_id AND c.firm_id = i.firm_id"
                             " WHERE i.token_hash = $1",
-        1, p);
-    at_status_t st = at_db_status(db, res);
+        1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     Atrium__Auth__InvitationInfo *in = s_new(arena, &atrium__auth__invitation_info__descriptor);
     in->email = s_val(arena, res, 0, 0);
     in->firm_name = s_val(arena, res, 0, 1);
@@ -753,19 +721,15 @@ at_status_t auth_store_password_change(at_db_t *db, const char *firm_id, const c
 {
     *generation = 0;
     const char *p[] = {user_id, firm_id, hash};
-    PGresult *res = at_db_query(db,
-                                "UPDATE users SET password_hash = $3,"
-                                " session_generation = session_generation + 1,"
-                                " updated_at = clock_timestamp()"
-                                " WHERE id = $1 AND firm_id = $2 RETURNING session_generation",
-                                3, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "UPDATE users SET password_hash = $3,"
+                               " session_generation = session_generation + 1,"
+                               " updated_at = clock_timestamp()"
+                               " WHERE id = $1 AND firm_id = $2 RETURNING session_generation",
+                               3, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *generation = atoi(PQgetvalue(res, 0, 0));
 cleanup:
     PQclear(res);
@@ -780,17 +744,13 @@ at_status_t auth_store_mfa_get(at_db_t *db, at_arena_t *arena, const char *firm_
     *user = NULL;
     *sealed = NULL;
     const char *p[] = {user_id, firm_id};
-    PGresult *res = at_db_query(db,
-                                "SELECT " S_USER_COLS ", u.totp_secret FROM users u"
-                                " WHERE u.id = $1 AND u.firm_id = $2",
-                                2, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "SELECT " S_USER_COLS ", u.totp_secret FROM users u"
+                               " WHERE u.id = $1 AND u.firm_id = $2",
+                               2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *user = s_user(arena, res, 0, 0);
     *sealed = s_val(arena, res, 0, S_USER_NCOLS);
 cleanup:
@@ -904,22 +864,18 @@ at_status_t auth_store_mfa_disable(at_db_t *db, const char *firm_id, const char 
 {
     *was_on = false;
     const char *p[] = {user_id, firm_id};
-    PGresult *res = at_db_query(db,
-                                "WITH d AS (DELETE FROM recovery_codes WHERE user_id = $1"
-                                "  AND firm_id = $2),"
-                                " old AS (SELECT mfa_enabled FROM users WHERE id = $1"
-                                "  AND firm_id = $2 FOR UPDATE)"
-                                " UPDATE users u SET mfa_enabled = false, totp_secret = NULL,"
-                                "  updated_at = clock_timestamp() FROM old"
-                                " WHERE u.id = $1 AND u.firm_id = $2 RETURNING old.mfa_enabled",
-                                2, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "WITH d AS (DELETE FROM recovery_codes WHERE user_id = $1"
+                               "  AND firm_id = $2),"
+                               " old AS (SELECT mfa_enabled FROM users WHERE id = $1"
+                               "  AND firm_id = $2 FOR UPDATE)"
+                               " UPDATE users u SET mfa_enabled = false, totp_secret = NULL,"
+                               "  updated_at = clock_timestamp() FROM old"
+                               " WHERE u.id = $1 AND u.firm_id = $2 RETURNING old.mfa_enabled",
+                               2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *was_on = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 cleanup:
     PQclear(res);
@@ -1000,17 +956,13 @@ at_status_t auth_store_token_delete(at_db_t *db, at_arena_t *arena, const char *
 {
     *token_hash = NULL;
     const char *p[] = {user_id, firm_id, id};
-    PGresult *res = at_db_query(db,
-                                "DELETE FROM api_tokens WHERE user_id = $1 AND firm_id = $2"
-                                " AND id = $3::uuid RETURNING token_hash",
-                                3, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "DELETE FROM api_tokens WHERE user_id = $1 AND firm_id = $2"
+                               " AND id = $3::uuid RETURNING token_hash",
+                               3, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *token_hash = s_val(arena, res, 0, 0);
 cleanup:
     PQclear(res);
@@ -1022,17 +974,13 @@ at_status_t auth_store_token_auth(at_db_t *db, at_arena_t *arena, const char *to
 {
     *out = NULL;
     const char *p[] = {token_hash};
-    PGresult *res = at_db_query(db,
-                                "UPDATE api_tokens SET last_used_at = clock_timestamp()"
-                                " WHERE token_hash = $1 RETURNING user_id, firm_id, id",
-                                1, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "UPDATE api_tokens SET last_used_at = clock_timestamp()"
+                               " WHERE token_hash = $1 RETURNING user_id, firm_id, id",
+                               1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *out = s_new(arena, &atrium__auth__token_auth_reply__descriptor);
     (*out)->user_id = s_val(arena, res, 0, 0);
     (*out)->firm_id = s_val(arena, res, 0, 1);
@@ -1109,20 +1057,16 @@ at_status_t auth_store_reset_create(at_db_t *db, at_arena_t *arena, const char *
     char ttl[16];
     snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *p[] = {email, token_hash, ttl};
-    PGresult *res = at_db_query(db,
-                                "WITH u AS (SELECT * FROM users WHERE lower(email) = lower($1)),"
-                                " r AS (INSERT INTO password_resets (firm_id, user_id, token_hash,"
-                                "   expires_at) SELECT firm_id, id, $2,"
-                                "   clock_timestamp() + make_interval(secs => $3::int) FROM u)"
-                                " SELECT " S_USER_COLS " FROM u",
-                                3, p);
-    at_status_t st = at_db_status(db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(db,
+                               "WITH u AS (SELECT * FROM users WHERE lower(email) = lower($1)),"
+                               " r AS (INSERT INTO password_resets (firm_id, user_id, token_hash,"
+                               "   expires_at) SELECT firm_id, id, $2,"
+                               "   clock_timestamp() + make_interval(secs => $3::int) FROM u)"
+                               " SELECT " S_USER_COLS " FROM u",
+                               3, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *user = s_user(arena, res, 0, 0);
 cleanup:
     PQclear(res);

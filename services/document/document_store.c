@@ -81,17 +81,13 @@ static void s_folder_row(at_ctx_t *ctx, PGresult *res, int r, doc_folder_row_t *
 at_status_t doc_store_folder_get(at_ctx_t *ctx, const char *id, doc_folder_row_t *out)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT " FOLDER_COLS " FROM folders"
-                                " WHERE id = $1 AND deleted_at IS NULL",
-                                1, p);
-    at_status_t st = at_db_status(ctx->db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT " FOLDER_COLS " FROM folders"
+                               " WHERE id = $1 AND deleted_at IS NULL",
+                               1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     s_folder_row(ctx, res, 0, out);
 cleanup:
     PQclear(res);
@@ -159,14 +155,10 @@ static at_status_t s_get(at_ctx_t *ctx, const char *id, bool lock, bool any, doc
         sql = lock ? "SELECT " DOC_COLS DOC_FROM
                      " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
                    : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 AND d.deleted_at IS NULL";
-    PGresult *res = at_db_query(ctx->db, sql, 1, p);
-    at_status_t st = at_db_status(ctx->db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db, sql, 1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     s_doc_row(ctx, res, 0, out);
 cleanup:
     PQclear(res);
@@ -279,18 +271,14 @@ cleanup:
 at_status_t doc_store_bump_version(at_ctx_t *ctx, const char *id, int32_t *version)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(ctx->db,
-                                "UPDATE documents SET current_version = current_version + 1,"
-                                " updated_at = now() WHERE id = $1 AND deleted_at IS NULL"
-                                " RETURNING current_version",
-                                1, p);
-    at_status_t st = at_db_status(ctx->db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "UPDATE documents SET current_version = current_version + 1,"
+                               " updated_at = now() WHERE id = $1 AND deleted_at IS NULL"
+                               " RETURNING current_version",
+                               1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *version = (int32_t) s_i64(res, 0, 0);
 cleanup:
     PQclear(res);
@@ -337,18 +325,14 @@ at_status_t doc_store_version_get(at_ctx_t *ctx, const char *document_id, int32_
     char ver[16];
     snprintf(ver, sizeof ver, "%" PRId32, version);
     const char *p[] = {document_id, version > 0 ? ver : NULL};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
-                                " AND version = coalesce($2::int,"
-                                "   (SELECT current_version FROM documents WHERE id = $1))",
-                                2, p);
-    at_status_t st = at_db_status(ctx->db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT " VERSION_COLS " FROM versions WHERE document_id = $1"
+                               " AND version = coalesce($2::int,"
+                               "   (SELECT current_version FROM documents WHERE id = $1))",
+                               2, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     *out = s_version_row(ctx, res, 0);
 cleanup:
     PQclear(res);
@@ -724,18 +708,14 @@ cleanup:
 at_status_t doc_store_upload_lock(at_ctx_t *ctx, const char *id, doc_upload_t *out)
 {
     const char *p[] = {id};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT id, firm_id, client_id, folder_id, document_id, name,"
-                                " created_by, coalesce(declared_size, -1), received, sha_state,"
-                                " request_id FROM uploads WHERE id = $1 FOR UPDATE",
-                                1, p);
-    at_status_t st = at_db_status(ctx->db, res);
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT id, firm_id, client_id, folder_id, document_id, name,"
+                               " created_by, coalesce(declared_size, -1), received, sha_state,"
+                               " request_id FROM uploads WHERE id = $1 FOR UPDATE",
+                               1, p, &res);
     if (st != AT_OK)
         goto cleanup;
-    if (PQntuples(res) != 1) {
-        st = AT_NOT_FOUND;
-        goto cleanup;
-    }
     out->id = s_val(ctx, res, 0, 0);
     out->firm_id = s_val(ctx, res, 0, 1);
     out->client_id = s_val(ctx, res, 0, 2);
