@@ -48,6 +48,9 @@ const gw_route_t gw_routes_document[] = {
     {"POST", "/api/v1/documents/{id}/restore", GW_AUTH_REQUIRED, "document.restore",
      &atrium__document__restore_document_request__descriptor,
      &atrium__document__document__descriptor, 200, GW_NO_BODY | GW_IDEMPOTENT, s_doc_one_nulls},
+    /* owner/admin; only a deleted document (409 otherwise); its bytes go */
+    {"POST", "/api/v1/documents/{id}/purge", GW_AUTH_REQUIRED, "document.purge",
+     &atrium__document__purge_document_request__descriptor, NULL, 204, GW_NO_BODY, NULL},
     {"GET", "/api/v1/documents/{id}/activity", GW_AUTH_REQUIRED, "document.activity",
      &atrium__document__activity_request__descriptor, &atrium__document__activity_list__descriptor,
      200, GW_NO_BODY, NULL},

@@ -310,29 +310,42 @@ static void s_fsck_print(const char *what, Atrium__Document__FsckBlob **v, size_
     }
 }
 
-/* fsck-blobs [--limit N] [--timeout S]: exit 0 consistent, 1 problems found,
- * 2 the check could not run. Changes nothing. */
+/* fsck-blobs [--limit N] [--timeout S] [--repair [--grace S]]: exit 0
+ * consistent (after repair), 1 problems found (left), 2 the check could not
+ * run. Without --repair it changes nothing; with it, blobs without a row
+ * older than the grace period (default 3600 s) are removed. */
 static int s_cmd_fsck_blobs(const at_config_t *c, int argc, char **argv)
 {
-    int limit = 1000, timeout_s = 120;
+    int limit = 1000, timeout_s = 120, grace_s = 3600;
+    bool repair = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
             limit = atoi(argv[++i]);
         else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
             timeout_s = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc)
+            grace_s = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--repair") == 0)
+            repair = true;
         else {
-            fprintf(stderr, "usage: atriumctl fsck-blobs [--limit N] [--timeout SECONDS]\n");
+            fprintf(stderr, "usage: atriumctl fsck-blobs [--limit N] [--timeout SECONDS]"
+                            " [--repair [--grace SECONDS]]\n");
             return 2;
         }
     }
-    if (limit <= 0 || timeout_s <= 0) {
-        fprintf(stderr, "atriumctl: --limit and --timeout must be positive\n");
+    if (limit <= 0 || timeout_s <= 0 || grace_s < 0) {
+        fprintf(stderr,
+                "atriumctl: --limit and --timeout must be positive, --grace not negative\n");
         return 2;
     }
     Atrium__Document__FsckRequest rq = ATRIUM__DOCUMENT__FSCK_REQUEST__INIT;
     rq.has_limit = 1;
     rq.limit = limit;
-    uint8_t body[16];
+    rq.has_repair = 1;
+    rq.repair = repair;
+    rq.has_grace_s = 1;
+    rq.grace_s = grace_s;
+    uint8_t body[32];
     Atrium__Request env = ATRIUM__REQUEST__INIT;
     env.method = "document.fsck_blobs";
     env.request_id = "atriumctl-fsck";
@@ -377,7 +390,10 @@ static int s_cmd_fsck_blobs(const at_config_t *c, int argc, char **argv)
     if ((int64_t) r->n_missing < r->missing_count || (int64_t) r->n_orphans < r->orphan_count ||
         (int64_t) r->n_mismatched < r->mismatch_count)
         printf("(lists cut at %d entries each; --limit raises it)\n", limit);
-    out = r->missing_count || r->orphan_count || r->mismatch_count ? 1 : 0;
+    if (repair)
+        printf("removed %" PRId64 " blobs without row (older than %d s)\n", r->removed_count,
+               grace_s);
+    out = r->missing_count || r->orphan_count > r->removed_count || r->mismatch_count ? 1 : 0;
     atrium__document__fsck_report__free_unpacked(r, NULL);
 done:
     zframe_destroy(&reply);

@@ -146,6 +146,25 @@ int doc_blob_tmp_remove(const char *dir, const char *upload_id)
     return 0;
 }
 
+int doc_blob_remove(const char *dir, const char *hex)
+{
+    char p[DOC_PATH_MAX];
+    if (doc_blob_path(p, sizeof p, dir, hex) != 0)
+        return -1;
+    if (unlink(p) != 0)
+        return errno == ENOENT ? 0 : -1;
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
 /* Moves src to dst unless dst exists: renameat2(RENAME_NOREPLACE) where the
  * file system has it, else link + unlink (also atomic against a racing
  * twin). Returns 0 moved, 1 dst existed (src left), -1 error. */

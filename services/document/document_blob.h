@@ -59,6 +59,12 @@ int doc_blob_tmp_remove(const char *dir, const char *upload_id);
 int doc_blob_commit(const char *dir, const char *upload_id, int64_t size, const char *hex,
                     bool *dedup);
 
+/* Removes the blob of digest hex and fsyncs its folder, so the removal
+ * survives a crash. The caller holds the blob's lock and has seen that no
+ * version uses it (document_gc.c). A missing blob is not an error.
+ * Returns 0 or -1 with errno. */
+int doc_blob_remove(const char *dir, const char *hex);
+
 /* True when the blob of digest hex exists. */
 bool doc_blob_exists(const char *dir, const char *hex);
 

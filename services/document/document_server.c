@@ -15,6 +15,7 @@
 #include "at_service.h"
 #include "at_tenancy.h"
 #include "document_blob.h"
+#include "document_gc.h"
 #include "document_digest.h"
 #include "document_names.h"
 #include "document_requests.h"
@@ -36,6 +37,7 @@ typedef struct {
     int64_t max_upload; /* bytes */
     int64_t idle_s;     /* an upload without a chunk for this long is dropped */
     int64_t quota;      /* bytes a firm's versions may hold; 0: no limit */
+    int64_t trash_s;    /* a soft-deleted document is purged after this; 0: never */
 } doc_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -48,6 +50,11 @@ static const at_config_key_t s_config[] = {
     {"ATRIUM_FIRM_QUOTA_BYTES", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
      "bytes a firm's stored files may take in all (distinct blobs of its versions); 0: no "
      "limit"},
+    {"ATRIUM_DOCUMENT_TRASH_DAYS", "30", AT_CFG_INT, 0, 36500, true, false,
+     "days a soft-deleted document stays restorable before its bytes are purged; 0: keep "
+     "forever"},
+    {"ATRIUM_DOCUMENT_TRASH_S", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
+     "the same period in seconds, used instead of days when set (tests)"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -648,6 +655,38 @@ static at_status_t s_restore_document(at_ctx_t *ctx, const ProtobufCMessage *req
     return AT_OK;
 }
 
+/* POST /documents/{id}/purge: an owner/admin erases a document from the
+ * trash now: its bytes go (blobs no other version uses), the rows stay as
+ * tombstones and nobody finds the document any more. A live document must
+ * be deleted first (409), so one request never loses a file by mistake. */
+static at_status_t s_purge_document(at_ctx_t *ctx, const ProtobufCMessage *req,
+                                    ProtobufCMessage **reply)
+{
+    (void) reply;
+    const Atrium__Document__PurgeDocumentRequest *rq = (const void *) req;
+    at_status_t st = s_begin(ctx);
+    if (st != AT_OK)
+        return st;
+    doc_row_t row;
+    const char *role;
+    if ((st = s_document_any(ctx, rq->id, true, &row, &role)) != AT_OK)
+        return st;
+    const char *prole = ctx->principal->role;
+    if (!prole || (strcmp(prole, "owner") != 0 && strcmp(prole, "admin") != 0))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only owners and admins can purge documents");
+    if (!row.deleted)
+        return at_fail(ctx, AT_CONFLICT, NULL, "only a deleted document can be purged");
+    const char **shas = NULL;
+    size_t n = 0;
+    if ((st = doc_gc_purge(ctx, row.doc->id, 0, row.firm_id, row.doc->client_id, row.doc->name,
+                           row.internal, &shas, &n)) != AT_OK ||
+        (st = s_commit(ctx)) != AT_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) /* a failure leaves an orphan for fsck-blobs --repair */
+        doc_gc_blob(ctx, s_state(ctx)->blob_dir, shas[i], NULL);
+    return AT_NO_CONTENT;
+}
+
 /* GET /documents/{id}/activity: staff see every entry; a client user sees
  * what client users did (their own included), not what staff did. */
 static at_status_t s_activity(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply)
@@ -952,6 +991,10 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
     char hex[65];
     if (doc_digest_final(up.state, hex) != 0)
         return at_fail(ctx, AT_INTERNAL, NULL, "upload state is unreadable");
+    /* held until the version row commits: the collector cannot remove a blob
+     * of these bytes between our dedup check and that commit */
+    if ((st = doc_store_blob_lock(ctx, hex, false)) != AT_OK)
+        return st;
     bool dedup = false;
     if (doc_blob_commit(S->blob_dir, up.id, up.received, hex, &dedup) != 0) {
         if (errno == ENOENT && doc_blob_exists(S->blob_dir, hex)) {
@@ -1192,11 +1235,25 @@ static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t
     (*list)[(*n)++] = b;
 }
 
+/* True when blob hex was last written more than grace_s seconds ago: an
+ * orphan younger than that may belong to an upload whose finish is being
+ * retried. */
+static bool s_orphan_old(at_ctx_t *ctx, const char *hex, int64_t grace_s)
+{
+    char p[DOC_PATH_MAX];
+    struct stat st;
+    return doc_blob_path(p, sizeof p, s_state(ctx)->blob_dir, hex) == 0 && lstat(p, &st) == 0 &&
+           st.st_mtime <= time(NULL) - (time_t) grace_s;
+}
+
 /* document.fsck_blobs (atriumctl fsck-blobs, over the bus only): compares
- * the blobs the versions use with the files under the blob folder and
- * reports rows without a blob, blobs without a row and size mismatches. It
- * changes nothing. A blob whose upload is finishing at that moment can show
- * as an orphan once; run it again before acting on one. Refused to any
+ * the blobs the unpurged versions use with the files under the blob folder
+ * and reports rows without a blob, blobs without a row and size mismatches.
+ * Without repair it changes nothing; a blob whose upload is finishing at
+ * that moment can show as an orphan once. With repair it removes orphans
+ * older than grace_s, each under its lock after checking again that no
+ * version uses it (document_gc.h). Rows without a blob are never "repaired":
+ * they are reported for an operator to restore from backup. Refused to any
  * principal: no user reaches it, the gateway has no route to it. */
 static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
                                 ProtobufCMessage **reply)
@@ -1205,6 +1262,7 @@ static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
     if (ctx->principal)
         return at_fail(ctx, AT_FORBIDDEN, NULL, "an operator command only");
     size_t limit = rq->has_limit && rq->limit > 0 ? (size_t) rq->limit : 1000;
+    int64_t grace_s = rq->has_grace_s && rq->grace_s >= 0 ? rq->grace_s : 3600;
     if (limit > 100000)
         limit = 100000;
     doc_blob_ref_t *refs = NULL;
@@ -1229,6 +1287,7 @@ static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
     out->orphans = at_arena_alloc(ctx->arena, sizeof *out->orphans * (cap ? cap : 1));
     out->mismatched = at_arena_alloc(ctx->arena, sizeof *out->mismatched * (cap ? cap : 1));
     out->has_missing_count = out->has_orphan_count = out->has_mismatch_count = 1;
+    out->has_removed_count = 1;
     size_t i = 0, j = 0;
     int64_t referenced = 0;
     while (i < nrefs || j < files.n) {
@@ -1236,6 +1295,12 @@ static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
         if (c > 0) {
             s_fsck_add(ctx, &out->orphans, &out->n_orphans, &out->orphan_count, limit,
                        files.v[j].hex, files.v[j].size, -1, NULL);
+            if (rq->has_repair && rq->repair && s_orphan_old(ctx, files.v[j].hex, grace_s)) {
+                bool removed = false;
+                if (doc_gc_blob(ctx, s_state(ctx)->blob_dir, files.v[j].hex, &removed) == AT_OK &&
+                    removed)
+                    out->removed_count++;
+            }
             j++;
             continue;
         }
@@ -1311,9 +1376,15 @@ static void s_reap(at_ctx_t *ctx)
 
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
-    while (!*stop) {
-        s_reap(ctx);
-        for (int i = 0; i < 120 && !*stop; i++) /* every minute, stoppable within 0.5 s */
+    const doc_state_t *S = s_state(ctx);
+    for (unsigned tick = 0; !*stop; tick++) {
+        if (tick % 12 == 0) /* every minute */
+            s_reap(ctx);
+        if (S->trash_s > 0) /* every 5 s: one indexed query when the trash is empty */
+            while (!*stop && doc_gc_trash_pass(ctx, S->blob_dir, S->trash_s, 100) == 100)
+                at_arena_reset(ctx->arena);
+        at_arena_reset(ctx->arena);
+        for (int i = 0; i < 10 && !*stop; i++) /* stoppable within 0.5 s */
             usleep(500 * 1000);
     }
 }
@@ -1330,6 +1401,9 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     S->max_upload = at_config_int(config, "ATRIUM_MAX_UPLOAD_BYTES");
     S->idle_s = at_config_int(config, "ATRIUM_UPLOAD_IDLE_S");
     S->quota = at_config_int(config, "ATRIUM_FIRM_QUOTA_BYTES");
+    S->trash_s = at_config_int(config, "ATRIUM_DOCUMENT_TRASH_S");
+    if (S->trash_s == 0)
+        S->trash_s = at_config_int(config, "ATRIUM_DOCUMENT_TRASH_DAYS") * 86400;
     if (strlen(S->blob_dir) > 3000 || doc_blob_init(S->blob_dir) != 0) {
         at_error("cannot use ATRIUM_BLOB_DIR %s: %s", S->blob_dir, strerror(errno));
         free(S->blob_dir);
@@ -1370,6 +1444,7 @@ static const at_method_t s_methods[] = {
       &atrium__document__document__descriptor),
     M("document.restore", s_restore_document, atrium__document__restore_document_request,
       &atrium__document__document__descriptor),
+    M("document.purge", s_purge_document, atrium__document__purge_document_request, NULL),
     M("document.activity", s_activity, atrium__document__activity_request,
       &atrium__document__activity_list__descriptor),
     M("document.requests_list", s_requests_list, atrium__document__list_document_requests_request,

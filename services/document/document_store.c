@@ -149,8 +149,9 @@ static at_status_t s_get(at_ctx_t *ctx, const char *id, bool lock, bool any, doc
     const char *p[] = {id};
     const char *sql;
     if (any)
-        sql = lock ? "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 FOR UPDATE OF d"
-                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1";
+        sql = lock ? "SELECT " DOC_COLS DOC_FROM
+                     " WHERE d.id = $1 AND d.purged_at IS NULL FOR UPDATE OF d"
+                   : "SELECT " DOC_COLS DOC_FROM " WHERE d.id = $1 AND d.purged_at IS NULL";
     else
         sql = lock ? "SELECT " DOC_COLS DOC_FROM
                      " WHERE d.id = $1 AND d.deleted_at IS NULL FOR UPDATE OF d"
@@ -399,7 +400,8 @@ at_status_t doc_store_restore(at_ctx_t *ctx, const char *id)
      * has a live document of the name by now */
     PGresult *res = at_db_query(ctx->db,
                                 "UPDATE documents SET deleted_at = NULL, deleted_by = NULL,"
-                                " updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL",
+                                " updated_at = now() WHERE id = $1 AND deleted_at IS NOT NULL"
+                                " AND purged_at IS NULL",
                                 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
@@ -490,7 +492,7 @@ at_status_t doc_store_firm_usage(at_ctx_t *ctx, const char *firm_id, int64_t *by
     PGresult *res = at_db_query(ctx->db,
                                 "SELECT coalesce(sum(size), 0)::bigint FROM"
                                 " (SELECT DISTINCT sha256, size FROM versions"
-                                "  WHERE firm_id = $1) b",
+                                "  WHERE firm_id = $1 AND purged_at IS NULL) b",
                                 1, p);
     at_status_t st = at_db_status(ctx->db, res);
     if (st == AT_OK)
@@ -639,15 +641,108 @@ at_status_t doc_store_request_decide(at_ctx_t *ctx, const char *id, const char *
     return st;
 }
 
+/* -- blobs in use, purge ----------------------------------------------------- */
+
+/* The advisory lock of one blob: class 'ATB1', the digest's first 32 bits.
+ * Two digests sharing them only share a lock, which is harmless. */
+#define BLOB_LOCK_ARGS "1096040497, ('x' || substr($1, 1, 8))::bit(32)::int"
+
+at_status_t doc_store_blob_lock(at_ctx_t *ctx, const char *sha256, bool exclusive)
+{
+    const char *p[] = {sha256};
+    PGresult *res =
+        at_db_query(ctx->db,
+                    exclusive ? "SELECT pg_advisory_xact_lock(" BLOB_LOCK_ARGS ")"
+                              : "SELECT pg_advisory_xact_lock_shared(" BLOB_LOCK_ARGS ")",
+                    1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_blob_in_use(at_ctx_t *ctx, const char *sha256, bool *in_use)
+{
+    const char *p[] = {sha256};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(ctx->db,
+                               "SELECT EXISTS (SELECT 1 FROM versions"
+                               " WHERE sha256 = $1 AND purged_at IS NULL)",
+                               1, p, &res);
+    if (st == AT_OK)
+        *in_use = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_trash_due(at_ctx_t *ctx, int64_t older_s, int max, const char ***ids, int *n)
+{
+    char age[24], lim[16];
+    snprintf(age, sizeof age, "%" PRId64, older_s);
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {age, lim};
+    *ids = NULL;
+    *n = 0;
+    PGresult *res = at_db_query(ctx->db,
+                                "SELECT id FROM documents WHERE deleted_at IS NOT NULL"
+                                " AND purged_at IS NULL"
+                                " AND deleted_at < now() - make_interval(secs => $1::bigint)"
+                                " ORDER BY deleted_at LIMIT $2::int",
+                                2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK) {
+        *n = PQntuples(res);
+        *ids = at_arena_alloc(ctx->arena, sizeof **ids * (size_t) (*n ? *n : 1));
+        for (int i = 0; i < *n; i++)
+            (*ids)[i] = at_str(ctx, PQgetvalue(res, i, 0));
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_purge(at_ctx_t *ctx, const char *id, int64_t older_s, const char ***shas,
+                            size_t *n)
+{
+    char age[24];
+    snprintf(age, sizeof age, "%" PRId64, older_s < 0 ? 0 : older_s);
+    const char *p[] = {id, age};
+    *shas = NULL;
+    *n = 0;
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET purged_at = now() WHERE id = $1"
+                                " AND deleted_at IS NOT NULL AND purged_at IS NULL"
+                                " AND deleted_at <= now() - make_interval(secs => $2::bigint)",
+                                2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
+        st = AT_NOT_FOUND;
+    PQclear(res);
+    if (st != AT_OK)
+        return st;
+    res = at_db_query(ctx->db,
+                      "WITH v AS (UPDATE versions SET purged_at = now()"
+                      " WHERE document_id = $1 AND purged_at IS NULL RETURNING sha256)"
+                      " SELECT DISTINCT sha256 FROM v",
+                      1, p);
+    st = at_db_status(ctx->db, res);
+    if (st == AT_OK) {
+        *n = (size_t) PQntuples(res);
+        *shas = at_arena_alloc(ctx->arena, sizeof **shas * (*n ? *n : 1));
+        for (size_t i = 0; i < *n; i++)
+            (*shas)[i] = at_str(ctx, PQgetvalue(res, (int) i, 0));
+    }
+    PQclear(res);
+    return st;
+}
+
 /* -- consistency ----------------------------------------------------------- */
 
 at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    PGresult *res =
-        at_db_exec(ctx->db, "SELECT sha256, size, count(*), min(document_id::text)"
-                            " FROM versions GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
+    PGresult *res = at_db_exec(ctx->db, "SELECT sha256, size, count(*), min(document_id::text)"
+                                        " FROM versions WHERE purged_at IS NULL"
+                                        " GROUP BY sha256, size ORDER BY sha256 COLLATE \"C\"");
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;

@@ -189,6 +189,28 @@ typedef struct {
  * malloc'd array (*out, *n; free it). */
 at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n);
 
+/* -- blobs in use, purge -- */
+
+/* Takes the transaction-scoped advisory lock of blob sha256: shared by a
+ * writer about to make a version use it (upload finish), exclusive by the
+ * collector about to remove it. Needs an open transaction. */
+at_status_t doc_store_blob_lock(at_ctx_t *ctx, const char *sha256, bool exclusive);
+
+/* Sets *in_use when any unpurged version, of any firm, uses blob sha256. */
+at_status_t doc_store_blob_in_use(at_ctx_t *ctx, const char *sha256, bool *in_use);
+
+/* Up to max ids (*ids in the arena, *n of them) of documents soft-deleted
+ * more than older_s seconds ago and not yet purged, oldest first. */
+at_status_t doc_store_trash_due(at_ctx_t *ctx, int64_t older_s, int max, const char ***ids, int *n);
+
+/* Marks soft-deleted document id and its versions purged, in the open
+ * transaction, if it was deleted at least older_s seconds ago (<= 0: any
+ * time); *shas (arena) lists the distinct blobs those versions used, for the
+ * caller to collect after commit. AT_NOT_FOUND if id is not such a
+ * soft-deleted, unpurged document. */
+at_status_t doc_store_purge(at_ctx_t *ctx, const char *id, int64_t older_s, const char ***shas,
+                            size_t *n);
+
 /* -- uploads -- */
 
 /* Records a new upload (declared -1: unknown) with the empty hash state.

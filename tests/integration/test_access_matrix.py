@@ -228,6 +228,8 @@ MATRIX = [
      "401 404 404 404 403 201 201 201 201 201", "viewers change nothing"),
     ("POST", "/api/v1/documents/{D2}/restore", None, deleted_doc,
      "401 404 404 404 404 404 404 200 200 200", "a deleted document: staff only"),
+    ("POST", "/api/v1/documents/{D2}/purge", None, deleted_doc,
+     "401 404 404 404 404 404 404 403 204 204", "from the trash: owner/admin only"),
     ("GET", "/api/v1/clients/{X}/document-requests", None, None, READ, ""),
     ("GET", "/api/v1/settings/security", None, None,
      "401 200 403 404 404 404 404 403 200 200", "each firm's own; owner/admin only"),
