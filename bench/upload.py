@@ -1,11 +1,15 @@
 """bench/upload.py [SIZE_MIB]: streams one upload of SIZE_MIB (default 1024)
-through the gateway of a private stack, sampling the gateway's and the
-document service's resident memory, and compares the throughput with a
-hash + write + fsync of the same bytes on the same disk (the ceiling).
-Prints MB/s, the ratio, and the RSS growth of each process."""
+through the gateway of a private stack, then downloads it back, sampling
+the gateway's and the document service's resident memory throughout.
+Anchors measured in the same run on the same disk: a hash + write + fsync
+of the same bytes in one thread (the upload's ceiling), `dd` with
+conv=fsync (the disk's own write speed) and coreutils `sha256sum` over the
+stored file. Prints MB/s, the ratios, and each process's peak RSS and its
+growth."""
 import hashlib
 import http.client
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +33,25 @@ def rss_kib(pid):
     except OSError:
         return 0
     return 0
+
+
+def dd_write(folder):
+    """The disk's own sequential write speed with fsync (dd, 1 MiB blocks)."""
+    path = os.path.join(folder, "dd.bin")
+    t0 = time.time()
+    subprocess.run(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=%d" % size_mib,
+                    "conv=fsync"], check=True, capture_output=True)
+    dt = time.time() - t0
+    os.unlink(path)
+    return size / dt / 1e6
+
+
+def sha256sum_rate(path):
+    """coreutils sha256sum over path (the file is in the page cache or not,
+    as it happens: the same for the download it is compared with)."""
+    t0 = time.time()
+    subprocess.run(["sha256sum", path], check=True, capture_output=True)
+    return os.path.getsize(path) / (time.time() - t0) / 1e6
 
 
 def ceiling(folder):
@@ -77,22 +100,59 @@ def main():
 
         t0 = time.time()
         conn.request("POST", "/api/v1/clients/%s/documents?name=big.bin" % cid, body=body(),
-                      headers={"Content-Length": str(size), "Content-Type": "application/octet-stream",
-                               "Cookie": "atrium_session=" + cookie, "X-CSRF-Token": c.csrf})
+                     headers={"Content-Length": str(size), "Content-Type": "application/octet-stream",
+                              "Cookie": "atrium_session=" + cookie, "X-CSRF-Token": c.csrf})
         resp = conn.getresponse()
         text = resp.read()
         dt = time.time() - t0
+        up_peak = dict(peak)
+        assert resp.status == 201, (resp.status, text[:300])
+        doc = __import__("json").loads(text)
+
+        # download it back, reading 1 MiB at a time and hashing as it comes
+        peak.update(gw=rss_kib(gw), doc=sum(rss_kib(p) for p in docs))
+        h = hashlib.sha256()
+        t1 = time.time()
+        conn.request("GET", "/api/v1/documents/%s/content" % doc["id"],
+                     headers={"Cookie": "atrium_session=" + cookie})
+        resp = conn.getresponse()
+        got = 0
+        while True:
+            b = resp.read(MIB)
+            if not b:
+                break
+            got += len(b)
+            h.update(b)
+        dt_down = time.time() - t1
         done.set()
         th.join()
-        assert resp.status == 201, (resp.status, text[:300])
-        rate = size / dt / 1e6
+        assert resp.status == 200 and got == size, (resp.status, got)
+        assert h.hexdigest() == doc["sha256"], "downloaded bytes differ"
+        down_peak = dict(peak)
+
+        rate, rate_down = size / dt / 1e6, size / dt_down / 1e6
+        blob = os.path.join(stack.data_dir, "blobs", "sha256", doc["sha256"][:2],
+                            doc["sha256"][2:4], doc["sha256"])
         with tempfile.TemporaryDirectory(dir=stack.data_dir) as d:
             ceil = ceiling(d)
-        print("upload of %d MiB: %.1f s, %.0f MB/s" % (size_mib, dt, rate))
-        print("ceiling (sha256 + write + fsync, one thread, same disk): %.0f MB/s" % ceil)
-        print("ratio to ceiling: %.2fx" % (rate / ceil))
-        print("gateway RSS: %.1f MiB before, peak growth %.1f MiB" % (base_gw / 1024, (peak["gw"] - base_gw) / 1024))
-        print("document service RSS: %.1f MiB before, peak growth %.1f MiB" % (base_doc / 1024, (peak["doc"] - base_doc) / 1024))
+            disk = dd_write(d)
+        shasum = sha256sum_rate(blob)
+        print("upload of %d MiB:   %.1f s, %.0f MB/s" % (size_mib, dt, rate))
+        print("download of %d MiB: %.1f s, %.0f MB/s (hashed by the client as it came)"
+              % (size_mib, dt_down, rate_down))
+        print("anchors, same run, same disk:")
+        print("  sha256 + write + fsync, one thread:  %5.0f MB/s" % ceil)
+        print("  dd bs=1M conv=fsync (disk write):    %5.0f MB/s" % disk)
+        print("  coreutils sha256sum of the blob:     %5.0f MB/s" % shasum)
+        print("upload   / hash+write+fsync ceiling: %.2fx (target >= 0.8x)" % (rate / ceil))
+        print("upload   / dd write:                 %.2fx" % (rate / disk))
+        print("upload   / sha256sum:                %.2fx" % (rate / shasum))
+        print("download / sha256sum:                %.2fx" % (rate_down / shasum))
+        for name, base, key in (("gateway", base_gw, "gw"), ("document service", base_doc, "doc")):
+            print("%s RSS: %.1f MiB before; peak %.1f MiB uploading (+%.1f), %.1f MiB"
+                  " downloading (+%.1f)" % (name, base / 1024, up_peak[key] / 1024,
+                                            (up_peak[key] - base) / 1024,
+                                            down_peak[key] / 1024, (down_peak[key] - base) / 1024))
     finally:
         stack.stop()
 

@@ -3,10 +3,11 @@
  * PostgreSQL as DOC_DIGEST_STATE_BYTES bytes, so any instance can take the
  * next chunk and no byte is ever read twice.
  *
- * The state is libsodium's crypto_hash_sha256_state (a public plain struct,
- * unlike OpenSSL 3's opaque EVP_MD_CTX, whose SHA256_CTX is deprecated),
- * written field by field in big-endian order behind a format tag, so it does
- * not depend on the struct's memory layout or the machine's byte order.
+ * The state is FIPS 180-4's intermediate values (chaining words, bit count,
+ * partial block), hashed by OpenSSL's SHA256_CTX (see document_digest.c for
+ * why that interface) and written field by field in big-endian order behind
+ * a format tag, so it depends on neither the struct's memory layout nor the
+ * machine's byte order.
  */
 #ifndef DOCUMENT_DIGEST_H
 #define DOCUMENT_DIGEST_H
