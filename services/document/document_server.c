@@ -18,6 +18,7 @@
 #include "document_digest.h"
 #include "document_names.h"
 #include "document_requests.h"
+#include "document_signatures.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -48,6 +49,9 @@ static const at_config_key_t s_config[] = {
     {"ATRIUM_FIRM_QUOTA_BYTES", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
      "bytes a firm's stored files may take in all (distinct blobs of its versions); 0: no "
      "limit"},
+    {"ATRIUM_SIGNATURE_REMINDER_S", "86400", AT_CFG_INT, 0, 365 * 86400, true, false,
+     "seconds before a signature request's due_at that its signers are reminded (a second "
+     "reminder goes at due_at)"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -594,6 +598,9 @@ static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
         (st = doc_store_version_insert(ctx, row.firm_id, row.doc->id, version, v->sha256, v->size,
                                        v->content_type, ctx->principal->user_id)) != AT_OK)
         return st;
+    if ((st = doc_sig_void_document(ctx, row.doc->id, row.firm_id, row.doc->client_id, version,
+                                    row.internal)) != AT_OK)
+        return st;
     st = s_event(ctx, "document.version_restored", "version_restored", row.firm_id,
                  row.doc->client_id, row.doc->id, version,
                  json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version", from,
@@ -992,6 +999,8 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
                  row.internal);
     if (st == AT_OK && up.request_id)
         st = s_request_submitted(ctx, &up, doc_id, version);
+    if (st == AT_OK && new_version) /* a signature binds to the version it was asked on */
+        st = doc_sig_void_document(ctx, doc_id, up.firm_id, up.client_id, version, row.internal);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -1309,12 +1318,16 @@ static void s_reap(at_ctx_t *ctx)
         at_info("dropped %d stale uploads", total);
 }
 
+/* Each 0.5 s step is stoppable; the reaper runs every minute, signature
+ * reminders every second step. */
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
-    while (!*stop) {
-        s_reap(ctx);
-        for (int i = 0; i < 120 && !*stop; i++) /* every minute, stoppable within 0.5 s */
-            usleep(500 * 1000);
+    for (unsigned step = 0; !*stop; step++) {
+        if (step % 120 == 0)
+            s_reap(ctx);
+        if (step % 2 == 0)
+            document_signatures_tick(ctx);
+        usleep(500 * 1000);
     }
 }
 
@@ -1396,6 +1409,24 @@ static const at_method_t s_methods[] = {
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,
       &atrium__document__read_reply__descriptor),
+    M("document.signature_create", doc_sig_create,
+      atrium__document__create_signature_request_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_list", doc_sig_list, atrium__document__list_signature_requests_request,
+      &atrium__document__signature_request_list__descriptor),
+    M("document.signature_document_list", doc_sig_document_list,
+      atrium__document__list_signature_requests_request,
+      &atrium__document__signature_request_list__descriptor),
+    M("document.signature_get", doc_sig_get, atrium__document__get_signature_request_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_sign", doc_sig_sign, atrium__document__sign_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_decline", doc_sig_decline, atrium__document__decline_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_remind", doc_sig_remind, atrium__document__remind_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_certificate", doc_sig_certificate, atrium__document__certificate_request,
+      &atrium__document__certificate__descriptor),
     {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
      &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
