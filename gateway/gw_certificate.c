@@ -15,9 +15,9 @@
 /* Absent evidence is null, not missing: a signer who has not signed, an
  * event the audit trail has not stored yet. */
 static const char *const s_nulls[] = {
-    "message",    "completed_at",   "typed_name", "signed_at",  "ip",       "user_agent",
-    "reason",     "audit_event_id", "audit_seq",  "audit_hash", "actor_id", "subject_id",
-    "created_at", NULL,
+    "message",    "completed_at", "typed_name",     "signed_at", "ip",
+    "user_agent", "reason",       "audit_event_id", "audit_seq", "audit_hash",
+    "actor_id",   "subject_id",   "created_at",     NULL,
 };
 
 void gw_signature_certificate(gw_req_t *r, const char *id)

@@ -108,14 +108,14 @@ static at_status_t s_audit(at_ctx_t *ctx, const char *action, const char *firm_i
 /* Publishes an in-app notification for user_id (gateway/gw_ws.c delivers an
  * event with user_id to that user's sockets only). Best effort, after
  * commit: the request itself is the record. */
-static void s_notify(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                     const char *user_id, const char *what, const doc_sig_t *q, const char *when)
+static void s_notify(at_ctx_t *ctx, const char *firm_id, const char *client_id, const char *user_id,
+                     const char *what, const doc_sig_t *q, const char *when)
 {
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}}", "type",
-                           "notification", "client_id", client_id, "user_id", user_id, "data",
-                           "kind", what, "request_id", q->id, "document_id", q->document_id,
-                           "document_name", q->document_name, "signature_kind", q->kind,
-                           "due_at", q->due_at, "when", when);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?}}", "type",
+                  "notification", "client_id", client_id, "user_id", user_id, "data", "kind", what,
+                  "request_id", q->id, "document_id", q->document_id, "document_name",
+                  q->document_name, "signature_kind", q->kind, "due_at", q->due_at, "when", when);
     char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     char channel[96];
@@ -166,17 +166,16 @@ static void s_mail(at_ctx_t *ctx, const char *firm_id, const char *user_id, cons
     m.user_id = (char *) user_id;
     m.subject = at_arena_printf(ctx->arena, "%s: please %s \"%s\"",
                                 strcmp(when, "due") == 0 ? "Due now" : "Reminder", verb, name);
-    m.body = at_arena_printf(ctx->arena,
-                             "Hello,\n\n"
-                             "you are asked to %s the document \"%s\" (version %d).\n"
-                             "%s%s%s"
-                             "%s%s%s\n"
-                             "Open Atrium to review the document and %s it.\n",
-                             verb, name, q->document_version, q->due_at ? "It is due at " : "",
-                             q->due_at ? q->due_at : "", q->due_at ? " (UTC).\n" : "",
-                             q->message ? "\nMessage: " : "",
-                             q->message ? s_cut(ctx, q->message, 2000) : "",
-                             q->message ? "\n" : "", verb);
+    m.body = at_arena_printf(
+        ctx->arena,
+        "Hello,\n\n"
+        "you are asked to %s the document \"%s\" (version %d).\n"
+        "%s%s%s"
+        "%s%s%s\n"
+        "Open Atrium to review the document and %s it.\n",
+        verb, name, q->document_version, q->due_at ? "It is due at " : "",
+        q->due_at ? q->due_at : "", q->due_at ? " (UTC).\n" : "", q->message ? "\nMessage: " : "",
+        q->message ? s_cut(ctx, q->message, 2000) : "", q->message ? "\n" : "", verb);
     ProtobufCMessage *rep = NULL;
     at_status_t st = s_call_system(ctx, firm_id, "auth.mail_user", &m.base, NULL, &rep);
     if (st != AT_OK)
@@ -197,13 +196,13 @@ static at_status_t s_remind_audit(at_ctx_t *ctx, const doc_sig_row_t *row, const
         if (!q->signers[i]->turn)
             continue;
         char eid[37];
-        at_status_t st = s_audit(
-            ctx, "signature.reminded", row->firm_id, q->client_id, "signature_request", q->id,
-            q->id, q->signers[i]->user_id,
-            json_pack("{s:s, s:s, s:s, s:s?, s:s}", "document_id", q->document_id, "name",
-                      q->document_name, "signer_id", q->signers[i]->user_id, "due_at", q->due_at,
-                      "when", when),
-            row->doc_internal, eid);
+        at_status_t st =
+            s_audit(ctx, "signature.reminded", row->firm_id, q->client_id, "signature_request",
+                    q->id, q->id, q->signers[i]->user_id,
+                    json_pack("{s:s, s:s, s:s, s:s?, s:s}", "document_id", q->document_id, "name",
+                              q->document_name, "signer_id", q->signers[i]->user_id, "due_at",
+                              q->due_at, "when", when),
+                    row->doc_internal, eid);
         if (st != AT_OK)
             return st;
         (*who)[(*n)++] = q->signers[i]->user_id;
@@ -248,9 +247,9 @@ at_status_t doc_sig_create(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufC
         return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
     doc_row_t doc;
     at_status_t st = doc_store_get(ctx, rq->id, false, &doc);
-    if (st == AT_NOT_FOUND || (st == AT_OK && (!at_can_see_client(ctx, doc.firm_id,
-                                                                   doc.doc->client_id) ||
-                                               (doc.internal && !at_is_staff(ctx)))))
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && (!at_can_see_client(ctx, doc.firm_id, doc.doc->client_id) ||
+                         (doc.internal && !at_is_staff(ctx)))))
         return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
     if (st != AT_OK)
         return st;
@@ -276,8 +275,8 @@ at_status_t doc_sig_create(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufC
             return at_fail(ctx, AT_VALIDATION_FAILED, "signer_ids", "signer_ids must be user ids");
         for (size_t k = 0; k < i; k++)
             if (strcasecmp(rq->signer_ids[k], u) == 0)
-                return at_fail(ctx, AT_VALIDATION_FAILED, "signer_ids",
-                               "signer %s is named twice", u);
+                return at_fail(ctx, AT_VALIDATION_FAILED, "signer_ids", "signer %s is named twice",
+                               u);
         /* the signer's current principal: their firm, kind and clients */
         Atrium__Auth__PrincipalRequest pr = ATRIUM__AUTH__PRINCIPAL_REQUEST__INIT;
         pr.user_id = (char *) u;
@@ -331,9 +330,9 @@ at_status_t doc_sig_create(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufC
                            doc.doc->sha256, "kind", kind, "signer_ids", signers, "ordered",
                            in.ordered, "due_at", in.due_at),
                  doc.internal, eid);
-    if (st != AT_OK || (st = doc_store_activity_add(ctx, doc.doc->id, doc.firm_id,
-                                                    doc.doc->client_id, "signature_requested",
-                                                    doc.doc->version)) != AT_OK)
+    if (st != AT_OK ||
+        (st = doc_store_activity_add(ctx, doc.doc->id, doc.firm_id, doc.doc->client_id,
+                                     "signature_requested", doc.doc->version)) != AT_OK)
         return st;
     doc_sig_row_t row;
     if ((st = doc_sig_store_get(ctx, id, false, &row)) != AT_OK || (st = s_commit(ctx)) != AT_OK)
@@ -430,9 +429,9 @@ at_status_t doc_sig_document_list(at_ctx_t *ctx, const ProtobufCMessage *req,
     doc_row_t doc;
     at_status_t st = at_is_staff(ctx) ? doc_store_get_any(ctx, rq->id, false, &doc)
                                       : doc_store_get(ctx, rq->id, false, &doc);
-    if (st == AT_NOT_FOUND || (st == AT_OK && (!at_can_see_client(ctx, doc.firm_id,
-                                                                   doc.doc->client_id) ||
-                                               (doc.internal && !at_is_staff(ctx)))))
+    if (st == AT_NOT_FOUND ||
+        (st == AT_OK && (!at_can_see_client(ctx, doc.firm_id, doc.doc->client_id) ||
+                         (doc.internal && !at_is_staff(ctx)))))
         return at_fail(ctx, AT_NOT_FOUND, NULL, "document not found");
     if (st != AT_OK)
         return st;
@@ -457,8 +456,7 @@ static at_status_t s_verdict(at_ctx_t *ctx, const doc_sig_t *q, doc_sign_action_
     for (size_t i = 0; i < n; i++)
         st[i] = q->signers[i]->status;
     switch (doc_sign_may_act(q->status, q->ordered, st, n, s_me(ctx, q), action)) {
-    case DOC_SIGN_OK:
-        return AT_OK;
+    case DOC_SIGN_OK: return AT_OK;
     case DOC_SIGN_NOT_SIGNER:
         return at_fail(ctx, AT_FORBIDDEN, NULL, "only a named signer can do this");
     case DOC_SIGN_CLOSED:
@@ -550,9 +548,9 @@ at_status_t doc_sig_sign(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMe
     char eid[37];
     st = s_audit(ctx, "document.signed", row.firm_id, q->client_id, "document", q->document_id,
                  q->id, ctx->principal->user_id,
-                 json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "name", q->document_name,
-                           "request_id", q->id, "kind", q->kind, "version", q->document_version,
-                           "sha256", q->document_sha256, "typed_name", rq->typed_name),
+                 json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "name", q->document_name, "request_id",
+                           q->id, "kind", q->kind, "version", q->document_version, "sha256",
+                           q->document_sha256, "typed_name", rq->typed_name),
                  row.doc_internal, eid);
     if (st != AT_OK)
         return st;
@@ -601,9 +599,8 @@ at_status_t doc_sig_decline(at_ctx_t *ctx, const ProtobufCMessage *req, Protobuf
                  row.doc_internal, eid);
     if (st != AT_OK)
         return st;
-    st = doc_sig_store_signer_act(ctx, q->id, ctx->principal->user_id, "declined", NULL,
-                                  rq->reason, env ? env->ip : NULL, env ? env->user_agent : NULL,
-                                  eid);
+    st = doc_sig_store_signer_act(ctx, q->id, ctx->principal->user_id, "declined", NULL, rq->reason,
+                                  env ? env->ip : NULL, env ? env->user_agent : NULL, eid);
     if (st == AT_NOT_FOUND)
         return at_fail(ctx, AT_CONFLICT, NULL, "you have already acted on this request");
     if (st != AT_OK ||
@@ -758,8 +755,8 @@ at_status_t doc_sig_void_document(at_ctx_t *ctx, const char *document_id, const 
 {
     doc_sig_brief_t *voided = NULL;
     int n = 0;
-    at_status_t st = doc_sig_store_void_document(
-        ctx, document_id, "the document has a new version", &voided, &n);
+    at_status_t st = doc_sig_store_void_document(ctx, document_id, "the document has a new version",
+                                                 &voided, &n);
     for (int i = 0; st == AT_OK && i < n; i++) {
         char eid[37];
         st = s_audit(ctx, "signature.voided", firm_id, client_id, "signature_request", voided[i].id,

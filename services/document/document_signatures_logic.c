@@ -21,7 +21,8 @@ doc_sign_verdict_t doc_sign_may_act(const char *request_status, bool ordered,
         return DOC_SIGN_CLOSED;
     if (!s_is(statuses[me], "pending"))
         return DOC_SIGN_DONE;
-    if (action == DOC_SIGN_SIGN && !doc_sign_turn(request_status, ordered, statuses, n, (size_t) me))
+    if (action == DOC_SIGN_SIGN &&
+        !doc_sign_turn(request_status, ordered, statuses, n, (size_t) me))
         return DOC_SIGN_NOT_TURN;
     return DOC_SIGN_OK;
 }
@@ -142,8 +143,7 @@ void doc_sign_uuid(char out[37])
     randombytes_buf(b, sizeof b);
     b[6] = (unsigned char) ((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char) ((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }

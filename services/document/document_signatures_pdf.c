@@ -13,9 +13,9 @@
 #define S_PAGE_W 595.28 /* A4 in points */
 #define S_PAGE_H 841.89
 #define S_MARGIN 56.0
-#define S_LABEL_W 130.0
-#define S_SIZE 9.5
-#define S_LEAD 13.0
+#define S_LABEL_W 110.0
+#define S_SIZE 8.5
+#define S_LEAD 12.0
 #define S_MAX_LINES 64 /* of one value; the rest is cut with an ellipsis */
 
 typedef struct {
@@ -166,9 +166,10 @@ static void s_body(s_pen_t *p, const Atrium__Document__Certificate *c)
         if (s->reason)
             s_row(p, "Reason", s->reason);
         s_row(p, "Audit event", s->audit_event_id);
-        s_row(p, "Audit seq", s->has_audit_seq ? s_i64(num, sizeof num, true, s->audit_seq)
-                              : s->audit_event_id ? "pending (not in the trail yet)"
-                                                  : NULL);
+        s_row(p, "Audit seq",
+              s->has_audit_seq    ? s_i64(num, sizeof num, true, s->audit_seq)
+              : s->audit_event_id ? "pending (not in the trail yet)"
+                                  : NULL);
         s_row(p, "Audit hash", s->audit_hash);
     }
     s_heading(p, "Audit events", 11);
@@ -198,7 +199,8 @@ int doc_sign_pdf(const Atrium__Document__Certificate *cert, size_t max, unsigned
     s_sink_t sink = {.max = max};
     cairo_surface_t *surface =
         cairo_pdf_surface_create_for_stream(s_write, &sink, S_PAGE_W, S_PAGE_H);
-    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, "Atrium signature certificate");
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE,
+                                   "Atrium signature certificate");
     char subject[128];
     snprintf(subject, sizeof subject, "sha256 %s",
              cert->document_sha256 ? cert->document_sha256 : "-");

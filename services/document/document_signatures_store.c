@@ -11,19 +11,22 @@
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* The request columns s_req_row reads, in this order. */
-#define SIG_COLS                                                                              \
-    "r.id, r.firm_id, r.client_id, r.document_id, r.document_name, r.document_version,"      \
-    " r.document_sha256, r.kind, r.message, " TS("r.due_at") ", r.ordered, r.status,"        \
-    " r.created_by, " TS("r.created_at") ", " TS("r.updated_at") ", " TS("r.completed_at") \
-    ", " TS("r.voided_at") ", r.void_reason, f.visibility, d.deleted_at IS NOT NULL,"     \
-    " r.created_at::text"
-#define SIG_FROM                                                                    \
-    " FROM signature_requests r JOIN documents d ON d.id = r.document_id"          \
+#define SIG_COLS                                                                                   \
+    "r.id, r.firm_id, r.client_id, r.document_id, r.document_name, r.document_version,"            \
+    " r.document_sha256, r.kind, r.message, " TS(                                                  \
+        "r.due_at") ", r.ordered, r.status,"                                                       \
+                    " r.created_by, " TS("r.created_at") ", " TS("r.updated_at") ", " TS(          \
+                        "r.completed_at") ", " TS("r.voided_at") ", r.void_reason, f.visibility, " \
+                                                                 "d.deleted_at IS NOT NULL,"       \
+                                                                 " r.created_at::text"
+#define SIG_FROM                                                          \
+    " FROM signature_requests r JOIN documents d ON d.id = r.document_id" \
     " LEFT JOIN folders f ON f.id = d.folder_id"
 
-#define SIGNER_COLS                                                                         \
-    "request_id, user_id, name, position, status, typed_name, " TS("acted_at") ", ip,"     \
-    " user_agent, reason, audit_event_id"
+#define SIGNER_COLS                                                 \
+    "request_id, user_id, name, position, status, typed_name, " TS( \
+        "acted_at") ", ip,"                                         \
+                    " user_agent, reason, audit_event_id"
 
 static char *s_val(at_ctx_t *ctx, PGresult *res, int r, int c)
 {
@@ -99,8 +102,8 @@ static at_status_t s_signers(at_ctx_t *ctx, doc_sig_row_t *rows, int n)
         for (int k = 0; k < total; k++)
             count += strcmp(PQgetvalue(res, k, 0), q->id) == 0;
         q->signers = at_arena_alloc(ctx->arena, sizeof *q->signers * (size_t) (count ? count : 1));
-        rows[i].signer_events =
-            at_arena_alloc(ctx->arena, sizeof *rows[i].signer_events * (size_t) (count ? count : 1));
+        rows[i].signer_events = at_arena_alloc(ctx->arena, sizeof *rows[i].signer_events *
+                                                               (size_t) (count ? count : 1));
         q->n_signers = 0;
         for (int k = 0; k < total; k++) {
             if (strcmp(PQgetvalue(res, k, 0), q->id) != 0)
@@ -130,10 +133,18 @@ at_status_t doc_sig_store_create(at_ctx_t *ctx, const doc_sig_new_t *in, const c
 {
     char ver[16];
     snprintf(ver, sizeof ver, "%" PRId32, in->document_version);
-    const char *p[] = {in->firm_id,    in->client_id,       in->document_id,
-                       in->document_name, ver,             in->document_sha256,
-                       in->kind,       in->message,         in->due_at,
-                       in->ordered ? "true" : "false", in->created_by, in->created_by_name};
+    const char *p[] = {in->firm_id,
+                       in->client_id,
+                       in->document_id,
+                       in->document_name,
+                       ver,
+                       in->document_sha256,
+                       in->kind,
+                       in->message,
+                       in->due_at,
+                       in->ordered ? "true" : "false",
+                       in->created_by,
+                       in->created_by_name};
     PGresult *res = NULL;
     at_status_t st = at_db_one(ctx->db,
                                "INSERT INTO signature_requests (firm_id, client_id, document_id,"
@@ -213,8 +224,7 @@ at_status_t doc_sig_store_list(at_ctx_t *ctx, const doc_sig_filter_t *f,
                        lim};
     PGresult *res = at_db_query(
         ctx->db,
-        "SELECT " SIG_COLS SIG_FROM
-        " WHERE r.firm_id = $1"
+        "SELECT " SIG_COLS SIG_FROM " WHERE r.firm_id = $1"
         " AND ($2::uuid IS NULL OR r.document_id = $2::uuid)"
         " AND ($6::bool OR (d.deleted_at IS NULL AND f.visibility IS DISTINCT FROM 'internal'))"
         " AND ($7::bool OR r.client_id = ANY($8::uuid[]))"
@@ -256,9 +266,8 @@ cleanup:
 }
 
 at_status_t doc_sig_store_signer_act(at_ctx_t *ctx, const char *request_id, const char *user_id,
-                                     const char *status, const char *typed_name,
-                                     const char *reason, const char *ip, const char *user_agent,
-                                     const char *event_id)
+                                     const char *status, const char *typed_name, const char *reason,
+                                     const char *ip, const char *user_agent, const char *event_id)
 {
     const char *p[] = {request_id, user_id, status, typed_name, reason, ip, user_agent, event_id};
     PGresult *res = at_db_query(ctx->db,
@@ -291,9 +300,10 @@ at_status_t doc_sig_store_set_status(at_ctx_t *ctx, const char *id, const char *
     return st;
 }
 
-#define BRIEF_COLS                                                                             \
-    "id, firm_id, client_id, document_id, document_name, kind, " TS("due_at") ", message," \
-    " document_version, due_at <= now()"
+#define BRIEF_COLS                                                   \
+    "id, firm_id, client_id, document_id, document_name, kind, " TS( \
+        "due_at") ", message,"                                       \
+                  " document_version, due_at <= now()"
 
 static at_status_t s_briefs(at_ctx_t *ctx, PGresult *res, doc_sig_brief_t **out, int *n)
 {
@@ -373,11 +383,12 @@ at_status_t doc_sig_store_events(at_ctx_t *ctx, const char *request_id,
                                  Atrium__Document__CertificateEvent ***out, size_t *n)
 {
     const char *p[] = {request_id};
-    PGresult *res = at_db_query(ctx->db,
-                                "SELECT event_id, action, " TS("at") ", user_id, subject_id"
-                                " FROM signature_events WHERE request_id = $1"
-                                " ORDER BY at, event_id",
-                                1, p);
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT event_id, action, " TS("at") ", user_id, subject_id"
+                                             " FROM signature_events WHERE request_id = $1"
+                                             " ORDER BY at, event_id",
+        1, p);
     at_status_t st = at_db_status(ctx->db, res);
     *out = NULL;
     *n = 0;

@@ -75,9 +75,8 @@ at_status_t doc_sig_store_list(at_ctx_t *ctx, const doc_sig_filter_t *f,
  * or "declined" (reason), the time, ip, user agent and audit event id.
  * AT_NOT_FOUND when that signer is not pending (nothing written). */
 at_status_t doc_sig_store_signer_act(at_ctx_t *ctx, const char *request_id, const char *user_id,
-                                     const char *status, const char *typed_name,
-                                     const char *reason, const char *ip, const char *user_agent,
-                                     const char *event_id);
+                                     const char *status, const char *typed_name, const char *reason,
+                                     const char *ip, const char *user_agent, const char *event_id);
 
 /* Sets the request's status ("completed" also sets completed_at). */
 at_status_t doc_sig_store_set_status(at_ctx_t *ctx, const char *id, const char *status);
