@@ -25,20 +25,17 @@ static void t_may_act(void **state)
     /* a final request refuses everyone named */
     for (size_t i = 0; i < 3; i++) {
         const char *fin[] = {"completed", "declined", "voided"};
-        assert_int_equal(doc_sign_may_act(fin[i], false, st, 3, 1, DOC_SIGN_SIGN),
-                         DOC_SIGN_CLOSED);
+        assert_int_equal(doc_sign_may_act(fin[i], false, st, 3, 1, DOC_SIGN_SIGN), DOC_SIGN_CLOSED);
         assert_int_equal(doc_sign_may_act(fin[i], false, st, 3, 1, DOC_SIGN_DECLINE),
                          DOC_SIGN_CLOSED);
     }
     /* already signed */
     assert_int_equal(doc_sign_may_act("pending", false, st, 3, 0, DOC_SIGN_SIGN), DOC_SIGN_DONE);
-    assert_int_equal(doc_sign_may_act("pending", false, st, 3, 0, DOC_SIGN_DECLINE),
-                     DOC_SIGN_DONE);
+    assert_int_equal(doc_sign_may_act("pending", false, st, 3, 0, DOC_SIGN_DECLINE), DOC_SIGN_DONE);
     /* parallel: anyone pending; ordered: only the next */
     assert_int_equal(doc_sign_may_act("pending", false, st, 3, 2, DOC_SIGN_SIGN), DOC_SIGN_OK);
     assert_int_equal(doc_sign_may_act("pending", true, st, 3, 1, DOC_SIGN_SIGN), DOC_SIGN_OK);
-    assert_int_equal(doc_sign_may_act("pending", true, st, 3, 2, DOC_SIGN_SIGN),
-                     DOC_SIGN_NOT_TURN);
+    assert_int_equal(doc_sign_may_act("pending", true, st, 3, 2, DOC_SIGN_SIGN), DOC_SIGN_NOT_TURN);
     /* declining is allowed out of turn */
     assert_int_equal(doc_sign_may_act("pending", true, st, 3, 2, DOC_SIGN_DECLINE), DOC_SIGN_OK);
 }
@@ -180,9 +177,8 @@ static void t_pdf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_may_act), cmocka_unit_test(t_request_status),
-        cmocka_unit_test(t_turn),    cmocka_unit_test(t_texts),
-        cmocka_unit_test(t_wrap),    cmocka_unit_test(t_uuid),
+        cmocka_unit_test(t_may_act), cmocka_unit_test(t_request_status), cmocka_unit_test(t_turn),
+        cmocka_unit_test(t_texts),   cmocka_unit_test(t_wrap),           cmocka_unit_test(t_uuid),
         cmocka_unit_test(t_pdf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
