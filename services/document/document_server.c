@@ -19,6 +19,7 @@
 #include "document_names.h"
 #include "document_requests.h"
 #include "document_signatures.h"
+#include "document_signatures_pdf.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -1355,6 +1356,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
 
 static void s_fini(void *state)
 {
+    doc_sign_pdf_shutdown(); /* every thread has stopped */
     doc_state_t *S = state;
     if (S)
         free(S->blob_dir);

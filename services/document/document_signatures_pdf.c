@@ -5,6 +5,7 @@
 #include "document_signatures_logic.h"
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,4 +225,10 @@ int doc_sign_pdf(const Atrium__Document__Certificate *cert, size_t max, unsigned
     *out = sink.buf;
     *len = sink.len;
     return 0;
+}
+
+void doc_sign_pdf_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

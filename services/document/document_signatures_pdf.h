@@ -18,4 +18,9 @@
 int doc_sign_pdf(const Atrium__Document__Certificate *cert, size_t max, unsigned char **out,
                  size_t *len);
 
+/* Releases the font caches cairo and fontconfig keep for the process (so
+ * a leak checker sees nothing left). Call once at exit, after every thread
+ * that renders has stopped; doc_sign_pdf must not run afterwards. */
+void doc_sign_pdf_shutdown(void);
+
 #endif

@@ -181,5 +181,7 @@ int main(void)
         cmocka_unit_test(t_texts),   cmocka_unit_test(t_wrap),           cmocka_unit_test(t_uuid),
         cmocka_unit_test(t_pdf),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    doc_sign_pdf_shutdown();
+    return failed;
 }
