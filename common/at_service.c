@@ -106,14 +106,16 @@ at_status_t at_audit(at_ctx_t *ctx, const at_audit_event_t *ev)
         r ? r->user_agent : NULL,
         r ? r->request_id : NULL,
         details ? details : "{}",
+        ev->event_id,
     };
     PGresult *res =
         at_db_query(ctx->db,
                     "INSERT INTO audit_outbox (firm_id, client_id, actor_id, actor_name,"
                     " actor_kind, action, resource_type, resource_id, ip, user_agent,"
-                    " request_id, details)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    12, params);
+                    " request_id, details, event_id)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                    " coalesce($13::uuid, gen_random_uuid()))",
+                    13, params);
     at_status_t st = at_db_status(ctx->db, res);
     PQclear(res);
     free(details);

@@ -110,6 +110,9 @@ typedef struct {
     const char *firm_id; /* default: principal's firm */
     const char *actor_id, *actor_name, *actor_kind;
     json_t *details; /* names at the time, what changed */
+    /* The event's id (a uuid the caller made, to find the event in the
+     * trail later: a signature's evidence); NULL: a new random one. */
+    const char *event_id;
 } at_audit_event_t;
 
 /* Inserts ev into <schema>.audit_outbox. Returns AT_OK or the db status. */

@@ -194,6 +194,15 @@ void gw_tus_delete(gw_req_t *r, const char *upload_id);
  * client sees an incomplete body, never a short file taken for whole. */
 void gw_audit_export(gw_req_t *r);
 
+/* gw_certificate.c -------------------------------------------------------- */
+
+/* GET /api/v1/signature-requests/{id}/certificate[?format=json|pdf]: the
+ * evidence of a signature request from document.signature_certificate, as
+ * JSON (audit fields null while an event is not in the trail yet), or as
+ * the PDF the document service rendered (application/pdf, attachment,
+ * nosniff; at most 1 MiB, so it travels in one bus reply). */
+void gw_signature_certificate(gw_req_t *r, const char *id);
+
 /* gw_ws.c ----------------------------------------------------------------- */
 
 /* Registers the WebSocket at /api/v1/events (RFC 6455; cookie-authenticated,

@@ -27,6 +27,8 @@ static const gw_route_t s_stream_routes[] = {
     {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL,
      200, 0, NULL},
     {"GET", "/api/v1/audit/export", GW_AUTH_REQUIRED, "@audit_export", NULL, NULL, 200, 0, NULL},
+    {"GET", "/api/v1/signature-requests/{id}/certificate", GW_AUTH_REQUIRED, "@sign_certificate",
+     NULL, NULL, 200, 0, NULL},
     {"OPTIONS", "/api/v1/uploads", GW_AUTH_NONE, "@tus_options", NULL, NULL, 204, 0, NULL},
     {"POST", "/api/v1/uploads", GW_AUTH_REQUIRED, "@tus_create", NULL, NULL, 201, 0, NULL},
     {"HEAD", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_head", NULL, NULL, 200, 0,
@@ -64,6 +66,11 @@ static void s_tus_delete(gw_req_t *r)
     gw_tus_delete(r, gw_param(r, "upload_id"));
 }
 
+static void s_sign_certificate(gw_req_t *r)
+{
+    gw_signature_certificate(r, gw_param(r, "id"));
+}
+
 static const struct {
     const char *rpc;
     void (*run)(gw_req_t *r);
@@ -72,6 +79,7 @@ static const struct {
     {"@version", s_version},
     {"@download", s_download},
     {"@audit_export", gw_audit_export},
+    {"@sign_certificate", s_sign_certificate},
     {"@tus_options", gw_tus_options},
     {"@tus_create", gw_tus_create},
     {"@tus_head", s_tus_head},

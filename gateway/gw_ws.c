@@ -3,7 +3,8 @@
  * events on Redis channels atrium:events:<firm_id> as JSON
  * {"type", "client_id", "data"}; one pump thread subscribes to them all and
  * writes each event to the firm's sockets whose user may see its client
- * (firm staff with every client, or a member of it). A user's grants are
+ * (firm staff with every client, or a member of it); an event that names a
+ * "user_id" (a notification) goes to that user's sockets only. A user's grants are
  * re-read from Redis at most every few seconds, so a removed member stops
  * receiving without reconnecting.
  *
@@ -191,6 +192,7 @@ static void s_deliver(const char *firm_id, const char *payload, size_t len, redi
         return;
     }
     const char *client_id = json_string_value(json_object_get(ev, "client_id"));
+    const char *user_id = json_string_value(json_object_get(ev, "user_id"));
     json_t *out =
         json_pack("{s:s, s:O}", "type", type, "data",
                   json_object_get(ev, "data") ? json_object_get(ev, "data") : json_null());
@@ -199,7 +201,8 @@ static void s_deliver(const char *firm_id, const char *payload, size_t len, redi
     if (text) {
         pthread_mutex_lock(&s_lock);
         for (s_sub_t *sub = s_subs; sub; sub = sub->next) {
-            if (strcmp(sub->firm_id, firm_id) != 0)
+            if (strcmp(sub->firm_id, firm_id) != 0 ||
+                (user_id && strcasecmp(sub->user_id, user_id) != 0))
                 continue;
             s_refresh(sub, rc);
             if (s_visible(sub, client_id))

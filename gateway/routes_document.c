@@ -1,8 +1,8 @@
 /* routes_document: the document service's JSON endpoints (api.md
  * "Documents"). Upload (POST .../documents, POST .../versions) and
  * content download stream through gw_stream.c, not this table (an upload's
- * ?request_id= fulfils a document request); preview and signatures are not
- * served yet. */
+ * ?request_id= fulfils a document request); preview is not served yet, and
+ * a signature certificate (JSON or PDF) is hand-written in gw_certificate.c. */
 #include "document.pb-c.h"
 #include "gw_route.h"
 #include <stddef.h>
@@ -17,6 +17,12 @@ static const char *const s_doc_one_nulls[] = {"folder_id", "deleted_at", NULL};
 static const char *const s_req_nulls[] = {REQ_NULLS, NULL};
 static const char *const s_reqs_nulls[] = {REQ_NULLS, "next_cursor", NULL};
 static const char *const s_folder_nulls[] = {"parent_id", "next_cursor", NULL};
+/* a signature request: what has not happened yet is null */
+#define SIG_NULLS                                                                          \
+    "message", "due_at", "completed_at", "voided_at", "void_reason", "name", "typed_name", \
+        "acted_at", "ip", "user_agent", "reason"
+static const char *const s_sig_nulls[] = {SIG_NULLS, NULL};
+static const char *const s_sigs_nulls[] = {SIG_NULLS, "next_cursor", NULL};
 
 const gw_route_t gw_routes_document[] = {
     {"GET", "/api/v1/clients/{client_id}/folders", GW_AUTH_REQUIRED, "document.folders_list",
@@ -66,5 +72,29 @@ const gw_route_t gw_routes_document[] = {
     {"POST", "/api/v1/document-requests/{id}/reject", GW_AUTH_REQUIRED, "document.requests_reject",
      &atrium__document__decide_document_request_request__descriptor,
      &atrium__document__document_request__descriptor, 200, 0, s_req_nulls},
+    /* signature and approval requests (document_signatures.c): staff ask;
+     * named signers sign or decline; the certificate is in gw_certificate.c */
+    {"POST", "/api/v1/documents/{id}/signature-requests", GW_AUTH_REQUIRED,
+     "document.signature_create", &atrium__document__create_signature_request_request__descriptor,
+     &atrium__document__signature_request__descriptor, 201, 0, s_sig_nulls},
+    {"GET", "/api/v1/documents/{id}/signature-requests", GW_AUTH_REQUIRED,
+     "document.signature_document_list",
+     &atrium__document__list_signature_requests_request__descriptor,
+     &atrium__document__signature_request_list__descriptor, 200, GW_NO_BODY, s_sigs_nulls},
+    {"GET", "/api/v1/signature-requests", GW_AUTH_REQUIRED, "document.signature_list",
+     &atrium__document__list_signature_requests_request__descriptor,
+     &atrium__document__signature_request_list__descriptor, 200, GW_NO_BODY, s_sigs_nulls},
+    {"GET", "/api/v1/signature-requests/{id}", GW_AUTH_REQUIRED, "document.signature_get",
+     &atrium__document__get_signature_request_request__descriptor,
+     &atrium__document__signature_request__descriptor, 200, GW_NO_BODY, s_sig_nulls},
+    {"POST", "/api/v1/signature-requests/{id}/sign", GW_AUTH_REQUIRED, "document.signature_sign",
+     &atrium__document__sign_request__descriptor, &atrium__document__signature_request__descriptor,
+     200, 0, s_sig_nulls},
+    {"POST", "/api/v1/signature-requests/{id}/decline", GW_AUTH_REQUIRED,
+     "document.signature_decline", &atrium__document__decline_request__descriptor,
+     &atrium__document__signature_request__descriptor, 200, 0, s_sig_nulls},
+    {"POST", "/api/v1/signature-requests/{id}/remind", GW_AUTH_REQUIRED,
+     "document.signature_remind", &atrium__document__remind_request__descriptor,
+     &atrium__document__signature_request__descriptor, 200, GW_NO_BODY, s_sig_nulls},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };

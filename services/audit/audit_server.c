@@ -784,6 +784,44 @@ static void s_fini(void *state)
     free(s);
 }
 
+/* audit.event_hashes (internal: no HTTP route): the seq and chain hash of
+ * given events of the caller's own firm, for evidence that names its audit
+ * events (a signature certificate). Another firm's event, or one not
+ * relayed yet, is simply absent. */
+static at_status_t s_event_hashes(at_ctx_t *ctx, const ProtobufCMessage *request,
+                                  ProtobufCMessage **reply)
+{
+    const Atrium__Audit__EventHashesRequest *req = (const void *) request;
+    if (req->n_event_ids > 200)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "event_ids", "at most 200 event ids");
+    char firm[AUDIT_UUID_LEN + 1];
+    if (audit_chain_normalize_uuid(ctx->principal->firm_id, firm) != 0)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "firm not found");
+    /* a PostgreSQL array literal of canonical uuids: nothing else gets in */
+    size_t cap = 3 + req->n_event_ids * (AUDIT_UUID_LEN + 1);
+    char *ids = at_arena_alloc(ctx->arena, cap), *w = ids;
+    *w++ = '{';
+    for (size_t i = 0; i < req->n_event_ids; i++) {
+        char uuid[AUDIT_UUID_LEN + 1];
+        if (audit_chain_normalize_uuid(req->event_ids[i], uuid) != 0)
+            return at_fail(ctx, AT_VALIDATION_FAILED, "event_ids", "event_ids must be uuids");
+        if (i)
+            *w++ = ',';
+        memcpy(w, uuid, AUDIT_UUID_LEN);
+        w += AUDIT_UUID_LEN;
+    }
+    *w++ = '}';
+    *w = 0;
+    Atrium__Audit__EventHashesReply *rep =
+        at_msg_new(ctx, &atrium__audit__event_hashes_reply__descriptor);
+    at_status_t st =
+        audit_store_event_hashes(ctx->db, ctx->arena, firm, ids, &rep->items, &rep->n_items);
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the trail could not be read");
+    *reply = &rep->base;
+    return AT_OK;
+}
+
 static const at_method_t s_methods[] = {
     {"audit.ingest", s_ingest, &atrium__audit__ingest_request__descriptor,
      &atrium__audit__ingest_reply__descriptor, 0},
@@ -799,6 +837,9 @@ static const at_method_t s_methods[] = {
      &atrium__audit__verify_reply__descriptor, 0},
     {"audit.export_page", s_export_page, &atrium__audit__export_request__descriptor,
      &atrium__audit__export_page__descriptor, 0},
+    /* internal: evidence of given events (signature certificates) */
+    {"audit.event_hashes", s_event_hashes, &atrium__audit__event_hashes_request__descriptor,
+     &atrium__audit__event_hashes_reply__descriptor, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

@@ -512,6 +512,39 @@ at_status_t audit_store_head(at_db_t *db, const char *firm_id, int64_t *seq,
     return st;
 }
 
+at_status_t audit_store_event_hashes(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *ids_array, Atrium__Audit__EventHash ***items,
+                                     size_t *n)
+{
+    const char *p[] = {firm_id, ids_array};
+    *items = NULL;
+    *n = 0;
+    PGresult *res = at_db_query(db,
+                                "SELECT event_id::text, seq, hash FROM events"
+                                " WHERE firm_id = $1 AND event_id = ANY($2::uuid[])"
+                                " UNION ALL SELECT event_id::text, seq, hash FROM events_archive"
+                                " WHERE firm_id = $1 AND event_id = ANY($2::uuid[])",
+                                2, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    *items = at_arena_alloc(arena, sizeof **items * (size_t) (rows ? rows : 1));
+    for (int i = 0; i < rows; i++) {
+        Atrium__Audit__EventHash *h = at_arena_alloc(arena, sizeof *h);
+        atrium__audit__event_hash__init(h);
+        h->event_id = at_arena_strdup(arena, PQgetvalue(res, i, 0));
+        h->has_seq = 1;
+        h->seq = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        h->hash = at_arena_strdup(arena, PQgetvalue(res, i, 2));
+        (*items)[i] = h;
+    }
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
 at_status_t audit_store_add_key(at_db_t *db, const char *key_id, const char *public_key_hex)
 {
     const char *p[] = {key_id, public_key_hex};

@@ -70,6 +70,15 @@ at_status_t audit_store_scan(at_db_t *db, at_arena_t *arena, const audit_filter_
 at_status_t audit_store_head(at_db_t *db, const char *firm_id, int64_t *seq,
                              char hash[AUDIT_CHAIN_HEX_LEN + 1]);
 
+/* Where events stand in the firm's chain: for each id of ids_array (a
+ * PostgreSQL array literal of canonical uuids, '{a,b}') that firm_id has
+ * stored, live or archived, an EventHash (arena) in *items, *n. An id not
+ * stored (not relayed yet, or another firm's) is left out. Returns AT_OK or
+ * the db status. */
+at_status_t audit_store_event_hashes(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                     const char *ids_array, Atrium__Audit__EventHash ***items,
+                                     size_t *n);
+
 /* Registers a signing key's public half (idempotent). AT_OK or db status. */
 at_status_t audit_store_add_key(at_db_t *db, const char *key_id, const char *public_key_hex);
 

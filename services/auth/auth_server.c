@@ -1868,6 +1868,38 @@ static at_status_t s_token_auth(at_ctx_t *ctx, const ProtobufCMessage *in, Proto
     return AT_OK;
 }
 
+/* auth.mail_user (internal: no HTTP route serves it; system callers only,
+ * i.e. another service acting for its firm): queues one plain-text mail to
+ * a user of the caller's firm in the mail outbox, which the background
+ * thread sends like every other mail. The document service sends signature
+ * reminders this way, so it never learns an email address. */
+static at_status_t s_mail_user(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__MailUserRequest *req = (const void *) in;
+    const Atrium__Principal *p = ctx->principal;
+    if (!p->kind || strcmp(p->kind, "system") != 0)
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only services may queue mail");
+    if (!s_uuid_ok(req->user_id))
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    if (!req->subject || !*req->subject || strlen(req->subject) > 200 ||
+        strpbrk(req->subject, "\r\n"))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "subject",
+                       "subject must be one line of 1-200 bytes");
+    if (!req->body || strlen(req->body) > 20000)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "body", "body must be at most 20000 bytes");
+    Atrium__Auth__User *user = NULL;
+    at_status_t st = auth_store_user_get(ctx->db, ctx->arena, p->firm_id, req->user_id, &user);
+    if (st == AT_NOT_FOUND)
+        return at_fail(ctx, AT_NOT_FOUND, "user_id", "user does not exist");
+    if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if ((st = auth_store_mail_queue(ctx->db, user->email, user->name, req->subject, req->body)) !=
+        AT_OK)
+        return s_db_fail(ctx, st);
+    *out = at_msg_new(ctx, &atrium__auth__empty__descriptor);
+    return AT_OK;
+}
+
 /* -- the service ---------------------------------------------------------- */
 
 static const at_method_t s_methods[] = {
@@ -1935,6 +1967,9 @@ static const at_method_t s_methods[] = {
     /* internal: the gateway resolves a bearer token it has not cached */
     {"auth.token_auth", s_token_auth, &atrium__auth__token_auth_request__descriptor,
      &atrium__auth__token_auth_reply__descriptor, AT_METHOD_PUBLIC},
+    /* internal: services mail a user of their firm (signature reminders) */
+    {"auth.mail_user", s_mail_user, &atrium__auth__mail_user_request__descriptor,
+     &atrium__auth__empty__descriptor, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 

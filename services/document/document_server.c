@@ -19,6 +19,8 @@
 #include "document_digest.h"
 #include "document_names.h"
 #include "document_requests.h"
+#include "document_signatures.h"
+#include "document_signatures_pdf.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -55,6 +57,9 @@ static const at_config_key_t s_config[] = {
      "forever"},
     {"ATRIUM_DOCUMENT_TRASH_S", "0", AT_CFG_INT, 0, INT64_MAX, true, false,
      "the same period in seconds, used instead of days when set (tests)"},
+    {"ATRIUM_SIGNATURE_REMINDER_S", "86400", AT_CFG_INT, 0, 365 * 86400, true, false,
+     "seconds before a signature request's due_at that its signers are reminded (a second "
+     "reminder goes at due_at)"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -601,6 +606,9 @@ static at_status_t s_restore_version(at_ctx_t *ctx, const ProtobufCMessage *req,
         (st = doc_store_version_insert(ctx, row.firm_id, row.doc->id, version, v->sha256, v->size,
                                        v->content_type, ctx->principal->user_id)) != AT_OK)
         return st;
+    if ((st = doc_sig_void_document(ctx, row.doc->id, row.firm_id, row.doc->client_id, version,
+                                    row.internal)) != AT_OK)
+        return st;
     st = s_event(ctx, "document.version_restored", "version_restored", row.firm_id,
                  row.doc->client_id, row.doc->id, version,
                  json_pack("{s:s, s:i, s:i, s:s, s:I}", "name", row.doc->name, "from_version", from,
@@ -1041,6 +1049,8 @@ static at_status_t s_upload_finish(at_ctx_t *ctx, const ProtobufCMessage *req,
                  row.internal);
     if (st == AT_OK && up.request_id)
         st = s_request_submitted(ctx, &up, doc_id, version);
+    if (st == AT_OK && new_version) /* a signature binds to the version it was asked on */
+        st = doc_sig_void_document(ctx, doc_id, up.firm_id, up.client_id, version, row.internal);
     if (st != AT_OK || (st = doc_store_upload_delete(ctx, up.id)) != AT_OK ||
         (st = s_commit(ctx)) != AT_OK)
         return st;
@@ -1380,18 +1390,21 @@ static void s_reap(at_ctx_t *ctx)
         at_info("dropped %d stale uploads", total);
 }
 
+/* Each 0.5 s step is stoppable; the reaper runs every minute, signature
+ * reminders every second step, the trash every tenth (5 s). */
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
     const doc_state_t *S = s_state(ctx);
-    for (unsigned tick = 0; !*stop; tick++) {
-        if (tick % 12 == 0) /* every minute */
+    for (unsigned step = 0; !*stop; step++) {
+        if (step % 120 == 0)
             s_reap(ctx);
-        if (S->trash_s > 0) /* every 5 s: one indexed query when the trash is empty */
+        if (step % 2 == 0)
+            document_signatures_tick(ctx);
+        if (step % 10 == 0 && S->trash_s > 0) /* one indexed query when the trash is empty */
             while (!*stop && doc_gc_trash_pass(ctx, S->blob_dir, S->trash_s, 100) == 100)
                 at_arena_reset(ctx->arena);
         at_arena_reset(ctx->arena);
-        for (int i = 0; i < 10 && !*stop; i++) /* stoppable within 0.5 s */
-            usleep(500 * 1000);
+        usleep(500 * 1000);
     }
 }
 
@@ -1422,6 +1435,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
 
 static void s_fini(void *state)
 {
+    doc_sign_pdf_shutdown(); /* every thread has stopped */
     doc_state_t *S = state;
     if (S)
         free(S->blob_dir);
@@ -1477,6 +1491,24 @@ static const at_method_t s_methods[] = {
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,
       &atrium__document__read_reply__descriptor),
+    M("document.signature_create", doc_sig_create,
+      atrium__document__create_signature_request_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_list", doc_sig_list, atrium__document__list_signature_requests_request,
+      &atrium__document__signature_request_list__descriptor),
+    M("document.signature_document_list", doc_sig_document_list,
+      atrium__document__list_signature_requests_request,
+      &atrium__document__signature_request_list__descriptor),
+    M("document.signature_get", doc_sig_get, atrium__document__get_signature_request_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_sign", doc_sig_sign, atrium__document__sign_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_decline", doc_sig_decline, atrium__document__decline_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_remind", doc_sig_remind, atrium__document__remind_request,
+      &atrium__document__signature_request__descriptor),
+    M("document.signature_certificate", doc_sig_certificate, atrium__document__certificate_request,
+      &atrium__document__certificate__descriptor),
     {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
      &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},

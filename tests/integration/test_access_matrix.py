@@ -122,6 +122,12 @@ def fresh_doc_v1(t):
     return {"D2": t.upload(b"fresh\n")["id"], "N": "1"}
 
 
+def fresh_signature(t):
+    r = t.owner.post("/api/v1/documents/%s/signature-requests" % t.D,
+                     {"signer_ids": [t.member.user["id"]]})
+    return {"S2": t.made(r)["id"]}
+
+
 def deleted_doc(t):
     d = t.upload(b"gone\n")["id"]
     r = t.owner.delete("/api/v1/documents/%s" % d)
@@ -274,6 +280,20 @@ MATRIX = [
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
     ("POST", "/api/v1/documents/{DI}/versions", b"i2\n", None,
      "401 404 404 404 404 404 404 201 201 201", "document in an internal folder"),
+    # -- Signature requests: staff ask (client admins too are refused: the
+    # firm asks its clients to sign); the member is the named signer
+    ("POST", "/api/v1/documents/{D}/signature-requests", {"signer_ids": ["{MEM}"]}, None,
+     "401 404 404 404 403 403 403 201 201 201", "staff ask"),
+    ("GET", "/api/v1/documents/{D}/signature-requests", None, None, READ, ""),
+    ("GET", "/api/v1/signature-requests", None, None, SELF, "the caller's own"),
+    ("GET", "/api/v1/signature-requests/{S}", None, None, READ, ""),
+    ("GET", "/api/v1/signature-requests/{S}/certificate", None, None, READ, ""),
+    ("POST", "/api/v1/signature-requests/{S2}/sign", {"typed_name": "M", "consent": True},
+     fresh_signature, "401 404 404 404 403 200 403 403 403 403", "the named signer only"),
+    ("POST", "/api/v1/signature-requests/{S2}/decline", {"reason": "no"}, fresh_signature,
+     "401 404 404 404 403 200 403 403 403 403", "the named signer only"),
+    ("POST", "/api/v1/signature-requests/{S2}/remind", None, fresh_signature,
+     "401 404 404 404 403 403 403 403 403 200", "its creator (the owner) only"),
     # -- Tasks
     ("GET", "/api/v1/clients/{X}/tasks", None, None, READ, ""),
     ("POST", "/api/v1/clients/{X}/tasks", {"title": "matrix"}, None,
@@ -351,7 +371,7 @@ MATRIX = [
 
 
 ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
-GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "T", "T2", "H", "M", "M2", "MM", "TGT", "SGT", "FI",
+GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "S", "S2", "T", "T2", "H", "M", "M2", "MM", "TGT", "SGT", "FI",
                 "DI", "U", "I", "SID", "OT", "OS")
 OUTSIDERS = ("b_owner", "staff_off", "y_member")
 HIDDEN_IN_X = ("FI", "DI", "U", "OT", "OS")    # hidden from some who see client X
@@ -407,6 +427,8 @@ def fill(value, fields):
         return value.format(**fields)
     if isinstance(value, dict):
         return {k: fill(v, fields) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, fields) for v in value]
     return value
 
 
@@ -494,10 +516,12 @@ class AccessMatrix(Fixture):
                                           {"body": "by the member"}))["id"]
         cls.INV = cls.made(owner.post("/api/v1/invitations", {
             "email": email(), "kind": "client", "role": "viewer", "client_id": cls.X}))["token"]
+        cls.S = cls.made(owner.post("/api/v1/documents/%s/signature-requests" % cls.D,
+                                    {"signer_ids": [cls.member.user["id"]]}))["id"]
         cls.I, cls.SID = cls.invoice()
         cls.fields = {"X": cls.X, "Y": cls.Y, "F": cls.F, "D": cls.D, "T": cls.T, "H": cls.H,
                       "M": cls.M, "FI": cls.FI, "DI": cls.DI, "TGT": cls.TGT, "SGT": cls.SGT, "MM": cls.MM, "INV": cls.INV, "NOID": str(uuid.uuid4()),
-                      "I": cls.I, "SID": cls.SID}
+                      "I": cls.I, "SID": cls.SID, "S": cls.S, "MEM": cls.member.user["id"]}
 
     @classmethod
     def invoice(cls):
