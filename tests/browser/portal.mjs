@@ -6,8 +6,8 @@
 // writes the README's screenshots. Run: node tests/browser/portal.mjs
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -164,6 +164,34 @@ test('upload two files by drag and drop, see both with their sizes', async () =>
   await until(async () => (await zone.getByText('uploaded').count()) === files.length, 'both uploads to finish');
 });
 
+test('a large file goes through tus with its progress bar', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  const zone = page.getByRole('region', { name: 'Upload files' });
+  await zone.waitFor();
+  const size = 9 * 1024 * 1024 + 123; // above js/upload.js TUS_FROM
+  const dt = await page.evaluateHandle((n) => {
+    const u8 = new Uint8Array(n);
+    for (let i = 0; i < n; i++) u8[i] = (i * 31 + (i >> 10)) & 255;
+    const dt = new DataTransfer();
+    dt.items.add(new File([u8], 'scan-archive.bin', { type: 'application/octet-stream' }));
+    return dt;
+  }, size);
+  const tusRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/uploads')) tusRequests.push(r.method()); });
+  await zone.dispatchEvent('drop', { dataTransfer: dt });
+  await page.getByRole('progressbar', { name: 'Upload of scan-archive.bin' }).waitFor();
+  await page.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'scan-archive.bin', exact: true }).waitFor({ timeout: WAIT * 3 });
+  assert.ok(tusRequests.includes('POST') && tusRequests.filter((m) => m === 'PATCH').length >= 3, 'not uploaded with tus: ' + tusRequests.join(','));
+  const expected = createHash('sha256');
+  const buf = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) buf[i] = (i * 31 + (i >> 10)) & 255;
+  expected.update(buf);
+  const listed = await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=scan-archive`);
+  assert.equal(listed.items[0].size, size);
+  assert.equal(listed.items[0].sha256, expected.digest('hex'));
+});
+
 test('download a document and compare its bytes', async () => {
   const page = state.owner;
   const [download] = await Promise.all([
@@ -273,6 +301,91 @@ test('keyboard: sign-in works with the keyboard alone', async () => {
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: `Welcome, ${clientUser.name}` }).waitFor();
+});
+
+test('the audit trail filters, and its export link carries the filters', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/admin/audit');
+  const table = page.getByRole('table', { name: 'Audit events' });
+  await table.getByRole('cell', { name: 'document.uploaded' }).first().waitFor();
+  await page.getByLabel('Action').fill('message.posted');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await until(async () => {
+    const cells = await table.locator('tbody tr td:nth-child(4)').allInnerTexts();
+    return cells.length > 0 && cells.every((c) => c === 'message.posted');
+  }, 'only message.posted events');
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  assert.match(href, /format=csv/);
+  assert.match(href, /action=message\.posted/);
+  const r = await page.request.get(URL_ + href);
+  assert.equal(r.status(), 200);
+  const csv = await r.text();
+  assert.match(csv, /message\.posted/);
+  assert.doesNotMatch(csv, /document\.uploaded/);
+});
+
+function mailDir() {
+  if (process.env.ATRIUM_TEST_DATA) return path.join(process.env.ATRIUM_TEST_DATA, 'mail');
+  return path.join(JSON.parse(readFileSync(process.env.ATRIUM_TEST_STACK_FILE, 'utf8')).data_dir, 'mail');
+}
+
+test('password reset through the mailed link', async () => {
+  const page = await newPage();
+  await page.goto(URL_ + '/');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Email').fill(clientUser.email);
+  await page.getByRole('button', { name: 'Mail me a reset link' }).click();
+  await page.getByText('a link to reset its password is on its way').waitFor();
+  const token = await until(() => {
+    for (const name of existsSync(mailDir()) ? readdirSync(mailDir()) : []) {
+      const text = readFileSync(path.join(mailDir(), name), 'utf8').replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (m, h) => String.fromCharCode(parseInt(h, 16)));
+      if (!text.includes(clientUser.email)) continue;
+      const m = text.match(/\/reset\/([A-Za-z0-9_-]{43})\b/);
+      if (m) return m[1];
+    }
+    return null;
+  }, 'the reset mail', WAIT * 2);
+  await page.goto(URL_ + '/reset/' + token);
+  await page.getByLabel(/^New password/).fill(PASSWORD + '-renewed');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.getByRole('button', { name: 'Go to sign-in' }).click();
+  await page.getByLabel('Email').fill(clientUser.email);
+  await page.getByLabel('Password').fill(PASSWORD + '-renewed');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: `Welcome, ${clientUser.name}` }).waitFor();
+  state.client2 = page;
+});
+
+test('MFA enrolment with a QR code and recovery codes', async () => {
+  const page = state.client2;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('button', { name: 'Set up two-factor authentication' }).click();
+  await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+  const secret = (await page.getByLabel('Secret key').innerText()).trim();
+  await page.getByLabel('Code from your app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const codes = page.getByRole('list', { name: 'Recovery codes' });
+  await codes.waitFor();
+  assert.equal(await codes.getByRole('listitem').count(), 10);
+  await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+  await page.getByText('Two-factor authentication is on').waitFor();
+});
+
+test('API tokens: create, use, revoke; sessions listed', async () => {
+  const page = state.client2;
+  await page.getByLabel('Token name').fill('Bookkeeping export');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const value = await page.getByLabel('New API token value').inputValue();
+  assert.match(value, /^atr_/);
+  // the page's cookie would win over the token: ask from a cookie-less context
+  const anon = await Api.create(URL_);
+  const me = await anon.ctx.get('/api/v1/me', { headers: { Authorization: 'Bearer ' + value } });
+  assert.equal(me.status(), 200);
+  await page.getByRole('button', { name: 'Revoke token Bookkeeping export' }).click();
+  await until(async () => (await page.getByRole('button', { name: 'Revoke token Bookkeeping export' }).count()) === 0, 'the token to go');
+  await until(async () => (await anon.ctx.get('/api/v1/me', { headers: { Authorization: 'Bearer ' + value } })).status() === 401, 'the token to stop working', 90000);
+  await anon.dispose();
+  await page.getByRole('table', { name: 'Sessions' }).getByText('this session').waitFor();
 });
 
 test('screenshots for the README', async () => {
