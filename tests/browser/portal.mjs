@@ -219,6 +219,21 @@ test('a client user sees only their client', async () => {
   assert.equal(await page.getByText(XSS).count(), 0);
 });
 
+test('a document request: staff ask, the client uploads, staff accept', async () => {
+  const staff = state.owner, client = state.client;
+  await staff.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await staff.getByLabel('Document to request').fill('Passport copy');
+  await staff.getByRole('button', { name: 'Request', exact: true }).click();
+  const staffList = staff.getByRole('list', { name: 'Requested documents' });
+  await staffList.getByText('Passport copy').waitFor();
+  await client.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await client.getByLabel('Upload for Passport copy').setInputFiles({ name: 'passport.txt', mimeType: 'text/plain', buffer: Buffer.from('P<UTOERIKSSON<<ANNA<MARIA\n') });
+  await client.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'passport.txt', exact: true }).waitFor();
+  await staff.reload();
+  await staff.getByRole('button', { name: 'Accept Passport copy' }).click();
+  await staffList.getByText('accepted').waitFor();
+});
+
 test('a message posted in one browser appears in the other without reload', async () => {
   const staff = state.owner, client = state.client;
   await staff.goto(URL_ + '/#/clients/' + acme.id + '/messages');

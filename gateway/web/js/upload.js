@@ -50,16 +50,18 @@ function tusUpload(file, meta, onProgress) {
 
 /**
  * Uploads file as a new document of clientId (into folderId when set), or as
- * a new version of documentId; onProgress(loaded, total) in bytes. Resolves
+ * a new version of documentId; requestId fulfils that document request;
+ * onProgress(loaded, total) in bytes. Resolves
  * to the document (at least its id).
  */
-export function uploadFile(file, { clientId, folderId, documentId }, onProgress) {
+export function uploadFile(file, { clientId, folderId, documentId, requestId }, onProgress) {
   if (file.size >= TUS_FROM && window.tus && window.tus.isSupported && !documentId) {
-    return tusUpload(file, { client_id: clientId, folder_id: folderId }, onProgress);
+    return tusUpload(file, { client_id: clientId, folder_id: folderId, request_id: requestId }, onProgress);
   }
   const url = documentId
     ? `/api/v1/documents/${encodeURIComponent(documentId)}/versions?name=${encodeURIComponent(file.name)}`
     : `/api/v1/clients/${encodeURIComponent(clientId)}/documents?name=${encodeURIComponent(file.name)}` +
-      (folderId ? '&folder_id=' + encodeURIComponent(folderId) : '');
+      (folderId ? '&folder_id=' + encodeURIComponent(folderId) : '') +
+      (requestId ? '&request_id=' + encodeURIComponent(requestId) : '');
   return xhrUpload(url, file, onProgress);
 }

@@ -109,6 +109,7 @@ export function DocumentsTab({ clientId }) {
         <div class="toolbar"><label>Search documents <input type="search" value=${q} onInput=${(e) => setQ(e.target.value)} /></label></div>
         ${me.clients && (me.clients.find((c) => c.id === clientId) || {}).role === 'viewer' ? null
           : html`<${Uploader} clientId=${clientId} folderId=${folder} onUploaded=${() => load(null)} />`}
+        <${Requests} clientId=${clientId} onUploaded=${() => load(null)} />
         <${ErrorLine} error=${docs.error} />
         ${docs.loading ? html`<p role="status">Loading…</p>` : docs.items.length === 0 ? html`<p class="muted">No documents here yet.</p>` : html`
         <div class="scroll"><table aria-label="Documents">
@@ -124,6 +125,57 @@ export function DocumentsTab({ clientId }) {
         ${docs.next ? html`<button type="button" onClick=${() => load(docs.next)}>Load more documents</button>` : null}
       </div>
     </div>
+  </section>`;
+}
+
+/** Document requests: staff ask for a file, the client answers by uploading it, staff accept or reject. */
+function Requests({ clientId, onUploaded }) {
+  const { me } = useApp();
+  const list = useApi(`/api/v1/clients/${encodeURIComponent(clientId)}/document-requests?limit=200`);
+  const [error, setError] = useState(null);
+  const [progress, setProgress] = useState({});
+  const staff = isStaff(me);
+  const run = async (fn) => { setError(null); try { await fn(); list.reload(); } catch (e) { setError(e); } };
+  const create = (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const body = { title: f.get('title'), description: f.get('description') || undefined };
+    if (f.get('due')) body.due_at = new Date(f.get('due') + 'T23:59:59').toISOString();
+    const form = ev.target;
+    run(async () => { await api('POST', `/api/v1/clients/${clientId}/document-requests`, body); form.reset(); });
+  };
+  const fulfil = (r, ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = '';
+    if (!file) return;
+    setProgress((p) => ({ ...p, [r.id]: { size: file.size, loaded: 0, name: file.name } }));
+    uploadFile(file, { clientId, folderId: r.folder_id, requestId: r.id }, (loaded) => setProgress((p) => ({ ...p, [r.id]: { ...p[r.id], loaded } })))
+      .then(() => { setProgress((p) => ({ ...p, [r.id]: null })); list.reload(); onUploaded(); })
+      .catch((e) => { setProgress((p) => ({ ...p, [r.id]: null })); setError(e); });
+  };
+  const reject = (r) => { const reason = prompt('Why is this file not right?'); if (reason !== null) run(() => api('POST', `/api/v1/document-requests/${r.id}/reject`, { reason })); };
+  if (list.notFound) return null;
+  const items = (list.data && list.data.items) || [];
+  if (!staff && items.length === 0) return null;
+  return html`<section aria-labelledby="req-h" class="panel">
+    <h3 id="req-h">Requested documents</h3>
+    <${ErrorLine} error=${list.error || error} />
+    <ul class="list" aria-label="Requested documents">${items.map((r) => html`<li>
+      <strong dir="auto">${r.title}</strong> <span class=${'tag status-' + r.status}>${r.status}</span>
+      ${r.due_at ? html` <span class="muted">due ${formatDate(r.due_at)}</span>` : null}
+      ${r.description ? html`<p dir="auto" class="muted">${r.description}</p>` : null}
+      ${r.reason && r.status === 'open' ? html`<p dir="auto">Sent back: ${r.reason}</p>` : null}
+      ${r.document_id ? html` <a href=${link('documents', r.document_id)}>the file</a>` : null}
+      ${r.status === 'open' && !staff ? html` <label class="button">Upload for ${r.title}<input type="file" class="visually-hidden" onChange=${(e) => fulfil(r, e)} /></label>` : null}
+      ${progress[r.id] ? html`<progress max=${progress[r.id].size || 1} value=${progress[r.id].loaded} aria-label=${'Upload of ' + progress[r.id].name}></progress>` : null}
+      ${r.status === 'submitted' && staff ? html` <button type="button" onClick=${() => run(() => api('POST', `/api/v1/document-requests/${r.id}/accept`))} aria-label=${'Accept ' + r.title}>Accept</button>
+        <button type="button" onClick=${() => reject(r)} aria-label=${'Reject ' + r.title}>Reject</button>` : null}
+    </li>`)}</ul>
+    ${staff ? html`<form class="inline" onSubmit=${create} aria-label="Request a document">
+      <label>Document to request <input name="title" required dir="auto" /></label>
+      <label>Details <input name="description" dir="auto" /></label>
+      <label>Due <input type="date" name="due" /></label>
+      <button type="submit">Request</button></form>` : null}
   </section>`;
 }
 
