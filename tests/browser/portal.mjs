@@ -287,6 +287,8 @@ test('complete a task', async () => {
   await staff.getByRole('button', { name: 'Board' }).click();
   await staff.getByRole('region', { name: 'Done' }).getByText('Send signed engagement letter').waitFor();
   await staff.getByRole('region', { name: 'Open' }).getByText('Review VAT return').waitFor();
+  await staff.getByRole('button', { name: 'Timeline' }).click();
+  await staff.getByRole('img', { name: 'Timeline of the tasks' }).getByText('Review VAT return').waitFor();
 });
 
 test('the dashboard on a 375-pixel phone has no horizontal scroll', async () => {

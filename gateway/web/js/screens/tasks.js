@@ -10,6 +10,43 @@ const DEFAULT_STATUSES = [
   { key: 'done', label: 'Done', done: true },
 ];
 
+/** A Gantt chart (SVG) of GET /clients/{id}/gantt, or of the tasks' own dates when that is not served. */
+function Gantt({ clientId, tasks }) {
+  const [items, setItems] = useState(null);
+  useEffect(() => {
+    api('GET', `/api/v1/clients/${encodeURIComponent(clientId)}/gantt`)
+      .then((r) => setItems(r.items || []))
+      .catch(() => setItems(tasks.map((t) => ({ id: t.id, title: t.title, start_at: t.start_at || t.created_at, due_at: t.due_at, progress: t.completed_at ? 1 : 0, depends_on: [] }))));
+  }, [clientId, tasks.length]);
+  if (items === null) return html`<p role="status">Loading…</p>`;
+  const dated = items.filter((i) => i.start_at || i.due_at);
+  if (!dated.length) return html`<p class="muted">No task has dates yet.</p>`;
+  const t = (s) => new Date(s).getTime();
+  const start = (i) => t(i.start_at || i.due_at), end = (i) => Math.max(t(i.due_at || i.start_at), start(i) + 3600e3);
+  const min = Math.min(...dated.map(start)), max = Math.max(...dated.map(end));
+  const W = 1000, label = 260, rowH = 28, scale = (W - label - 10) / Math.max(max - min, 86400e3);
+  const x = (ms) => label + (ms - min) * scale;
+  const row = new Map(dated.map((i, n) => [i.id, n]));
+  const H = dated.length * rowH + 30;
+  const arrows = [];
+  dated.forEach((i) => (i.depends_on || []).forEach((d) => {
+    const from = dated[row.get(d)];
+    if (!from) return;
+    const y1 = row.get(d) * rowH + 24, y2 = row.get(i.id) * rowH + 24, x1 = x(end(from)), x2 = x(start(i));
+    arrows.push(html`<path class="dep" d=${`M${x1} ${y1} H${Math.max(x1 + 8, x2 - 8)} V${y2} H${x2}`} />`);
+  }));
+  return html`<div class="scroll"><svg class="gantt" viewBox=${`0 0 ${W} ${H}`} role="img" aria-label="Timeline of the tasks">
+    <text x="4" y="14" class="axis">${formatDate(new Date(min).toISOString())}</text>
+    <text x=${W - 4} y="14" class="axis" text-anchor="end">${formatDate(new Date(max).toISOString())}</text>
+    ${dated.map((i, n) => html`<g>
+      <text x="4" y=${n * rowH + 28} class="gantt-label">${i.title.length > 34 ? i.title.slice(0, 33) + '…' : i.title}</text>
+      <rect class="bar" x=${x(start(i))} y=${n * rowH + 16} width=${Math.max(4, x(end(i)) - x(start(i)))} height="16" rx="3" />
+      <rect class="bar-done" x=${x(start(i))} y=${n * rowH + 16} width=${Math.max(0, (x(end(i)) - x(start(i))) * Math.min(1, Number(i.progress) || 0))} height="16" rx="3" />
+    </g>`)}
+    ${arrows}
+  </svg></div>`;
+}
+
 export function TasksTab({ clientId }) {
   const { me } = useApp();
   const [view, setView] = useState('list');
@@ -62,6 +99,7 @@ export function TasksTab({ clientId }) {
     <div class="toolbar" role="group" aria-label="Task view">
       <button type="button" aria-pressed=${view === 'list' ? 'true' : 'false'} onClick=${() => setView('list')}>List</button>
       <button type="button" aria-pressed=${view === 'board' ? 'true' : 'false'} onClick=${() => setView('board')}>Board</button>
+      <button type="button" aria-pressed=${view === 'gantt' ? 'true' : 'false'} onClick=${() => setView('gantt')}>Timeline</button>
     </div>
     <${ErrorLine} error=${error} />
     ${me.user.kind === 'staff' ? html`<form class="inline" onSubmit=${create} aria-label="New task">
@@ -69,7 +107,7 @@ export function TasksTab({ clientId }) {
       <label>Due <input type="date" name="due" /></label>
       <label>Assignee <select name="assignee"><option value="">nobody</option>${people.map((m) => html`<option value=${m.user_id}>${m.name}</option>`)}</select></label>
       <button type="submit">Add task</button></form>` : null}
-    ${tasks === null ? html`<p role="status">Loading…</p>` : list.length === 0 ? html`<p class="muted">No tasks.</p>` : view === 'list' ? html`
+    ${tasks === null ? html`<p role="status">Loading…</p>` : list.length === 0 ? html`<p class="muted">No tasks.</p>` : view === 'gantt' ? html`<${Gantt} clientId=${clientId} tasks=${list} />` : view === 'list' ? html`
       <div class="scroll"><table aria-label="Tasks">
         <thead><tr><th>Task</th><th>Status</th><th>Assignees</th><th>Due</th><th></th></tr></thead>
         <tbody>${list.map((t) => html`<tr class=${isDone(t) ? 'done' : ''}>
