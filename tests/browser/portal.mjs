@@ -307,6 +307,29 @@ test('the dashboard on a 375-pixel phone has no horizontal scroll', async () => 
   assert.ok(w2[0] <= w2[1], `documents page is ${w2[0]} px wide in a ${w2[1]} px viewport`);
 });
 
+test('branding from GET /api/v1/branding: name, colour, renamed terms', async () => {
+  // answered here in api.md's shape, so the test holds whether or not this
+  // server has the endpoint yet
+  const page = await newPage({ storageState: await state.owner.context().storageState() });
+  await page.context().route('**/api/v1/branding', (r) => r.fulfill({ json: {
+    portal_name: 'Vale Client Hub', primary_color: '#7a1f5c', logo_url: null,
+    labels: { Client: 'Matter' }, dashboard_sections: ['tasks_due', 'recent_activity'],
+  } }));
+  await page.goto(URL_ + '/');
+  await page.getByRole('link', { name: 'Vale Client Hub' }).waitFor();
+  assert.equal(await page.title(), 'Vale Client Hub');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Matters' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Matters' }).waitFor();
+  await page.getByLabel('Search matters').waitFor();
+  const colour = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim());
+  assert.equal(colour, '#7a1f5c');
+  await page.goto(URL_ + '/');
+  await page.getByRole('heading', { name: 'Tasks due' }).waitFor();
+  assert.equal(await page.getByRole('heading', { name: 'Open invoices' }).count(), 0, 'dashboard_sections not applied');
+  await page.context().close();
+  pages.delete(page);
+});
+
 test('keyboard: sign-in works with the keyboard alone', async () => {
   const page = await newPage();
   await page.goto(URL_ + '/');

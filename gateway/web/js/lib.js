@@ -102,7 +102,7 @@ export const DEFAULT_BRANDING = { portal_name: 'Atrium', primary_color: '#1f3a5f
 export function term(branding, word, plural = false) {
   const labels = (branding && branding.labels) || {};
   const key = plural ? word + 's' : word;
-  const find = (k) => labels[k] || labels[k.toLowerCase()];
+  const find = (k) => labels[k] || labels[k.toLowerCase()] || labels[k[0].toUpperCase() + k.slice(1)];
   let v = find(key);
   if (!v && plural) { const one = find(word); if (one) v = one + 's'; }
   if (!v) v = key;

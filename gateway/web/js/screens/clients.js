@@ -43,7 +43,8 @@ export function ClientList() {
   </section>`;
 }
 
-const TABS = [['documents', 'Documents'], ['tasks', 'Tasks'], ['messages', 'Messages'], ['invoices', 'Invoices'], ['members', 'Members']];
+// tab keys and the branding term each is named by (labels may rename them)
+const TABS = [['documents', 'Document'], ['tasks', 'Task'], ['messages', 'Message'], ['invoices', 'Invoice'], ['members', 'Member']];
 
 export function ClientView({ clientId, tab, sub }) {
   const t = useTerm();
@@ -61,7 +62,7 @@ export function ClientView({ clientId, tab, sub }) {
     <h1 dir="auto" class="client-name">${c ? c.name : '…'}</h1>
     <${ErrorLine} error=${client.error} />
     <nav class="tabs" aria-label=${t('Client') + ' sections'}>
-      ${TABS.map(([key, label]) => html`<a href=${link('clients', clientId, key)} aria-current=${tab === key ? 'page' : undefined}>${label}</a>`)}
+      ${TABS.map(([key, word]) => html`<a href=${link('clients', clientId, key)} aria-current=${tab === key ? 'page' : undefined}>${t(word, true)}</a>`)}
     </nav>
     ${body}
   </section>`;
