@@ -330,6 +330,16 @@ test('branding from GET /api/v1/branding: name, colour, renamed terms', async ()
   pages.delete(page);
 });
 
+test('search finds a document', async () => {
+  const page = state.owner;
+  await page.getByRole('search').getByRole('searchbox', { name: 'Search' }).fill('ledger');
+  await page.keyboard.press('Enter');
+  const results = page.getByRole('list', { name: 'Search results' });
+  await results.getByRole('link', { name: 'ledger-2026.bin' }).click();
+  await page.getByRole('heading', { level: 1, name: 'ledger-2026.bin' }).waitFor();
+  await page.getByRole('list', { name: 'Activity' }).getByText('uploaded').first().waitFor();
+});
+
 test('keyboard: sign-in works with the keyboard alone', async () => {
   const page = await newPage();
   await page.goto(URL_ + '/');
