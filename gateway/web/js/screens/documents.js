@@ -238,12 +238,18 @@ export function DocumentView({ id }) {
   const rename = (ev) => { ev.preventDefault(); const name = new FormData(ev.target).get('name'); run(() => api('PATCH', `/api/v1/documents/${enc}`, { name })); };
   const del = () => run(async () => { await api('DELETE', `/api/v1/documents/${enc}`); });
   const restore = () => run(() => api('POST', `/api/v1/documents/${enc}/restore`));
+  const purge = async () => {
+    setError(null);
+    try { await api('POST', `/api/v1/documents/${enc}/purge`); location.hash = link('clients', d.client_id, 'documents'); }
+    catch (e) { setError(e); }
+  };
   const restoreVersion = (n) => run(() => api('POST', `/api/v1/documents/${enc}/versions/${n}/restore`));
   const viewer = me.clients && (me.clients.find((c) => c.id === d.client_id) || {}).role === 'viewer';
   return html`<section>
     <p class="crumbs"><a href=${link('clients', d.client_id, 'documents')}>Documents</a></p>
     <h1 dir="auto">${d.name}</h1>
-    ${d.deleted_at ? html`<p class="warning" role="status">Deleted ${formatTime(d.deleted_at)}. ${isStaff(me) ? html`<button type="button" onClick=${restore}>Restore document</button>` : null}</p>` : null}
+    ${d.deleted_at ? html`<p class="warning" role="status">Deleted ${formatTime(d.deleted_at)}. ${isStaff(me) ? html`<button type="button" onClick=${restore}>Restore document</button>
+      <button type="button" class="danger" onClick=${purge}>Delete for good</button>` : null}</p>` : null}
     <${ErrorLine} error=${error} />
     <div class="split">
       <div class="grow">
