@@ -19,6 +19,7 @@ all: build
 
 deps:
 	scripts/install-deps
+	scripts/install-web-deps
 
 build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)

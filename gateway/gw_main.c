@@ -33,12 +33,14 @@ static const at_config_key_t s_keys[] = {
 
 static gw_t s_gw;
 static const char *s_static_headers; /* the static files' security headers */
+static char s_headers_buf[1536];
 
-/* GET /reset/<token>: the link of a password reset mail opens the UI's
- * page (index.html, which reads the token from the path) with the static
- * files' headers; Referrer-Policy no-referrer keeps the token out of any
- * Referer. Nothing here reads or logs the token. */
-static int s_reset_page(struct mg_connection *conn, void *cbdata)
+/* GET /reset/<token> (a password reset mail's link) and /invite/<token> (an
+ * invitation's accept_url) open the UI's page, index.html, which reads the
+ * token from the path, with the static files' headers; Referrer-Policy
+ * no-referrer keeps the token out of any Referer. Nothing here reads or logs
+ * the token. */
+static int s_app_page(struct mg_connection *conn, void *cbdata)
 {
     (void) cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -71,6 +73,43 @@ static int s_reset_page(struct mg_connection *conn, void *cbdata)
         mg_write(conn, body, len);
     free(body);
     return 200;
+}
+
+/* Writes into out (cap bytes, NUL-terminated) " 'sha256-<base64>'": the CSP
+ * hash source of the inline <script type="importmap"> of web_root/index.html
+ * (CSP Level 3 hashes the element's text exactly). Browsers treat an import
+ * map as inline script and cannot load one from a file, so script-src must
+ * name its hash; computing it from the file served at start keeps the two
+ * from drifting. Leaves out empty when the file or the map is missing. */
+static void s_importmap_source(const char *web_root, char *out, size_t cap)
+{
+    static const char open_tag[] = "<script type=\"importmap\">";
+    out[0] = '\0';
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", web_root);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return;
+    char *html = malloc(65537);
+    size_t len = html ? fread(html, 1, 65536, f) : 0;
+    fclose(f);
+    if (!html)
+        return;
+    html[len] = '\0';
+    const char *start = strstr(html, open_tag);
+    const char *end = start ? strstr(start + sizeof open_tag - 1, "</script>") : NULL;
+    if (start && end) {
+        start += sizeof open_tag - 1;
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(digest, (const unsigned char *) start, (size_t) (end - start));
+        char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
+                                           sodium_base64_VARIANT_ORIGINAL)];
+        sodium_bin2base64(b64, sizeof b64, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL);
+        snprintf(out, cap, " 'sha256-%s'", b64);
+    } else {
+        at_warn("%s has no import map: the web UI's modules will not load", path);
+    }
+    free(html);
 }
 
 static void *s_init_thread(const struct mg_context *ctx, int type)
@@ -169,18 +208,20 @@ int main(int argc, char **argv)
     snprintf(threads, sizeof threads, "%lld",
              (long long) at_config_int(config, "ATRIUM_HTTP_THREADS"));
     /* static files carry the same security headers as the API (HSTS only
-     * when a TLS proxy fronts us) */
-    const char *static_headers =
-        s_gw.behind_tls
-            ? "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-              "X-Frame-Options: DENY\r\nStrict-Transport-Security: max-age=31536000; "
-              "includeSubDomains\r\nContent-Security-Policy: default-src 'self'; img-src 'self' "
-              "data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors "
-              "'none'"
-            : "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
-              "X-Frame-Options: DENY\r\nContent-Security-Policy: default-src 'self'; img-src "
-              "'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-              "frame-ancestors 'none'";
+     * when a TLS proxy fronts us); scripts only from here, plus the import
+     * map's hash, styles only from files (no style attributes, no eval) */
+    char importmap[128];
+    s_importmap_source(at_config_get(config, "ATRIUM_WEB_ROOT"), importmap, sizeof importmap);
+    snprintf(s_headers_buf, sizeof s_headers_buf,
+             "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"
+             "X-Frame-Options: DENY\r\n%sContent-Security-Policy: default-src 'self'; "
+             "img-src 'self' data: blob:; style-src 'self'; script-src 'self'%s; "
+             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+             "frame-ancestors 'none'",
+             s_gw.behind_tls ? "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+                             : "",
+             importmap);
+    const char *static_headers = s_headers_buf;
     s_static_headers = static_headers;
     const char *options[] = {
         "listening_ports",
@@ -226,7 +267,8 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/healthz$", gw_livez_handler, &s_gw);
     mg_set_request_handler(ctx, "/readyz$", gw_readyz_handler, &s_gw);
     mg_set_request_handler(ctx, "/metrics$", gw_metrics_handler, &s_gw);
-    mg_set_request_handler(ctx, "/reset/", s_reset_page, &s_gw);
+    mg_set_request_handler(ctx, "/reset/", s_app_page, &s_gw);
+    mg_set_request_handler(ctx, "/invite/", s_app_page, &s_gw);
     if (gw_ws_start(ctx, &s_gw) != 0) {
         at_error("cannot start the event relay");
         mg_stop(ctx);
