@@ -1,6 +1,7 @@
 /* at_search: folding, query text and snippets for full-text search (see
  * at_search.h). */
 #include "at_search.h"
+#include "at_text.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,4 +349,41 @@ char *at_search_snippet(const char *s, size_t len, const at_search_query_t *q, s
     s_reserve(&b, 0);
     b.text[b.len] = 0;
     return b.text;
+}
+
+at_status_t at_search_begin(at_ctx_t *ctx, const char *q, bool has_limit, int32_t limit_in,
+                            at_search_query_t *pq, char **tsquery, int *limit)
+{
+    memset(pq, 0, sizeof *pq);
+    *tsquery = NULL;
+    *limit = AT_SEARCH_LIMIT_DEFAULT;
+    if (!q || !at_text_has_text(q))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "q", "q is required");
+    long chars = at_text_utf8_length(q);
+    if ((chars < 0 ? (long) strlen(q) : chars) > AT_SEARCH_QUERY_MAX)
+        return at_fail(ctx, AT_VALIDATION_FAILED, "q", "q must be at most %d characters",
+                       AT_SEARCH_QUERY_MAX);
+    if (has_limit && limit_in > 0)
+        *limit = limit_in > AT_SEARCH_LIMIT_MAX ? AT_SEARCH_LIMIT_MAX : limit_in;
+    at_search_query_parse(q, pq);
+    char *t = at_search_tsquery(pq);
+    *tsquery = t ? at_str(ctx, t) : NULL;
+    free(t);
+    return AT_OK;
+}
+
+const char *at_search_clients(at_ctx_t *ctx)
+{
+    const Atrium__Principal *p = ctx->principal;
+    if (p->has_all_clients && p->all_clients && at_is_staff(ctx))
+        return NULL;
+    json_t *ids = json_array();
+    for (size_t i = 0; i < p->n_clients; i++)
+        if (p->clients[i]->client_id && at_text_uuid(p->clients[i]->client_id))
+            json_array_append_new(ids, json_string(p->clients[i]->client_id));
+    char *text = json_dumps(ids, JSON_COMPACT);
+    json_decref(ids);
+    char *out = at_str(ctx, text);
+    free(text);
+    return out;
 }

@@ -12,11 +12,13 @@
  * extension and both sides agree. Invalid UTF-8 folds to spaces.
  *
  * It does not touch the database or know any table: services pass the
- * folded text and the tsquery text as statement parameters.
+ * folded text and the tsquery text as statement parameters. The last two
+ * functions are the common part of every <svc>.search handler.
  */
 #ifndef AT_SEARCH_H
 #define AT_SEARCH_H
 
+#include "at_service.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -83,5 +85,23 @@ char *at_search_snippet(const char *s, size_t len, const at_search_query_t *q, s
 /* The byte offset in folded text f->text of the first word start where a
  * word of q matches, or -1; *match_len gets the matched word's length. */
 long at_search_find(const at_fold_t *f, const at_search_query_t *q, size_t *match_len);
+
+/* Search hits per service call: default and largest. */
+#define AT_SEARCH_LIMIT_DEFAULT 20
+#define AT_SEARCH_LIMIT_MAX 50
+
+/* The start of every <svc>.search handler: refuses a blank q or one longer
+ * than AT_SEARCH_QUERY_MAX code points (AT_VALIDATION_FAILED on field q,
+ * recorded with at_fail), parses q into *pq (free it with
+ * at_search_query_free whatever the status) and sets *tsquery (arena; NULL
+ * when q has no letter or digit: answer no hits) and *limit (limit_in when
+ * given, capped at AT_SEARCH_LIMIT_MAX, else AT_SEARCH_LIMIT_DEFAULT). */
+at_status_t at_search_begin(at_ctx_t *ctx, const char *q, bool has_limit, int32_t limit_in,
+                            at_search_query_t *pq, char **tsquery, int *limit);
+
+/* The client ids the principal may search, as JSON array text in the arena
+ * (their grants), or NULL when they see every client of their firm (an
+ * owner or admin). */
+const char *at_search_clients(at_ctx_t *ctx);
 
 #endif

@@ -14,10 +14,12 @@
 #include "at_mdp.h"
 #include "at_service.h"
 #include "at_tenancy.h"
+#include "at_text.h"
 #include "document_blob.h"
 #include "document_digest.h"
 #include "document_names.h"
 #include "document_requests.h"
+#include "document_search.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -301,14 +303,16 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
             return st;
         folder = f.folder->id;
     }
-    char *pattern = NULL;
-    if (s_set(rq->q)) {
-        size_t qlen = strlen(rq->q);
-        if (qlen > 200)
-            return at_fail(ctx, AT_VALIDATION_FAILED, "q", "q must be at most 200 bytes");
-        pattern = at_arena_alloc(ctx->arena, 2 * qlen + 3);
-        if (doc_like_pattern(rq->q, pattern, 2 * qlen + 3) < 0)
-            return at_fail(ctx, AT_INTERNAL, NULL, "search pattern does not fit");
+    /* q: the same full-text search as document.search, over names and
+     * text; a q without a letter or digit matches nothing */
+    char *tsquery = NULL;
+    if (s_set(rq->q) && at_text_has_text(rq->q)) {
+        at_search_query_t sq;
+        int unused;
+        st = at_search_begin(ctx, rq->q, false, 0, &sq, &tsquery, &unused);
+        at_search_query_free(&sq);
+        if (st != AT_OK)
+            return st;
     }
     char *key = NULL, *id = NULL;
     if (s_set(rq->cursor) &&
@@ -316,7 +320,11 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
     Atrium__Document__DocumentList *out =
         at_msg_new(ctx, &atrium__document__document_list__descriptor);
-    st = doc_store_list(ctx, firm_id, rq->client_id, folder, pattern, at_is_staff(ctx),
+    if (s_set(rq->q) && at_text_has_text(rq->q) && !tsquery) {
+        *reply = &out->base;
+        return AT_OK;
+    }
+    st = doc_store_list(ctx, firm_id, rq->client_id, folder, tsquery, at_is_staff(ctx),
                         at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
     if (st != AT_OK)
         return st;
@@ -1309,12 +1317,19 @@ static void s_reap(at_ctx_t *ctx)
         at_info("dropped %d stale uploads", total);
 }
 
+const char *document_blob_dir(const at_ctx_t *ctx)
+{
+    return s_state(ctx)->blob_dir;
+}
+
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
     while (!*stop) {
         s_reap(ctx);
-        for (int i = 0; i < 120 && !*stop; i++) /* every minute, stoppable within 0.5 s */
+        for (int i = 0; i < 120 && !*stop; i++) { /* every minute, stoppable within 0.5 s */
+            document_text_tick(ctx);
             usleep(500 * 1000);
+        }
     }
 }
 
@@ -1396,6 +1411,8 @@ static const at_method_t s_methods[] = {
       &atrium__document__content_info__descriptor),
     M("document.read", s_read, atrium__document__read_request,
       &atrium__document__read_reply__descriptor),
+    M("document.search", document_search, atrium__search__search_request,
+      &atrium__search__search_result__descriptor),
     {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
      &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},
