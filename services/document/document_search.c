@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_LEASE_S 60     /* a claimed job is tried again this long x attempts after a crash */
-#define S_RETRY_S 30     /* a failed attempt is retried this long x attempts later */
+#define S_LEASE_S 60      /* a claimed job is tried again this long x attempts after a crash */
+#define S_RETRY_S 30      /* a failed attempt is retried this long x attempts later */
 #define S_TICK_US 2000000 /* one tick's extraction budget */
 
 typedef struct {
@@ -261,8 +261,7 @@ at_status_t document_search(at_ctx_t *ctx, const ProtobufCMessage *req, Protobuf
     char *tsquery = NULL;
     int limit = 0;
     at_status_t st = at_search_begin(ctx, rq->q, rq->has_limit, rq->limit, &q, &tsquery, &limit);
-    Atrium__Search__SearchResult *out =
-        at_msg_new(ctx, &atrium__search__search_result__descriptor);
+    Atrium__Search__SearchResult *out = at_msg_new(ctx, &atrium__search__search_result__descriptor);
     if (st == AT_OK && tsquery)
         st = doc_store_search(ctx, ctx->principal->firm_id, at_search_clients(ctx),
                               at_is_staff(ctx), tsquery, &q, limit, out);
