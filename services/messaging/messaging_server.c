@@ -385,7 +385,7 @@ static at_status_t s_mark_read(at_ctx_t *ctx, const ProtobufCMessage *request,
 }
 
 /* messaging.search: messages of the caller's firm and visible clients whose
- * body (or whose thread's subject) matches q. */
+ * body and thread subject match q, one per thread. */
 static at_status_t s_search(at_ctx_t *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **reply)
 {

@@ -9,6 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A message's search vector: its folded body, and its thread's subject
+ * vector at weight B, so words of both find it. */
+#define S_MSG_TSV(body, thread)                                                         \
+    "(to_tsvector('simple', " body ") || coalesce((SELECT setweight(t.search_tsv, 'B')" \
+    " FROM threads t WHERE t.id = " thread "), ''::tsvector))"
+
 /* The folded form of s (at_search) in arena; "" for NULL. */
 static char *s_fold(at_arena_t *arena, const char *s)
 {
@@ -220,13 +226,15 @@ at_status_t messaging_store_message_insert(at_db_t *db, at_arena_t *arena, const
         db,
         "WITH m AS (INSERT INTO messages (thread_id, firm_id, client_id, author_id, author_name,"
         " author_kind, body, mention_ids, search_tsv) VALUES ($1, $2, $3, $4, $5, $6, $7,"
-        " json_text_array($8)::uuid[], to_tsvector('simple', $9)) RETURNING *),"
-        " r AS (INSERT INTO reads (thread_id, user_id, last_read_seq)"
-        " SELECT thread_id, author_id, seq FROM m"
-        " ON CONFLICT (thread_id, user_id) DO UPDATE"
-        " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
-        " last_read_at = clock_timestamp())"
-        " SELECT " S_MSG_COLS " FROM m",
+        " json_text_array($8)::uuid[], " S_MSG_TSV(
+            "$9",
+            "$1") ") RETURNING *),"
+                  " r AS (INSERT INTO reads (thread_id, user_id, last_read_seq)"
+                  " SELECT thread_id, author_id, seq FROM m"
+                  " ON CONFLICT (thread_id, user_id) DO UPDATE"
+                  " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
+                  " last_read_at = clock_timestamp())"
+                  " SELECT " S_MSG_COLS " FROM m",
         9, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && PQntuples(res) == 1)
@@ -265,11 +273,11 @@ at_status_t messaging_store_message_edit(at_db_t *db, at_arena_t *arena, const c
                                          const char *body, Atrium__Messaging__Message **out)
 {
     const char *p[] = {id, body, s_fold(arena, body)};
-    PGresult *res = at_db_query(db,
-                                "UPDATE messages m SET body = $2, edited_at = clock_timestamp(),"
-                                " search_tsv = to_tsvector('simple', $3)"
-                                " WHERE m.id = $1 RETURNING " S_MSG_COLS,
-                                3, p);
+    PGresult *res = at_db_query(
+        db,
+        "UPDATE messages m SET body = $2, edited_at = clock_timestamp(),"
+        " search_tsv = " S_MSG_TSV("$3", "m.thread_id") " WHERE m.id = $1 RETURNING " S_MSG_COLS,
+        3, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && PQntuples(res) == 1)
         *out = s_message(arena, res, 0);
@@ -350,25 +358,21 @@ at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *f
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
     const char *p[] = {firm_id, clients_json, tsquery, lim};
-    /* a thread whose subject matches is found as its first message */
-    PGresult *res = at_db_query(
-        db,
-        "WITH q AS (SELECT to_tsquery('simple', $3) AS q),"
-        " hits AS (SELECT m.id, ts_rank(m.search_tsv, q.q) AS rank FROM messages m, q"
-        "   WHERE m.firm_id = $1 AND m.search_tsv @@ q.q"
-        "   AND ($2::text IS NULL OR m.client_id IN"
-        "     (SELECT jsonb_array_elements_text($2::jsonb)::uuid))"
-        "  UNION ALL"
-        "  SELECT (SELECT f.id FROM messages f WHERE f.thread_id = t.id ORDER BY f.seq LIMIT 1),"
-        "   ts_rank(t.search_tsv, q.q) FROM threads t, q"
-        "   WHERE t.firm_id = $1 AND t.search_tsv @@ q.q"
-        "   AND ($2::text IS NULL OR t.client_id IN"
-        "     (SELECT jsonb_array_elements_text($2::jsonb)::uuid)))"
-        " SELECT m.id, m.client_id, t.subject, m.body, max(h.rank)::float8"
-        " FROM hits h JOIN messages m ON m.id = h.id JOIN threads t ON t.id = m.thread_id"
-        " GROUP BY m.id, m.client_id, t.subject, m.body"
-        " ORDER BY 5 DESC, m.id LIMIT $4::int",
-        4, p);
+    /* one hit per thread: its best-matching message (the earliest of
+     * equals), so a word of the subject does not list every message */
+    PGresult *res =
+        at_db_query(db,
+                    "SELECT id, client_id, subject, body, rank FROM ("
+                    " SELECT DISTINCT ON (m.thread_id) m.id, m.client_id, t.subject, m.body,"
+                    "  ts_rank(m.search_tsv, q.q)::float8 AS rank"
+                    " FROM messages m JOIN threads t ON t.id = m.thread_id,"
+                    "  to_tsquery('simple', $3) AS q(q)"
+                    " WHERE m.firm_id = $1 AND m.search_tsv @@ q.q"
+                    " AND ($2::text IS NULL OR m.client_id IN"
+                    "   (SELECT jsonb_array_elements_text($2::jsonb)::uuid))"
+                    " ORDER BY m.thread_id, 5 DESC, m.seq) best"
+                    " ORDER BY rank DESC, id LIMIT $4::int",
+                    4, p);
     at_status_t st = at_db_status(db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -427,13 +431,14 @@ static int s_backfill(at_db_t *db, at_arena_t *arena, const char *select, const 
 
 int messaging_store_search_backfill(at_db_t *db, at_arena_t *arena)
 {
+    /* threads first: a message's vector takes its thread's */
     int a =
-        s_backfill(db, arena, "SELECT id, body FROM messages WHERE search_tsv IS NULL LIMIT 500",
-                   "UPDATE messages SET search_tsv = to_tsvector('simple', $2) WHERE id = $1");
-    if (a < 0)
-        return -1;
-    int b =
         s_backfill(db, arena, "SELECT id, subject FROM threads WHERE search_tsv IS NULL LIMIT 500",
                    "UPDATE threads SET search_tsv = to_tsvector('simple', $2) WHERE id = $1");
+    if (a < 0)
+        return -1;
+    int b = s_backfill(
+        db, arena, "SELECT id, body FROM messages WHERE search_tsv IS NULL LIMIT 500",
+        "UPDATE messages m SET search_tsv = " S_MSG_TSV("$2", "m.thread_id") " WHERE m.id = $1");
     return b < 0 ? -1 : a + b;
 }

@@ -79,11 +79,12 @@ at_status_t messaging_store_mark_read(at_db_t *db, const char *thread_id, const 
 /* Excerpt length of a message body in search hits, in code points. */
 #define MESSAGING_SNIPPET_CHARS 160
 
-/* Up to limit messages of firm_id whose body matches tsquery (at_search_tsquery
- * text of q), or that open a thread whose subject matches, best first, as
- * search hits in out (arena): title the thread's subject, snippet an excerpt
- * of the body around q's first match. clients_json: JSON array of the
- * visible client ids, or NULL for every client of the firm. */
+/* Up to limit messages of firm_id matching tsquery (at_search_tsquery text
+ * of q) in their body and their thread's subject together, one per thread
+ * (its best match), best first, as search hits in out (arena): title the
+ * thread's subject, snippet an excerpt of the body around q's first match.
+ * clients_json: JSON array of the visible client ids, or NULL for every
+ * client of the firm. */
 at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *firm_id,
                                    const char *clients_json, const char *tsquery,
                                    const at_search_query_t *q, int limit,
