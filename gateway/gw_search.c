@@ -107,11 +107,10 @@ void gw_search(gw_req_t *r)
     if (!answered) {
         const Atrium__Reply *rep = a.reply[first_failed];
         return gw_send_status(r, a.status[first_failed],
-                              rep && rep->message ? rep->message : "search is unavailable",
-                              NULL, rep && rep->has_retry_after ? rep->retry_after : 1);
+                              rep && rep->message ? rep->message : "search is unavailable", NULL,
+                              rep && rep->has_retry_after ? rep->retry_after : 1);
     }
-    Atrium__Search__SearchHit **hits =
-        at_arena_alloc(r->arena, sizeof *hits * (total ? total : 1));
+    Atrium__Search__SearchHit **hits = at_arena_alloc(r->arena, sizeof *hits * (total ? total : 1));
     size_t n = 0;
     for (size_t i = 0; i < S_N; i++)
         for (size_t k = 0; a.result[i] && k < a.result[i]->n_items; k++)
@@ -119,11 +118,10 @@ void gw_search(gw_req_t *r)
     qsort(hits, n, sizeof *hits, s_cmp);
     json_t *items = json_array();
     for (size_t i = 0; i < n && i < (size_t) limit; i++)
-        json_array_append_new(items, json_pack("{s:o, s:o, s:o, s:o, s:o}", "type",
-                                               s_str(hits[i]->type), "id", s_str(hits[i]->id),
-                                               "title", s_str(hits[i]->title), "snippet",
-                                               s_str(hits[i]->snippet), "client_id",
-                                               s_str(hits[i]->client_id)));
+        json_array_append_new(
+            items, json_pack("{s:o, s:o, s:o, s:o, s:o}", "type", s_str(hits[i]->type), "id",
+                             s_str(hits[i]->id), "title", s_str(hits[i]->title), "snippet",
+                             s_str(hits[i]->snippet), "client_id", s_str(hits[i]->client_id)));
     json_t *body = json_pack("{s:o, s:b}", "items", items, "partial", answered < S_N);
     gw_send_json(r, 200, body, NULL);
     json_decref(body);
