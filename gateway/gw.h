@@ -203,6 +203,17 @@ void gw_audit_export(gw_req_t *r);
  * nosniff; at most 1 MiB, so it travels in one bus reply). */
 void gw_signature_certificate(gw_req_t *r, const char *id);
 
+/* gw_search.c ------------------------------------------------------------- */
+
+/* GET /api/v1/search?q=&limit=: asks document.search, tasks.search and
+ * messaging.search (each with a share of the deadline), merges their hits
+ * by rank and answers the best limit (default 20, at most 50) as
+ * {items:[{type,id,title,snippet,client_id}], partial}. A service that does
+ * not answer makes the result partial (partial: true), not an error; only
+ * when none answers is the failure sent (503 when unreachable). A blank q,
+ * or one over 1000 characters, is 400 validation_failed. */
+void gw_search(gw_req_t *r);
+
 /* gw_ws.c ----------------------------------------------------------------- */
 
 /* Registers the WebSocket at /api/v1/events (RFC 6455; cookie-authenticated,

@@ -4,7 +4,8 @@
  * bus with the request's deadline, map the status, encode the reply.
  *
  * It holds no endpoint-specific code except the streaming routes, which
- * it hands to gw_stream.c and gw_export.c.
+ * it hands to gw_stream.c and gw_export.c, and search, which asks several
+ * services (gw_search.c).
  */
 #include "gw.h"
 #include "at_log.h"
@@ -37,6 +38,7 @@ static const gw_route_t s_stream_routes[] = {
      NULL},
     {"DELETE", "/api/v1/uploads/{upload_id}", GW_AUTH_REQUIRED, "@tus_delete", NULL, NULL, 204, 0,
      NULL},
+    {"GET", "/api/v1/search", GW_AUTH_REQUIRED, "@search", NULL, NULL, 200, 0, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, 0, 0, NULL},
 };
 
@@ -85,6 +87,7 @@ static const struct {
     {"@tus_head", s_tus_head},
     {"@tus_patch", s_tus_patch},
     {"@tus_delete", s_tus_delete},
+    {"@search", gw_search},
     {NULL, NULL},
 };
 

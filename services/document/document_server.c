@@ -14,6 +14,7 @@
 #include "at_mdp.h"
 #include "at_service.h"
 #include "at_tenancy.h"
+#include "at_text.h"
 #include "document_blob.h"
 #include "document_gc.h"
 #include "document_digest.h"
@@ -21,6 +22,7 @@
 #include "document_requests.h"
 #include "document_signatures.h"
 #include "document_signatures_pdf.h"
+#include "document_search.h"
 #include "document_sniff.h"
 #include "document_store.h"
 #include <dirent.h>
@@ -313,14 +315,16 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
             return st;
         folder = f.folder->id;
     }
-    char *pattern = NULL;
-    if (s_set(rq->q)) {
-        size_t qlen = strlen(rq->q);
-        if (qlen > 200)
-            return at_fail(ctx, AT_VALIDATION_FAILED, "q", "q must be at most 200 bytes");
-        pattern = at_arena_alloc(ctx->arena, 2 * qlen + 3);
-        if (doc_like_pattern(rq->q, pattern, 2 * qlen + 3) < 0)
-            return at_fail(ctx, AT_INTERNAL, NULL, "search pattern does not fit");
+    /* q: the same full-text search as document.search, over names and
+     * text; a q without a letter or digit matches nothing */
+    char *tsquery = NULL;
+    if (s_set(rq->q) && at_text_has_text(rq->q)) {
+        at_search_query_t sq;
+        int unused;
+        st = at_search_begin(ctx, rq->q, false, 0, &sq, &tsquery, &unused);
+        at_search_query_free(&sq);
+        if (st != AT_OK)
+            return st;
     }
     char *key = NULL, *id = NULL;
     if (s_set(rq->cursor) &&
@@ -328,7 +332,11 @@ static at_status_t s_documents_list(at_ctx_t *ctx, const ProtobufCMessage *req,
         return at_fail(ctx, AT_VALIDATION_FAILED, "cursor", "cursor is not valid");
     Atrium__Document__DocumentList *out =
         at_msg_new(ctx, &atrium__document__document_list__descriptor);
-    st = doc_store_list(ctx, firm_id, rq->client_id, folder, pattern, at_is_staff(ctx),
+    if (s_set(rq->q) && at_text_has_text(rq->q) && !tsquery) {
+        *reply = &out->base;
+        return AT_OK;
+    }
+    st = doc_store_list(ctx, firm_id, rq->client_id, folder, tsquery, at_is_staff(ctx),
                         at_page_limit(rq->has_limit ? rq->limit : 0), key, id, out);
     if (st != AT_OK)
         return st;
@@ -1390,14 +1398,21 @@ static void s_reap(at_ctx_t *ctx)
         at_info("dropped %d stale uploads", total);
 }
 
-/* Each 0.5 s step is stoppable; the reaper runs every minute, signature
- * reminders every second step, the trash every tenth (5 s). */
+const char *document_blob_dir(const at_ctx_t *ctx)
+{
+    return s_state(ctx)->blob_dir;
+}
+
+/* Each 0.5 s step is stoppable; the reaper runs every minute, text
+ * extraction every step, signature reminders every second step, the trash
+ * every tenth (5 s). */
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
     const doc_state_t *S = s_state(ctx);
     for (unsigned step = 0; !*stop; step++) {
         if (step % 120 == 0)
             s_reap(ctx);
+        document_text_tick(ctx);
         if (step % 2 == 0)
             document_signatures_tick(ctx);
         if (step % 10 == 0 && S->trash_s > 0) /* one indexed query when the trash is empty */
@@ -1509,6 +1524,8 @@ static const at_method_t s_methods[] = {
       &atrium__document__signature_request__descriptor),
     M("document.signature_certificate", doc_sig_certificate, atrium__document__certificate_request,
       &atrium__document__certificate__descriptor),
+    M("document.search", document_search, atrium__search__search_request,
+      &atrium__search__search_result__descriptor),
     {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
      &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},

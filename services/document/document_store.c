@@ -3,6 +3,7 @@
  * result. */
 #include "document_store.h"
 #include "at_cursor.h"
+#include "at_search.h"
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -202,21 +203,21 @@ cleanup:
 }
 
 at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                           const char *folder, const char *pattern, bool staff, int limit,
+                           const char *folder, const char *tsquery, bool staff, int limit,
                            const char *after_key, const char *after_id,
                            Atrium__Document__DocumentList *out)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit + 1);
     const char *p[] = {firm_id, client_id, folder,   staff ? "true" : "false",
-                       pattern, after_key, after_id, lim};
+                       tsquery, after_key, after_id, lim};
     PGresult *res = at_db_query(
         ctx->db,
         "SELECT " DOC_COLS DOC_FROM
         " WHERE d.firm_id = $1 AND d.client_id = $2 AND d.deleted_at IS NULL"
         " AND ($3::text IS NULL OR ($3 = '' AND d.folder_id IS NULL) OR d.folder_id::text = $3)"
         " AND ($4::bool OR f.visibility IS DISTINCT FROM 'internal')"
-        " AND ($5::text IS NULL OR d.name ILIKE $5 ESCAPE '\\')"
+        " AND ($5::text IS NULL OR d.search_tsv @@ to_tsquery('simple', $5))"
         " AND ($6::text IS NULL OR (d.created_at, d.id) < ($6::timestamptz, $7::uuid))"
         " ORDER BY d.created_at DESC, d.id DESC LIMIT $8",
         8, p);
@@ -246,16 +247,19 @@ at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *cli
                              const char *folder_id, const char *name, const char *created_by,
                              const char **id)
 {
-    const char *p[] = {firm_id, client_id, folder_id, name, created_by};
+    char *folded = at_search_fold_str(name);
+    const char *p[] = {firm_id, client_id, folder_id, name, created_by, folded};
     PGresult *res =
         at_db_query(ctx->db,
-                    "INSERT INTO documents (firm_id, client_id, folder_id, name, created_by)"
-                    " VALUES ($1, $2, $3, normalize($4, NFC), $5)"
+                    "INSERT INTO documents (firm_id, client_id, folder_id, name, created_by,"
+                    " name_tsv) VALUES ($1, $2, $3, normalize($4, NFC), $5,"
+                    " to_tsvector('simple', $6))"
                     " ON CONFLICT (client_id,"
                     "   coalesce(folder_id, '00000000-0000-0000-0000-000000000000'::uuid),"
                     "   lower(normalize(name, NFC))) WHERE deleted_at IS NULL DO NOTHING"
                     " RETURNING id",
-                    5, p);
+                    6, p);
+    free(folded);
     at_status_t st = at_db_status(ctx->db, res);
     if (st != AT_OK)
         goto cleanup;
@@ -294,10 +298,15 @@ at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const c
     snprintf(ver, sizeof ver, "%" PRId32, version);
     snprintf(sz, sizeof sz, "%" PRId64, size);
     const char *p[] = {document_id, ver, firm_id, sha256, sz, content_type, created_by};
+    /* every stored version (upload, new version, restore, tus) queues its
+     * text extraction in the same statement, so in the same transaction */
     PGresult *res = at_db_query(ctx->db,
-                                "INSERT INTO versions (document_id, version, firm_id, sha256,"
-                                " size, content_type, created_by)"
-                                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                "WITH v AS (INSERT INTO versions (document_id, version, firm_id,"
+                                " sha256, size, content_type, created_by)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                                " RETURNING document_id, version, firm_id)"
+                                " INSERT INTO text_jobs (document_id, version, firm_id)"
+                                " SELECT document_id, version, firm_id FROM v",
                                 7, p);
     at_status_t st = at_db_status(ctx->db, res);
     PQclear(res);
@@ -363,15 +372,19 @@ cleanup:
 
 at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name, const char *folder_id)
 {
-    const char *p[] = {id, name, folder_id};
+    char *folded = name ? at_search_fold_str(name) : NULL;
+    const char *p[] = {id, name, folder_id, folded};
     /* NULLIF rather than CASE: a custom plan may fold ''::uuid and fail */
     PGresult *res = at_db_query(
         ctx->db,
         "UPDATE documents SET name = coalesce(normalize($2, NFC), name),"
+        " name_tsv = CASE WHEN $4::text IS NULL THEN name_tsv"
+        " ELSE to_tsvector('simple', $4) END,"
         " folder_id = CASE WHEN $3::text IS NULL THEN folder_id ELSE NULLIF($3, '')::uuid END,"
         " updated_at = now()"
         " WHERE id = $1 AND deleted_at IS NULL",
-        3, p);
+        4, p);
+    free(folded);
     at_status_t st = at_db_status(ctx->db, res);
     if (st == AT_OK && strcmp(PQcmdTuples(res), "1") != 0)
         st = AT_NOT_FOUND;
@@ -718,6 +731,16 @@ at_status_t doc_store_purge(at_ctx_t *ctx, const char *id, int64_t older_s, cons
     PQclear(res);
     if (st != AT_OK)
         return st;
+    /* the extracted text is the file's content too: it goes with the bytes */
+    res = at_db_query(ctx->db,
+                      "WITH t AS (DELETE FROM texts WHERE document_id = $1),"
+                      " j AS (DELETE FROM text_jobs WHERE document_id = $1)"
+                      " UPDATE documents SET text_tsv = NULL WHERE id = $1",
+                      1, p);
+    st = at_db_status(ctx->db, res);
+    PQclear(res);
+    if (st != AT_OK)
+        return st;
     res = at_db_query(ctx->db,
                       "WITH v AS (UPDATE versions SET purged_at = now()"
                       " WHERE document_id = $1 AND purged_at IS NULL RETURNING sha256)"
@@ -912,6 +935,205 @@ at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const 
     for (int i = 0; i < *n; i++)
         (*ids)[i] = s_val(ctx, res, i, 0);
 cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- search ---------------------------------------------------------------- */
+
+at_status_t doc_store_search(at_ctx_t *ctx, const char *firm_id, const char *clients_json,
+                             bool staff, const char *tsquery, const at_search_query_t *q, int limit,
+                             Atrium__Search__SearchResult *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {firm_id, staff ? "true" : "false", clients_json, tsquery, lim};
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "SELECT d.id, d.client_id, d.name, ts_rank(d.search_tsv, q.q)::float8,"
+                    " coalesce(length(d.text_tsv), 0) > 0"
+                    " FROM documents d LEFT JOIN folders f ON f.id = d.folder_id,"
+                    " to_tsquery('simple', $4) AS q(q)"
+                    " WHERE d.firm_id = $1 AND d.deleted_at IS NULL AND d.search_tsv @@ q.q"
+                    " AND ($2::bool OR f.visibility IS DISTINCT FROM 'internal')"
+                    " AND ($3::text IS NULL OR d.client_id IN"
+                    "   (SELECT jsonb_array_elements_text($3::jsonb)::uuid))"
+                    " ORDER BY 4 DESC, d.id LIMIT $5::int",
+                    5, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->n_items = 0;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Search__SearchHit *h = at_msg_new(ctx, &atrium__search__search_hit__descriptor);
+        h->type = "document";
+        h->id = s_val(ctx, res, i, 0);
+        h->client_id = s_val(ctx, res, i, 1);
+        h->title = s_val(ctx, res, i, 2);
+        h->has_rank = 1;
+        h->rank = strtod(PQgetvalue(res, i, 3), NULL);
+        h->snippet = "";
+        if (strcmp(PQgetvalue(res, i, 4), "t") == 0 &&
+            (st = doc_store_text_snippet(ctx, h->id, q, &h->snippet)) != AT_OK)
+            goto cleanup;
+        out->items[out->n_items++] = h;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_text_snippet(at_ctx_t *ctx, const char *document_id,
+                                   const at_search_query_t *q, char **snippet)
+{
+    const char *p[] = {document_id};
+    PGresult *res = at_db_query(ctx->db, "SELECT content FROM texts WHERE document_id = $1", 1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && PQntuples(res) == 1) {
+        /* straight from the result: the text may be a MiB, the arena keeps
+         * only the excerpt */
+        char *s = at_search_snippet(PQgetvalue(res, 0, 0), (size_t) PQgetlength(res, 0, 0), q,
+                                    DOC_SNIPPET_CHARS);
+        *snippet = at_str(ctx, s);
+        free(s);
+    }
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_text_claim(at_ctx_t *ctx, int lease_s, doc_text_job_t *job)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *p[] = {lease};
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "UPDATE text_jobs j SET attempts = attempts + 1,"
+                    " next_at = now() + make_interval(secs => $1::int * (attempts + 1))"
+                    " WHERE id = (SELECT id FROM text_jobs WHERE next_at <= now()"
+                    "   ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                    " RETURNING j.id, j.document_id, j.version, j.firm_id, j.attempts,"
+                    " (SELECT current_version FROM documents d WHERE d.id = j.document_id)",
+                    1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    if (PQntuples(res) != 1) {
+        st = AT_NOT_FOUND;
+        goto cleanup;
+    }
+    job->id = s_val(ctx, res, 0, 0);
+    job->document_id = s_val(ctx, res, 0, 1);
+    job->version = (int32_t) s_i64(res, 0, 2);
+    job->firm_id = s_val(ctx, res, 0, 3);
+    job->attempts = (int) s_i64(res, 0, 4);
+    job->current_version = (int32_t) s_i64(res, 0, 5);
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_text_save(at_ctx_t *ctx, const doc_text_job_t *job, const char *content,
+                                const char *folded)
+{
+    char ver[16];
+    snprintf(ver, sizeof ver, "%" PRId32, job->version);
+    const char *p[] = {job->document_id, ver, folded};
+    if (at_db_begin(ctx->db) != 0)
+        return AT_UNAVAILABLE;
+    /* only while the version is still the newest: a job of an older one
+     * that finishes late changes nothing */
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET text_tsv = to_tsvector('simple', $3)"
+                                " WHERE id = $1 AND current_version = $2::int",
+                                3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    bool current = st == AT_OK && strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    if (st == AT_OK && current) {
+        const char *q[] = {job->document_id, job->firm_id, ver, content};
+        res = at_db_query(ctx->db,
+                          "INSERT INTO texts (document_id, firm_id, version, content)"
+                          " VALUES ($1, $2, $3::int, $4) ON CONFLICT (document_id) DO UPDATE"
+                          " SET version = EXCLUDED.version, content = EXCLUDED.content,"
+                          " extracted_at = now()",
+                          4, q);
+        st = at_db_status(ctx->db, res);
+        PQclear(res);
+    }
+    if (st == AT_OK) {
+        const char *d[] = {job->id};
+        res = at_db_query(ctx->db, "DELETE FROM text_jobs WHERE id = $1", 1, d);
+        st = at_db_status(ctx->db, res);
+        PQclear(res);
+    }
+    if (st != AT_OK) {
+        at_db_rollback(ctx->db);
+        return st;
+    }
+    return at_db_commit(ctx->db) == 0 ? AT_OK : AT_UNAVAILABLE;
+}
+
+at_status_t doc_store_text_retry(at_ctx_t *ctx, const doc_text_job_t *job, int delay_s,
+                                 const char *error)
+{
+    char delay[16];
+    snprintf(delay, sizeof delay, "%d", delay_s);
+    const char *p[] = {job->id, delay, error};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE text_jobs SET last_error = $3,"
+                                " next_at = now() + make_interval(secs => $2::int) WHERE id = $1",
+                                3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_text_drop(at_ctx_t *ctx, const char *job_id)
+{
+    const char *p[] = {job_id};
+    PGresult *res = at_db_query(ctx->db, "DELETE FROM text_jobs WHERE id = $1", 1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_names_unfolded(at_ctx_t *ctx, int max, const char ***ids, const char ***names,
+                                     int *n)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", max);
+    const char *p[] = {lim};
+    *n = 0;
+    PGresult *res = at_db_query(
+        ctx->db, "SELECT id, name FROM documents WHERE name_tsv IS NULL LIMIT $1::int", 1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    *n = PQntuples(res);
+    *ids = at_arena_alloc(ctx->arena, sizeof **ids * (size_t) (*n ? *n : 1));
+    *names = at_arena_alloc(ctx->arena, sizeof **names * (size_t) (*n ? *n : 1));
+    for (int i = 0; i < *n; i++) {
+        (*ids)[i] = s_val(ctx, res, i, 0);
+        (*names)[i] = s_val(ctx, res, i, 1);
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_name_folded(at_ctx_t *ctx, const char *id, const char *name,
+                                  const char *folded)
+{
+    const char *p[] = {id, name, folded};
+    /* a rename meanwhile wrote its own vector: the name guards it */
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE documents SET name_tsv = to_tsvector('simple', $3)"
+                                " WHERE id = $1 AND name = $2 AND name_tsv IS NULL",
+                                3, p);
+    at_status_t st = at_db_status(ctx->db, res);
     PQclear(res);
     return st;
 }

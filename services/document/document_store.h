@@ -10,9 +10,11 @@
 #ifndef DOCUMENT_STORE_H
 #define DOCUMENT_STORE_H
 
+#include "at_search.h"
 #include "at_service.h"
 #include "document.pb-c.h"
 #include "document_digest.h"
+#include "search.pb-c.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,15 +77,16 @@ at_status_t doc_store_find_by_name(at_ctx_t *ctx, const char *client_id, const c
 
 /* A page of live documents of client_id, newest first.
  * folder: NULL every folder, "" the top level, else that folder id.
- * pattern: an ILIKE pattern (ESCAPE '\') or NULL. staff: include internal
+ * tsquery: NULL, or at_search_tsquery text the name or text must match. staff: include internal
  * folders. after_key/after_id: the keyset cursor position or NULL.
  * Fills out->items and out->next_cursor. */
 at_status_t doc_store_list(at_ctx_t *ctx, const char *firm_id, const char *client_id,
-                           const char *folder, const char *pattern, bool staff, int limit,
+                           const char *folder, const char *tsquery, bool staff, int limit,
                            const char *after_key, const char *after_id,
                            Atrium__Document__DocumentList *out);
 
-/* Inserts a new live document at version 1 (NFC-normalising its name) unless
+/* Inserts a new live document at version 1 (NFC-normalising its name, and
+ * storing the folded name's search vector) unless
  * the folder has a live document of that name: then AT_CONFLICT, and nothing
  * was written (ON CONFLICT DO NOTHING, so the transaction goes on).
  * folder_id may be NULL. *id in the arena. */
@@ -94,7 +97,8 @@ at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *cli
 /* Advances the document's current_version by one; *version is the new one. */
 at_status_t doc_store_bump_version(at_ctx_t *ctx, const char *id, int32_t *version);
 
-/* Inserts version row (document_id, version). */
+/* Inserts version row (document_id, version) and, in the same statement,
+ * the job that extracts its text (text_jobs). */
 at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const char *document_id,
                                      int32_t version, const char *sha256, int64_t size,
                                      const char *content_type, const char *created_by);
@@ -108,7 +112,8 @@ at_status_t doc_store_version_get(at_ctx_t *ctx, const char *document_id, int32_
 at_status_t doc_store_version_list(at_ctx_t *ctx, const char *document_id,
                                    Atrium__Document__VersionList *out);
 
-/* Renames (name not NULL) and/or moves (folder_id not NULL; "" = top level).
+/* Renames (name not NULL; its folded search vector too) and/or moves
+ * (folder_id not NULL; "" = top level).
  * AT_CONFLICT when the target folder has a live document of the name. */
 at_status_t doc_store_update(at_ctx_t *ctx, const char *id, const char *name,
                              const char *folder_id);
@@ -239,5 +244,64 @@ at_status_t doc_store_upload_delete(at_ctx_t *ctx, const char *id);
  * their ids (arena) in *ids, count in *n, so their files can go too. */
 at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids,
                                   int *n);
+
+/* -- search -- */
+
+/* Excerpt length of a document's text in search hits, in code points. */
+#define DOC_SNIPPET_CHARS 160
+
+/* Up to limit live documents of firm_id matching tsquery (at_search_tsquery
+ * text of q) in name or text, best first (ts_rank), as search hits in out
+ * (arena): title the name, snippet an excerpt of the text around the first
+ * match of q ("" without text). clients_json: a JSON array of the client
+ * ids the caller may see, or NULL for every client of the firm. staff:
+ * internal folders included. */
+at_status_t doc_store_search(at_ctx_t *ctx, const char *firm_id, const char *clients_json,
+                             bool staff, const char *tsquery, const at_search_query_t *q, int limit,
+                             Atrium__Search__SearchResult *out);
+
+/* The excerpt of document_id's stored text around q's first match (*snippet
+ * in the arena; left as it was when there is no text). */
+at_status_t doc_store_text_snippet(at_ctx_t *ctx, const char *document_id,
+                                   const at_search_query_t *q, char **snippet);
+
+/* A text extraction job (strings in the arena). */
+typedef struct {
+    const char *id, *document_id, *firm_id;
+    int32_t version;         /* the version whose text it extracts */
+    int32_t current_version; /* the document's newest version now */
+    int attempts;            /* including this one */
+} doc_text_job_t;
+
+/* Claims one due job (FOR UPDATE SKIP LOCKED, so any number of instances
+ * share the queue): counts the attempt and pushes its next try lease_s x
+ * attempts seconds away before anything is tried, so a crash mid-way costs
+ * one attempt. AT_NOT_FOUND when nothing is due. */
+at_status_t doc_store_text_claim(at_ctx_t *ctx, int lease_s, doc_text_job_t *job);
+
+/* In one transaction: when job's version is still the document's newest,
+ * stores content and the search vector of folded (text_tsv) as its text;
+ * then deletes the job. A tsvector over PostgreSQL's limit fails (the
+ * caller retries with less). */
+at_status_t doc_store_text_save(at_ctx_t *ctx, const doc_text_job_t *job, const char *content,
+                                const char *folded);
+
+/* Records a failed attempt (error: a short reason) and the next try in
+ * delay_s seconds. */
+at_status_t doc_store_text_retry(at_ctx_t *ctx, const doc_text_job_t *job, int delay_s,
+                                 const char *error);
+
+/* Deletes job job_id (a newer version has its own job). */
+at_status_t doc_store_text_drop(at_ctx_t *ctx, const char *job_id);
+
+/* Up to max documents whose name has no search vector yet (stored before
+ * search existed): ids and names in the arena, count in *n. */
+at_status_t doc_store_names_unfolded(at_ctx_t *ctx, int max, const char ***ids, const char ***names,
+                                     int *n);
+
+/* Stores the search vector of folded as document id's name vector, unless
+ * the name changed meanwhile. */
+at_status_t doc_store_name_folded(at_ctx_t *ctx, const char *id, const char *name,
+                                  const char *folded);
 
 #endif

@@ -8,6 +8,7 @@
 #include "at_cursor.h"
 #include "at_log.h"
 #include "at_pbjson.h"
+#include "at_search.h"
 #include "at_service.h"
 #include "at_tenancy.h"
 #include "at_text.h"
@@ -383,6 +384,43 @@ static at_status_t s_mark_read(at_ctx_t *ctx, const ProtobufCMessage *request,
     return st == AT_OK ? AT_NO_CONTENT : st;
 }
 
+/* messaging.search: messages of the caller's firm and visible clients whose
+ * body and thread subject match q, one per thread. */
+static at_status_t s_search(at_ctx_t *ctx, const ProtobufCMessage *request,
+                            ProtobufCMessage **reply)
+{
+    const Atrium__Search__SearchRequest *in = (const void *) request;
+    at_search_query_t q;
+    char *tsquery = NULL;
+    int limit = 0;
+    at_status_t st = at_search_begin(ctx, in->q, in->has_limit, in->limit, &q, &tsquery, &limit);
+    Atrium__Search__SearchResult *out = at_msg_new(ctx, &atrium__search__search_result__descriptor);
+    if (st == AT_OK && tsquery)
+        st = messaging_store_search(ctx->db, ctx->arena, ctx->principal->firm_id,
+                                    at_search_clients(ctx), tsquery, &q, limit, out);
+    at_search_query_free(&q);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* Messages and threads stored before search existed get their search
+ * vector (tenant "*"). */
+static int s_init(const at_config_t *config, at_db_t *db, void **state)
+{
+    (void) config;
+    *state = NULL;
+    at_arena_t *arena = at_arena_new();
+    int n = messaging_store_search_backfill(db, arena);
+    at_arena_destroy(&arena);
+    if (n < 0)
+        return -1;
+    if (n > 0)
+        at_info("search vectors of %d messages and threads written", n);
+    return 0;
+}
+
 static const at_method_t s_methods[] = {
     {"messaging.create_thread", s_create_thread,
      &atrium__messaging__create_thread_request__descriptor, &atrium__messaging__thread__descriptor,
@@ -400,6 +438,8 @@ static const at_method_t s_methods[] = {
      &atrium__messaging__message__descriptor, 0},
     {"messaging.delete_message", s_delete_message,
      &atrium__messaging__message_id_request__descriptor, NULL, 0},
+    {"messaging.search", s_search, &atrium__search__search_request__descriptor,
+     &atrium__search__search_result__descriptor, 0},
     {"messaging.mark_read", s_mark_read, &atrium__messaging__mark_read_request__descriptor, NULL,
      0},
     {NULL, NULL, NULL, NULL, 0},
@@ -410,4 +450,5 @@ const at_service_def_t messaging_service = {
     .schema = "messaging",
     .methods = s_methods,
     .migrations = messaging_migrations,
+    .init = s_init,
 };

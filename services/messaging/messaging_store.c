@@ -3,9 +3,26 @@
  * no statement text is ever built from values. */
 #include "messaging_store.h"
 #include "at_cursor.h"
+#include "at_search.h"
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A message's search vector: its folded body, and its thread's subject
+ * vector at weight B, so words of both find it. */
+#define S_MSG_TSV(body, thread)                                                         \
+    "(to_tsvector('simple', " body ") || coalesce((SELECT setweight(t.search_tsv, 'B')" \
+    " FROM threads t WHERE t.id = " thread "), ''::tsvector))"
+
+/* The folded form of s (at_search) in arena; "" for NULL. */
+static char *s_fold(at_arena_t *arena, const char *s)
+{
+    char *f = at_search_fold_str(s);
+    char *out = at_arena_strdup(arena, f);
+    free(f);
+    return out;
+}
 
 #define S_TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
@@ -116,12 +133,14 @@ at_status_t messaging_store_thread_insert(at_db_t *db, at_arena_t *arena, const 
                                           const char *about_type, const char *about_id,
                                           const char *created_by, char **id)
 {
-    const char *p[] = {firm_id, client_id, subject, about_type, about_id, created_by};
+    const char *p[] = {
+        firm_id, client_id, subject, about_type, about_id, created_by, s_fold(arena, subject)};
     PGresult *res = at_db_query(db,
                                 "INSERT INTO threads (firm_id, client_id, subject, about_type,"
-                                " about_id, created_by) VALUES ($1, $2, $3, $4, $5, $6)"
+                                " about_id, created_by, search_tsv)"
+                                " VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', $7))"
                                 " RETURNING id",
-                                6, p);
+                                7, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK)
         *id = s_val(arena, res, 0, 0);
@@ -199,20 +218,24 @@ at_status_t messaging_store_message_insert(at_db_t *db, at_arena_t *arena, const
                                            char **mention_ids, size_t n,
                                            Atrium__Messaging__Message **out)
 {
-    const char *p[] = {thread_id,    firm_id,      client_id, author->id,
-                       author->name, author->kind, body,      s_json_list(arena, mention_ids, n)};
+    const char *p[] = {
+        thread_id,          firm_id,      client_id, author->id,
+        author->name,       author->kind, body,      s_json_list(arena, mention_ids, n),
+        s_fold(arena, body)};
     PGresult *res = at_db_query(
         db,
         "WITH m AS (INSERT INTO messages (thread_id, firm_id, client_id, author_id, author_name,"
-        " author_kind, body, mention_ids) VALUES ($1, $2, $3, $4, $5, $6, $7,"
-        " json_text_array($8)::uuid[]) RETURNING *),"
-        " r AS (INSERT INTO reads (thread_id, user_id, last_read_seq)"
-        " SELECT thread_id, author_id, seq FROM m"
-        " ON CONFLICT (thread_id, user_id) DO UPDATE"
-        " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
-        " last_read_at = clock_timestamp())"
-        " SELECT " S_MSG_COLS " FROM m",
-        8, p);
+        " author_kind, body, mention_ids, search_tsv) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+        " json_text_array($8)::uuid[], " S_MSG_TSV(
+            "$9",
+            "$1") ") RETURNING *),"
+                  " r AS (INSERT INTO reads (thread_id, user_id, last_read_seq)"
+                  " SELECT thread_id, author_id, seq FROM m"
+                  " ON CONFLICT (thread_id, user_id) DO UPDATE"
+                  " SET last_read_seq = greatest(reads.last_read_seq, EXCLUDED.last_read_seq),"
+                  " last_read_at = clock_timestamp())"
+                  " SELECT " S_MSG_COLS " FROM m",
+        9, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && PQntuples(res) == 1)
         *out = s_message(arena, res, 0);
@@ -249,11 +272,12 @@ cleanup:
 at_status_t messaging_store_message_edit(at_db_t *db, at_arena_t *arena, const char *id,
                                          const char *body, Atrium__Messaging__Message **out)
 {
-    const char *p[] = {id, body};
-    PGresult *res = at_db_query(db,
-                                "UPDATE messages m SET body = $2, edited_at = clock_timestamp()"
-                                " WHERE m.id = $1 RETURNING " S_MSG_COLS,
-                                2, p);
+    const char *p[] = {id, body, s_fold(arena, body)};
+    PGresult *res = at_db_query(
+        db,
+        "UPDATE messages m SET body = $2, edited_at = clock_timestamp(),"
+        " search_tsv = " S_MSG_TSV("$3", "m.thread_id") " WHERE m.id = $1 RETURNING " S_MSG_COLS,
+        3, p);
     at_status_t st = at_db_status(db, res);
     if (st == AT_OK && PQntuples(res) == 1)
         *out = s_message(arena, res, 0);
@@ -324,4 +348,97 @@ at_status_t messaging_store_mark_read(at_db_t *db, const char *thread_id, const 
         st = AT_NOT_FOUND;
     PQclear(res);
     return st;
+}
+
+at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *clients_json, const char *tsquery,
+                                   const at_search_query_t *q, int limit,
+                                   Atrium__Search__SearchResult *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {firm_id, clients_json, tsquery, lim};
+    /* one hit per thread: its best-matching message (the earliest of
+     * equals), so a word of the subject does not list every message */
+    PGresult *res =
+        at_db_query(db,
+                    "SELECT id, client_id, subject, body, rank FROM ("
+                    " SELECT DISTINCT ON (m.thread_id) m.id, m.client_id, t.subject, m.body,"
+                    "  ts_rank(m.search_tsv, q.q)::float8 AS rank"
+                    " FROM messages m JOIN threads t ON t.id = m.thread_id,"
+                    "  to_tsquery('simple', $3) AS q(q)"
+                    " WHERE m.firm_id = $1 AND m.search_tsv @@ q.q"
+                    " AND ($2::text IS NULL OR m.client_id IN"
+                    "   (SELECT jsonb_array_elements_text($2::jsonb)::uuid))"
+                    " ORDER BY m.thread_id, 5 DESC, m.seq) best"
+                    " ORDER BY rank DESC, id LIMIT $4::int",
+                    4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->n_items = 0;
+    out->items = at_arena_alloc(arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Search__SearchHit *h = at_arena_alloc(arena, sizeof *h);
+        atrium__search__search_hit__init(h);
+        h->type = "message";
+        h->id = s_val(arena, res, i, 0);
+        h->client_id = s_val(arena, res, i, 1);
+        h->title = s_val(arena, res, i, 2);
+        char *snip = at_search_snippet(PQgetvalue(res, i, 3), (size_t) PQgetlength(res, i, 3), q,
+                                       MESSAGING_SNIPPET_CHARS);
+        h->snippet = at_arena_strdup(arena, snip);
+        free(snip);
+        h->has_rank = 1;
+        h->rank = strtod(PQgetvalue(res, i, 4), NULL);
+        out->items[out->n_items++] = h;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* Gives the rows select finds (id, text) the vector of their folded text
+ * through update ($1 id, $2 folded); the count, or -1. */
+static int s_backfill(at_db_t *db, at_arena_t *arena, const char *select, const char *update)
+{
+    int total = 0;
+    for (;;) {
+        PGresult *res = at_db_query(db, select, 0, NULL);
+        if (at_db_status(db, res) != AT_OK) {
+            PQclear(res);
+            return -1;
+        }
+        int n = PQntuples(res);
+        for (int i = 0; i < n; i++) {
+            const char *p[] = {PQgetvalue(res, i, 0), s_fold(arena, at_db_value(res, i, 1))};
+            PGresult *u = at_db_query(db, update, 2, p);
+            at_status_t st = at_db_status(db, u);
+            PQclear(u);
+            if (st != AT_OK) {
+                PQclear(res);
+                return -1;
+            }
+        }
+        PQclear(res);
+        at_arena_reset(arena);
+        total += n;
+        if (n < 500)
+            return total;
+    }
+}
+
+int messaging_store_search_backfill(at_db_t *db, at_arena_t *arena)
+{
+    /* threads first: a message's vector takes its thread's */
+    int a =
+        s_backfill(db, arena, "SELECT id, subject FROM threads WHERE search_tsv IS NULL LIMIT 500",
+                   "UPDATE threads SET search_tsv = to_tsvector('simple', $2) WHERE id = $1");
+    if (a < 0)
+        return -1;
+    int b = s_backfill(
+        db, arena, "SELECT id, body FROM messages WHERE search_tsv IS NULL LIMIT 500",
+        "UPDATE messages m SET search_tsv = " S_MSG_TSV("$2", "m.thread_id") " WHERE m.id = $1");
+    return b < 0 ? -1 : a + b;
 }

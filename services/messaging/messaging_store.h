@@ -11,7 +11,9 @@
 
 #include "at_arena.h"
 #include "at_db.h"
+#include "at_search.h"
 #include "messaging.pb-c.h"
+#include "search.pb-c.h"
 
 /* Who writes a message: borrowed strings. */
 typedef struct {
@@ -73,5 +75,24 @@ at_status_t messaging_store_message_list(at_db_t *db, at_arena_t *arena, const c
  * the thread. */
 at_status_t messaging_store_mark_read(at_db_t *db, const char *thread_id, const char *user_id,
                                       const char *up_to);
+
+/* Excerpt length of a message body in search hits, in code points. */
+#define MESSAGING_SNIPPET_CHARS 160
+
+/* Up to limit messages of firm_id matching tsquery (at_search_tsquery text
+ * of q) in their body and their thread's subject together, one per thread
+ * (its best match), best first, as search hits in out (arena): title the
+ * thread's subject, snippet an excerpt of the body around q's first match.
+ * clients_json: JSON array of the visible client ids, or NULL for every
+ * client of the firm. */
+at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                   const char *clients_json, const char *tsquery,
+                                   const at_search_query_t *q, int limit,
+                                   Atrium__Search__SearchResult *out);
+
+/* Gives every message and thread stored before search existed its search
+ * vector, in batches (the arena is reset after each). Returns the number
+ * done, or -1 on a database error. Run at start-up under tenant "*". */
+int messaging_store_search_backfill(at_db_t *db, at_arena_t *arena);
 
 #endif

@@ -7,6 +7,7 @@
 #include "at_cursor.h"
 #include "at_log.h"
 #include "at_pbjson.h"
+#include "at_search.h"
 #include "at_service.h"
 #include "at_tenancy.h"
 #include "at_text.h"
@@ -325,6 +326,42 @@ static at_status_t s_delete(at_ctx_t *ctx, const ProtobufCMessage *request,
     return st == AT_OK ? AT_NO_CONTENT : st;
 }
 
+/* tasks.search: the tasks of the caller's firm and visible clients whose
+ * title or description matches q (what tasks.list would show them). */
+static at_status_t s_search(at_ctx_t *ctx, const ProtobufCMessage *request,
+                            ProtobufCMessage **reply)
+{
+    const Atrium__Search__SearchRequest *in = (const void *) request;
+    at_search_query_t q;
+    char *tsquery = NULL;
+    int limit = 0;
+    at_status_t st = at_search_begin(ctx, in->q, in->has_limit, in->limit, &q, &tsquery, &limit);
+    Atrium__Search__SearchResult *out = at_msg_new(ctx, &atrium__search__search_result__descriptor);
+    if (st == AT_OK && tsquery)
+        st = tasks_store_search(ctx->db, ctx->arena, ctx->principal->firm_id,
+                                at_search_clients(ctx), tsquery, &q, limit, out);
+    at_search_query_free(&q);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
+/* Tasks stored before search existed get their search vector (tenant "*"). */
+static int s_init(const at_config_t *config, at_db_t *db, void **state)
+{
+    (void) config;
+    *state = NULL;
+    at_arena_t *arena = at_arena_new();
+    int n = tasks_store_search_backfill(db, arena);
+    at_arena_destroy(&arena);
+    if (n < 0)
+        return -1;
+    if (n > 0)
+        at_info("search vectors of %d tasks written", n);
+    return 0;
+}
+
 static const at_method_t s_methods[] = {
     {"tasks.create", s_create, &atrium__tasks__create_task_request__descriptor,
      &atrium__tasks__task__descriptor, 0},
@@ -337,6 +374,8 @@ static const at_method_t s_methods[] = {
     {"tasks.complete", s_complete, &atrium__tasks__task_id_request__descriptor,
      &atrium__tasks__task__descriptor, 0},
     {"tasks.delete", s_delete, &atrium__tasks__task_id_request__descriptor, NULL, 0},
+    {"tasks.search", s_search, &atrium__search__search_request__descriptor,
+     &atrium__search__search_result__descriptor, 0},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -345,4 +384,5 @@ const at_service_def_t tasks_service = {
     .schema = "tasks",
     .methods = s_methods,
     .migrations = tasks_migrations,
+    .init = s_init,
 };

@@ -3,9 +3,25 @@
  * function json_text_array; no statement text is ever built from values. */
 #include "tasks_store.h"
 #include "at_cursor.h"
+#include "at_search.h"
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* The search vector of a title and description, from their folded text
+ * (two parameters). */
+#define S_TSV(a, b) \
+    "setweight(to_tsvector('simple', " a "), 'A') || setweight(to_tsvector('simple', " b "), 'B')"
+
+/* The folded form of s (at_search) in arena; "" for NULL. */
+static char *s_fold(at_arena_t *arena, const char *s)
+{
+    char *f = at_search_fold_str(s);
+    char *out = at_arena_strdup(arena, f);
+    free(f);
+    return out;
+}
 
 #define S_TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
@@ -168,15 +184,19 @@ at_status_t tasks_store_insert(at_db_t *db, at_arena_t *arena, const char *firm_
         t->due_at,
         done ? "t" : "f",
         created_by,
+        s_fold(arena, t->title),
+        s_fold(arena, t->description),
     };
     return s_one(db, arena,
                  "INSERT INTO tasks (firm_id, client_id, project_id, title, description, status,"
-                 " priority, assignee_ids, labels, start_at, due_at, completed_at, created_by)"
+                 " priority, assignee_ids, labels, start_at, due_at, completed_at, created_by,"
+                 " search_tsv)"
                  " VALUES ($1, $2, $3, $4, $5, $6, $7, json_text_array($8)::uuid[],"
                  " json_text_array($9), $10::timestamptz, $11::timestamptz,"
-                 " CASE WHEN $12::boolean THEN clock_timestamp() END, $13)"
-                 " RETURNING " S_COLS,
-                 13, p, NULL, out);
+                 " CASE WHEN $12::boolean THEN clock_timestamp() END, $13, " S_TSV(
+                     "$14", "$15") ")"
+                                   " RETURNING " S_COLS,
+                 15, p, NULL, out);
 }
 
 at_status_t tasks_store_get(at_db_t *db, at_arena_t *arena, const char *id, bool lock,
@@ -204,17 +224,21 @@ at_status_t tasks_store_update(at_db_t *db, at_arena_t *arena, const Atrium__Tas
         t->start_at,
         t->due_at,
         done ? "t" : "f",
+        s_fold(arena, t->title),
+        s_fold(arena, t->description),
     };
     return s_one(db, arena,
                  "UPDATE tasks SET project_id = $2, title = $3, description = $4, status = $5,"
-                 " priority = $6, assignee_ids = json_text_array($7)::uuid[],"
-                 " labels = json_text_array($8), start_at = $9::timestamptz,"
-                 " due_at = $10::timestamptz,"
-                 " completed_at = CASE WHEN $11::boolean"
-                 " THEN coalesce(completed_at, clock_timestamp()) END,"
-                 " updated_at = clock_timestamp()"
-                 " WHERE id = $1 RETURNING " S_COLS,
-                 11, p, NULL, out);
+                 " search_tsv = " S_TSV(
+                     "$12", "$13") ","
+                                   " priority = $6, assignee_ids = json_text_array($7)::uuid[],"
+                                   " labels = json_text_array($8), start_at = $9::timestamptz,"
+                                   " due_at = $10::timestamptz,"
+                                   " completed_at = CASE WHEN $11::boolean"
+                                   " THEN coalesce(completed_at, clock_timestamp()) END,"
+                                   " updated_at = clock_timestamp()"
+                                   " WHERE id = $1 RETURNING " S_COLS,
+                 13, p, NULL, out);
 }
 
 at_status_t tasks_store_delete(at_db_t *db, const char *id)
@@ -263,4 +287,80 @@ at_status_t tasks_store_list(at_db_t *db, at_arena_t *arena, const char *firm_id
 cleanup:
     PQclear(res);
     return st;
+}
+
+at_status_t tasks_store_search(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *clients_json, const char *tsquery,
+                               const at_search_query_t *q, int limit,
+                               Atrium__Search__SearchResult *out)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {firm_id, clients_json, tsquery, lim};
+    PGresult *res = at_db_query(db,
+                                "SELECT t.id, t.client_id, t.title, t.description,"
+                                " ts_rank(t.search_tsv, q.q)::float8"
+                                " FROM tasks t, to_tsquery('simple', $3) AS q(q)"
+                                " WHERE t.firm_id = $1 AND t.search_tsv @@ q.q"
+                                " AND ($2::text IS NULL OR t.client_id IN"
+                                "   (SELECT jsonb_array_elements_text($2::jsonb)::uuid))"
+                                " ORDER BY 5 DESC, t.id LIMIT $4::int",
+                                4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->n_items = 0;
+    out->items = at_arena_alloc(arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Search__SearchHit *h = at_arena_alloc(arena, sizeof *h);
+        atrium__search__search_hit__init(h);
+        h->type = "task";
+        h->id = s_val(arena, res, i, 0);
+        h->client_id = s_val(arena, res, i, 1);
+        h->title = s_val(arena, res, i, 2);
+        char *snip = at_search_snippet(PQgetvalue(res, i, 3), (size_t) PQgetlength(res, i, 3), q,
+                                       TASKS_SNIPPET_CHARS);
+        h->snippet = at_arena_strdup(arena, snip);
+        free(snip);
+        h->has_rank = 1;
+        h->rank = strtod(PQgetvalue(res, i, 4), NULL);
+        out->items[out->n_items++] = h;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+int tasks_store_search_backfill(at_db_t *db, at_arena_t *arena)
+{
+    int total = 0;
+    for (;;) {
+        PGresult *res = at_db_query(db,
+                                    "SELECT id, title, description FROM tasks"
+                                    " WHERE search_tsv IS NULL LIMIT 500",
+                                    0, NULL);
+        if (at_db_status(db, res) != AT_OK) {
+            PQclear(res);
+            return -1;
+        }
+        int n = PQntuples(res);
+        for (int i = 0; i < n; i++) {
+            const char *p[] = {PQgetvalue(res, i, 0), s_fold(arena, at_db_value(res, i, 1)),
+                               s_fold(arena, at_db_value(res, i, 2))};
+            PGresult *u = at_db_query(
+                db, "UPDATE tasks SET search_tsv = " S_TSV("$2", "$3") " WHERE id = $1", 3, p);
+            at_status_t st = at_db_status(db, u);
+            PQclear(u);
+            if (st != AT_OK) {
+                PQclear(res);
+                return -1;
+            }
+        }
+        PQclear(res);
+        at_arena_reset(arena);
+        total += n;
+        if (n < 500)
+            return total;
+    }
 }

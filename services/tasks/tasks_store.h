@@ -11,6 +11,8 @@
 
 #include "at_arena.h"
 #include "at_db.h"
+#include "at_search.h"
+#include "search.pb-c.h"
 #include "tasks.pb-c.h"
 #include "tasks_logic.h"
 
@@ -48,5 +50,23 @@ at_status_t tasks_store_list(at_db_t *db, at_arena_t *arena, const char *firm_id
                              const char *client_id, const char *status, const char *assignee,
                              const char *project_id, const char *after_key, const char *after_id,
                              int limit, Atrium__Tasks__TaskPage **page);
+
+/* Excerpt length of a task's description in search hits, in code points. */
+#define TASKS_SNIPPET_CHARS 160
+
+/* Up to limit tasks of firm_id whose title or description matches tsquery
+ * (at_search_tsquery text of q), best first, as search hits in out (arena):
+ * title the task's, snippet an excerpt of the description around q's first
+ * match. clients_json: JSON array of the visible client ids, or NULL for
+ * every client of the firm. */
+at_status_t tasks_store_search(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                               const char *clients_json, const char *tsquery,
+                               const at_search_query_t *q, int limit,
+                               Atrium__Search__SearchResult *out);
+
+/* Gives every task stored before search existed its search vector, in
+ * batches (the arena is reset after each). Returns the number done, or -1
+ * on a database error. Run at start-up under tenant "*". */
+int tasks_store_search_backfill(at_db_t *db, at_arena_t *arena);
 
 #endif

@@ -237,6 +237,8 @@ MATRIX = [
     ("POST", "/api/v1/documents/{D2}/purge", None, deleted_doc,
      "401 404 404 404 404 404 404 403 204 204", "from the trash: owner/admin only"),
     ("GET", "/api/v1/clients/{X}/document-requests", None, None, READ, ""),
+    # every caller searches what they may see (test_search checks which)
+    ("GET", "/api/v1/search?q=document", None, None, SELF, "the caller's own hits"),
     ("GET", "/api/v1/settings/security", None, None,
      "401 200 403 404 404 404 404 403 200 200", "each firm's own; owner/admin only"),
     ("PUT", "/api/v1/settings/security",

@@ -15,6 +15,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN_DIR, Client, Stack, wait_until  # noqa: E402
+from test_audit_integrity import Db  # noqa: E402
 
 TRASH_S = 3
 
@@ -147,6 +148,20 @@ class Purge(unittest.TestCase):
         rc, out = self.fsck("--repair", "--grace", "0")
         self.assertEqual(rc, 0, out)
         self.assertFalse(os.path.exists(self.blob(young)))
+
+    def test_purge_drops_the_extracted_text(self):
+        d = self.upload("notes.txt", b"the zanzibarquux contract terms\n")
+        found = wait_until(lambda: self.c.get("/api/v1/search?q=zanzibarquux").json()["items"],
+                           timeout=30)
+        self.assertEqual([i["id"] for i in found], [d["id"]])
+        db = Db(self.stack.data_dir)
+        q = "SELECT count(*) FROM document.texts WHERE document_id = '%s'" % d["id"]
+        self.assertEqual(db.sql(q), "1")
+        self.assertEqual(self.c.delete("/api/v1/documents/%s" % d["id"]).status, 204)
+        self.assertEqual(self.c.post("/api/v1/documents/%s/purge" % d["id"]).status, 204)
+        self.assertEqual(db.sql(q), "0")
+        self.assertEqual(db.sql("SELECT count(*) FROM document.documents WHERE id = '%s'"
+                                " AND text_tsv IS NULL AND purged_at IS NOT NULL" % d["id"]), "1")
 
     def test_purge_rights(self):
         # (who may purge, role by role, is in test_access_matrix.py)
