@@ -67,22 +67,38 @@ int at_db_enforce_tenancy(at_db_t *self, const char *schema)
     /* Every table of the schema with a firm_id column gets row-level
      * security, forced on its owner too, with one policy: rows of the
      * session's firm (atrium.firm_id), or every row for "*". Run at every
-     * start, so a table a later migration adds is covered as well. */
+     * start, so a table a later migration adds is covered as well.
+     *
+     * The policy compares firm_id with the setting cast to uuid (NULL when
+     * it is not one: no rows), never firm_id::text with the setting: the
+     * planner then estimates it from firm_id's statistics. The text form
+     * made it guess 0.5% of the rows for every table of a join; listing 50
+     * of 100,000 documents took 740 ms through a sequential scan of the
+     * versions and 1.6 ms with this form. A policy of the older form is
+     * replaced (ALTER POLICY, once). */
+#define TENANT_POLICY                                                                     \
+    "(current_setting(''atrium.firm_id'', true) = ''*'' OR firm_id = CASE WHEN"           \
+    " current_setting(''atrium.firm_id'', true) ~ ''^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}" \
+    "-[0-9a-f]{4}-[0-9a-f]{12}$'' THEN current_setting(''atrium.firm_id'', true)::uuid END)"
     static const char sql[] =
         "DO $do$ DECLARE t record; BEGIN"
-        " FOR t IN SELECT c.relname FROM pg_class c"
+        " FOR t IN SELECT c.relname, p.polqual IS NOT NULL AS has_policy FROM pg_class c"
         "  JOIN pg_namespace n ON n.oid = c.relnamespace"
         "  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'firm_id'"
         "   AND NOT a.attisdropped"
+        "  LEFT JOIN pg_policy p ON p.polrelid = c.oid AND p.polname = 'atrium_tenant'"
         "  WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
-        "   AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid"
-        "    AND p.polname = 'atrium_tenant')"
+        "   AND (p.polqual IS NULL OR pg_get_expr(p.polqual, p.polrelid) NOT LIKE '%::uuid%')"
         " LOOP"
-        "  EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);"
-        "  EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);"
-        "  EXECUTE format('CREATE POLICY atrium_tenant ON %I USING"
-        "   (current_setting(''atrium.firm_id'', true) IN (''*'', firm_id::text))', t.relname);"
+        "  IF t.has_policy THEN"
+        "   EXECUTE format('ALTER POLICY atrium_tenant ON %I USING " TENANT_POLICY "', t.relname);"
+        "  ELSE"
+        "   EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.relname);"
+        "   EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.relname);"
+        "   EXECUTE format('CREATE POLICY atrium_tenant ON %I USING " TENANT_POLICY "', t.relname);"
+        "  END IF;"
         " END LOOP; END $do$";
+#undef TENANT_POLICY
     const char *lock[] = {schema};
     PGresult *res =
         at_db_query(self, "SELECT pg_advisory_lock(hashtext('atrium.migrate.' || $1))", 1, lock);
