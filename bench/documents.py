@@ -80,7 +80,7 @@ ANALYZE document.documents; ANALYZE document.versions;
         f.write("local cookies = {%s}\nlocal n = 0\n" % ",".join('"%s"' % k for k in cookies))
         f.write('request = function()\n  n = n + 1\n'
                 '  return wrk.format("GET", nil, {["Cookie"] = "atrium_session=" .. '
-                'cookies[(n %% #cookies) + 1]})\nend\n')
+                'cookies[(n % #cookies) + 1]})\nend\n')
         lua = f.name
     out = subprocess.run(["wrk", "-t2", "-c50", "-d%ds" % secs, "--latency", "-s", lua, url + path],
                          capture_output=True, text=True)

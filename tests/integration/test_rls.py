@@ -90,6 +90,21 @@ class RowLevelSecurity(unittest.TestCase):
 
 
 
+class SearchUnderPolicy(unittest.TestCase):
+    """Every service's search matches with @@ (ts_match_vq) on a table under
+    the tenancy policy; unless it is leakproof PostgreSQL applies it after
+    the policy, row by row, and never through the GIN index."""
+
+    def test_ts_match_is_leakproof(self):
+        stack = Stack.from_env()
+        if not stack.data_dir:
+            raise unittest.SkipTest("needs the stack's data folder")
+        out = Psql(stack.data_dir).run(
+            "postgres", "SELECT proleakproof FROM pg_proc"
+            " WHERE oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure")
+        self.assertEqual(out.stdout.strip(), "t")
+
+
 POLICIES = ("SELECT count(*) FILTER (WHERE pg_get_expr(polqual, polrelid) LIKE '%::uuid%')"
             " || '/' || count(*) FROM pg_policy WHERE polname = 'atrium_tenant'")
 

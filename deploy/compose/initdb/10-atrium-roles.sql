@@ -68,3 +68,12 @@ ALTER ROLE atrium_billing PASSWORD :'pw';
 ALTER ROLE atrium_audit PASSWORD :'pw';
 \endif
 \unset pw
+
+-- Full-text search under row-level security. PostgreSQL evaluates a
+-- query's own conditions after the tenancy policy unless their functions
+-- are leakproof, and may then not use an index for them: the `@@` of every
+-- service's search (ts_match_vq) was applied row by row, 214 ms to find one
+-- of 100,000 documents, 5 ms through the GIN index once marked. It computes
+-- a boolean from its two arguments and raises no error that could reveal
+-- them, which is what LEAKPROOF asserts. Superuser only, hence here.
+ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
