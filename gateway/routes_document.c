@@ -1,8 +1,8 @@
 /* routes_document: the document service's JSON endpoints (api.md
  * "Documents"). Upload (POST .../documents, POST .../versions) and
- * content download stream through gw_stream.c, not this table (an upload's
- * ?request_id= fulfils a document request); preview and signatures are not
- * served yet. */
+ * content download and the preview stream through gw_stream.c, not this
+ * table (an upload's ?request_id= fulfils a document request); signatures
+ * are not served yet. */
 #include "document.pb-c.h"
 #include "gw_route.h"
 #include <stddef.h>
