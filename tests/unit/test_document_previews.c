@@ -60,8 +60,9 @@ static void s_write(const char *path, const void *data, size_t len)
 /* A width x height RGB gradient saved by libvips as path (".png"/".jpg"). */
 static void s_make_image(const char *path, int width, int height)
 {
-    VipsImage *x = NULL, *rgb = NULL, *u8 = NULL;
-    assert_int_equal(vips_xyz(&x, width, height, NULL), 0);
+    VipsImage *xy = NULL, *x = NULL, *rgb = NULL, *u8 = NULL;
+    assert_int_equal(vips_xyz(&xy, width, height, NULL), 0);
+    assert_int_equal(vips_extract_band(xy, &x, 0, NULL), 0); /* x of each pixel */
     VipsImage *bands[3] = {x, x, x};
     assert_int_equal(vips_bandjoin(bands, &rgb, 3, NULL), 0);
     assert_int_equal(vips_cast_uchar(rgb, &u8, NULL), 0);
@@ -70,6 +71,7 @@ static void s_make_image(const char *path, int width, int height)
     g_object_unref(u8);
     g_object_unref(rgb);
     g_object_unref(x);
+    g_object_unref(xy);
 }
 
 static void s_assert_png(const doc_preview_png_t *p, int w, int h)
