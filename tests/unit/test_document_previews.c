@@ -126,6 +126,19 @@ static void t_png_and_jpeg(void **state)
         DOC_PREVIEW_OK);
     s_assert_png(&p, 128, 512);
     free(p.png);
+    /* GIF and WebP: the first frame */
+    s_make_image(s_path("anim.gif"), 1024, 768);
+    assert_int_equal(
+        doc_preview_render(s_path("anim.gif"), "image/gif", &LIMITS, &p, why, sizeof why),
+        DOC_PREVIEW_OK);
+    s_assert_png(&p, 512, 384);
+    free(p.png);
+    s_make_image(s_path("pic.webp"), 300, 900);
+    assert_int_equal(
+        doc_preview_render(s_path("pic.webp"), "image/webp", &LIMITS, &p, why, sizeof why),
+        DOC_PREVIEW_OK);
+    s_assert_png(&p, 171, 512);
+    free(p.png);
     /* smaller than the edge: kept as it is, never enlarged */
     s_make_image(s_path("small.png"), 40, 30);
     assert_int_equal(
