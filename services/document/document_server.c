@@ -1192,6 +1192,15 @@ static at_status_t s_preview(at_ctx_t *ctx, const ProtobufCMessage *req, Protobu
     }
     unsigned char *buf = at_arena_alloc(ctx->arena, AT_BUS_CHUNK);
     ssize_t n = doc_blob_preview_read(s_state(ctx)->blob_dir, v->sha256, buf, AT_BUS_CHUNK);
+    if (n < 0 && errno == ENOENT) {
+        /* made, but the file is gone (restored blob folder, an operator):
+         * make it again */
+        at_warn("preview of blob %s is missing its file; queued again", v->sha256);
+        if ((st = doc_store_preview_requeue(ctx, v->sha256)) != AT_OK)
+            return st;
+        ctx->retry_after = 2;
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "the preview is not ready yet");
+    }
     if (n < 0) {
         at_error("preview of blob %s (document %s) cannot be read: %s", v->sha256, row.doc->id,
                  strerror(errno));

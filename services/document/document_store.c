@@ -780,6 +780,19 @@ at_status_t doc_store_preview_failed(at_ctx_t *ctx, const char *sha256, int32_t 
     return st;
 }
 
+at_status_t doc_store_preview_requeue(at_ctx_t *ctx, const char *sha256)
+{
+    const char *p[] = {sha256};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE previews SET status = 'pending', attempts = 0,"
+                                " next_at = now(), updated_at = now()"
+                                " WHERE sha256 = $1 AND status = 'done'",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
 at_status_t doc_store_preview_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
 {
     *out = NULL;

@@ -230,6 +230,10 @@ at_status_t doc_store_preview_done(at_ctx_t *ctx, const char *sha256, int32_t at
 at_status_t doc_store_preview_failed(at_ctx_t *ctx, const char *sha256, int32_t attempts,
                                      bool final, int retry_s, const char *error);
 
+/* Puts the made thumbnail of blob sha256 back in the queue, its attempts
+ * reset (its file was found missing). */
+at_status_t doc_store_preview_requeue(at_ctx_t *ctx, const char *sha256);
+
 /* Every made thumbnail: (source sha256, png_size), ordered by sha256, in a
  * malloc'd array (*out, *n; free it); versions and document_id are unset. */
 at_status_t doc_store_preview_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n);

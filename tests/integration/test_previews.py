@@ -208,6 +208,26 @@ class Previews(unittest.TestCase):
         self.assertEqual(rb.header("ETag"), ra.header("ETag"))
         self.assertEqual(rb.body, ra.body)
 
+    def test_lost_file_made_again(self):
+        """A made thumbnail whose file went missing is queued again, not a 500."""
+        if not self.stack.data_dir:
+            self.skipTest("needs the stack's data folder")
+        data = png_bytes(64, 32, seed=71)
+        doc = self.upload("lost-%s.png" % secrets.token_hex(3), data)
+        first = wait_preview(self.owner, doc["id"])
+        self.assertEqual(first.status, 200, first)
+        sha = doc["sha256"]
+        path = os.path.join(self.stack.data_dir, "blobs", "previews", sha[:2], sha[2:4],
+                            sha + ".png")
+        os.unlink(path)
+        r = self.owner.get(preview_path(doc["id"]))
+        assert_error(self, r, 404, "not_found")
+        self.assertTrue(r.header("Retry-After"), r)
+        again = wait_preview(self.owner, doc["id"])
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.body, first.body)
+        self.assertTrue(os.path.exists(path))
+
     def test_versions_restore_and_tus(self):
         name = "v-%s.png" % secrets.token_hex(3)
         v1 = self.upload(name, png_bytes(400, 100, seed=31))

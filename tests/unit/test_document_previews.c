@@ -247,6 +247,28 @@ static void t_bomb_and_broken(void **state)
         DOC_PREVIEW_REFUSED);
 }
 
+/* A render past its deadline is stopped (the pipeline killed), not waited
+ * for: a deadline already passed stops it at its first batch of pixels. */
+static void t_deadline(void **state)
+{
+    (void) state;
+    s_make_image(s_path("big.png"), 4000, 4000);
+    doc_preview_limits_t late = LIMITS;
+    late.timeout_ms = -1;
+    char why[400];
+    doc_preview_png_t p;
+    assert_int_equal(doc_preview_render(s_path("big.png"), "image/png", &late, &p, why, sizeof why),
+                     DOC_PREVIEW_FAILED);
+    assert_non_null(strstr(why, "stopped after"));
+    assert_null(p.png);
+    /* the same file in time */
+    assert_int_equal(
+        doc_preview_render(s_path("big.png"), "image/png", &LIMITS, &p, why, sizeof why),
+        DOC_PREVIEW_OK);
+    s_assert_png(&p, 512, 512);
+    free(p.png);
+}
+
 /* Types outside the allow-list never reach libvips, whatever the bytes. */
 static void t_types(void **state)
 {
@@ -330,10 +352,10 @@ static void t_walk(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_pure),  cmocka_unit_test(t_png_and_jpeg),
-        cmocka_unit_test(t_pdf),   cmocka_unit_test(t_bomb_and_broken),
-        cmocka_unit_test(t_types), cmocka_unit_test(t_blob_files),
-        cmocka_unit_test(t_walk),
+        cmocka_unit_test(t_pure),       cmocka_unit_test(t_png_and_jpeg),
+        cmocka_unit_test(t_pdf),        cmocka_unit_test(t_bomb_and_broken),
+        cmocka_unit_test(t_deadline),   cmocka_unit_test(t_types),
+        cmocka_unit_test(t_blob_files), cmocka_unit_test(t_walk),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
