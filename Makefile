@@ -12,6 +12,8 @@ CTEST_ARGS ?=
 # Sanitizer runs fail on the first report instead of scrolling past it.
 export ASAN_OPTIONS  ?= detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+# Leaks inside third-party libraries we cannot free (tests/lsan.supp says which).
+export LSAN_OPTIONS  ?= suppressions=$(abspath tests/lsan.supp)
 
 .PHONY: all deps build run stop test test-plain test-asan bench fuzz format clean
 

@@ -172,6 +172,12 @@ const char *gw_query(gw_req_t *r, const char *name);
 void gw_upload(gw_req_t *r, const char *client_id, const char *document_id);
 void gw_download(gw_req_t *r, const char *document_id);
 
+/* GET /api/v1/documents/{id}/preview[?version=N]: the document's PNG
+ * thumbnail (document.preview) with its ETag (304 on If-None-Match),
+ * Cache-Control: private, inline, nosniff and a sandboxing CSP; a 404 with
+ * Retry-After while it is being made, a plain 404 when there is none. */
+void gw_preview(gw_req_t *r, const char *document_id);
+
 /* tus 1.0.0 (core, creation, termination, expiration) at /api/v1/uploads:
  * OPTIONS advertises; POST creates from Upload-Length and Upload-Metadata
  * (filename, client_id, folder_id, document_id, request_id, filetype; values

@@ -27,6 +27,8 @@ static const gw_route_t s_stream_routes[] = {
      201, 0, NULL},
     {"GET", "/api/v1/documents/{document_id}/content", GW_AUTH_REQUIRED, "@download", NULL, NULL,
      200, 0, NULL},
+    {"GET", "/api/v1/documents/{document_id}/preview", GW_AUTH_REQUIRED, "@preview", NULL, NULL,
+     200, 0, NULL},
     {"GET", "/api/v1/audit/export", GW_AUTH_REQUIRED, "@audit_export", NULL, NULL, 200, 0, NULL},
     {"GET", "/api/v1/signature-requests/{id}/certificate", GW_AUTH_REQUIRED, "@sign_certificate",
      NULL, NULL, 200, 0, NULL},
@@ -55,6 +57,10 @@ static void s_download(gw_req_t *r)
 {
     gw_download(r, gw_param(r, "document_id"));
 }
+static void s_preview(gw_req_t *r)
+{
+    gw_preview(r, gw_param(r, "document_id"));
+}
 static void s_tus_head(gw_req_t *r)
 {
     gw_tus_head(r, gw_param(r, "upload_id"));
@@ -80,6 +86,7 @@ static const struct {
     {"@upload", s_upload},
     {"@version", s_version},
     {"@download", s_download},
+    {"@preview", s_preview},
     {"@audit_export", gw_audit_export},
     {"@sign_certificate", s_sign_certificate},
     {"@tus_options", gw_tus_options},

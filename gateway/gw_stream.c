@@ -314,20 +314,32 @@ static const char *s_disposition(gw_req_t *r, const char *name)
                            pct);
 }
 
+/* ?version=N of a content or preview request: 1 when given (in *version),
+ * 0 when absent, -1 when malformed (then it is answered). */
+static int s_version_param(gw_req_t *r, int32_t *version)
+{
+    const char *v = gw_query(r, "version");
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || n < 1 || n > 1000000) {
+        gw_send_error(r, 400, "validation_failed", "version must be a positive number", "version",
+                      0);
+        return -1;
+    }
+    *version = (int32_t) n;
+    return 1;
+}
+
 void gw_download(gw_req_t *r, const char *document_id)
 {
     Atrium__Document__ContentInfoRequest req = ATRIUM__DOCUMENT__CONTENT_INFO_REQUEST__INIT;
     req.document_id = (char *) document_id;
-    const char *v = gw_query(r, "version");
-    if (v) {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (end == v || *end || n < 1 || n > 1000000)
-            return gw_send_error(r, 400, "validation_failed", "version must be a positive number",
-                                 "version", 0);
-        req.has_version = 1;
-        req.version = (int32_t) n;
-    }
+    int vr = s_version_param(r, &req.version);
+    if (vr < 0)
+        return;
+    req.has_version = vr > 0;
     const char *range_h = mg_get_header(r->conn, "Range");
     /* Ask without recording: a revalidation (304) or a bad range (416) is
      * not a download. The download is recorded once its status is known. */
@@ -430,6 +442,56 @@ void gw_download(gw_req_t *r, const char *document_id)
         if (w <= 0)
             break; /* the client went away */
     }
+}
+
+/* The thumbnail is one message (at most AT_BUS_CHUNK bytes, the renderer
+ * refuses more). Cache-Control adds no-cache to private: every display
+ * revalidates, so it is answered by a 304 and still checked against the
+ * caller's access (a member removed from the client stops seeing it). */
+void gw_preview(gw_req_t *r, const char *document_id)
+{
+    Atrium__Document__PreviewRequest req = ATRIUM__DOCUMENT__PREVIEW_REQUEST__INIT;
+    req.document_id = (char *) document_id;
+    int vr = s_version_param(r, &req.version);
+    if (vr < 0)
+        return;
+    req.has_version = vr > 0;
+    req.if_none_match = (char *) mg_get_header(r->conn, "If-None-Match");
+    Atrium__Reply *rep = NULL;
+    ProtobufCMessage *out = NULL;
+    at_status_t st = gw_call_msg(r, "document.preview", false, &req.base,
+                                 &atrium__document__preview__descriptor, &out, &rep);
+    if (!at_status_is_success(st))
+        return gw_send_status(r, st, rep ? rep->message : NULL, rep ? rep->field : NULL,
+                              rep && rep->has_retry_after ? rep->retry_after : 0);
+    Atrium__Document__Preview *p = (Atrium__Document__Preview *) out;
+    if (!p->etag || (!p->not_modified && (!p->has_data || p->data.len == 0)))
+        return gw_send_error(r, 500, "internal", "incomplete preview", NULL, 0);
+    bool nm = p->has_not_modified && p->not_modified;
+    int status = nm ? 304 : 200;
+    size_t len = nm ? 0 : p->data.len;
+    char head[2048];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\n"
+                      "X-Request-Id: %s\r\n"
+                      "%s"
+                      "Content-Length: %zu\r\n"
+                      "ETag: \"%s\"\r\n"
+                      "Cache-Control: private, no-cache\r\n"
+                      "Content-Disposition: inline; filename=\"preview.png\"\r\n"
+                      "X-Content-Type-Options: nosniff\r\n"
+                      "Referrer-Policy: no-referrer\r\n"
+                      "Cross-Origin-Resource-Policy: same-origin\r\n"
+                      "Content-Security-Policy: default-src 'none'; sandbox\r\n"
+                      "\r\n",
+                      status, nm ? "Not Modified" : "OK", r->request_id,
+                      nm ? "" : "Content-Type: image/png\r\n", len, p->etag);
+    if (hl < 0 || (size_t) hl >= sizeof head)
+        return gw_send_error(r, 500, "internal", "response headers too long", NULL, 0);
+    mg_write(r->conn, head, (size_t) hl);
+    if (len)
+        mg_write(r->conn, p->data.data, len);
+    r->status = status;
 }
 
 /* -- tus 1.0.0 resumable uploads (core, creation, termination, expiration) --

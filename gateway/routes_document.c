@@ -1,8 +1,8 @@
 /* routes_document: the document service's JSON endpoints (api.md
  * "Documents"). Upload (POST .../documents, POST .../versions) and
- * content download stream through gw_stream.c, not this table (an upload's
- * ?request_id= fulfils a document request); preview is not served yet, and
- * a signature certificate (JSON or PDF) is hand-written in gw_certificate.c. */
+ * content download and the preview stream through gw_stream.c, not this
+ * table (an upload's ?request_id= fulfils a document request), and a
+ * signature certificate (JSON or PDF) is hand-written in gw_certificate.c. */
 #include "document.pb-c.h"
 #include "gw_route.h"
 #include <stddef.h>

@@ -387,13 +387,28 @@ static int s_cmd_fsck_blobs(const at_config_t *c, int argc, char **argv)
         "blobs referenced %" PRId64 ", files %" PRId64 ", rows without blob %" PRId64
         ", blobs without row %" PRId64 ", size mismatches %" PRId64 ", other entries %" PRId64 "\n",
         r->referenced, r->files, r->missing_count, r->orphan_count, r->mismatch_count, r->strays);
+    s_fsck_print("preview-missing", r->preview_missing, r->n_preview_missing);
+    s_fsck_print("preview-orphan", r->preview_orphans, r->n_preview_orphans);
+    s_fsck_print("preview-size-mismatch", r->preview_mismatched, r->n_preview_mismatched);
+    printf("previews made %" PRId64 ", files %" PRId64 ", rows without file %" PRId64
+           ", files without row %" PRId64 ", size mismatches %" PRId64 ", other entries %" PRId64
+           "\n",
+           r->preview_referenced, r->preview_files, r->preview_missing_count,
+           r->preview_orphan_count, r->preview_mismatch_count, r->preview_strays);
     if ((int64_t) r->n_missing < r->missing_count || (int64_t) r->n_orphans < r->orphan_count ||
-        (int64_t) r->n_mismatched < r->mismatch_count)
+        (int64_t) r->n_mismatched < r->mismatch_count ||
+        (int64_t) r->n_preview_missing < r->preview_missing_count ||
+        (int64_t) r->n_preview_orphans < r->preview_orphan_count ||
+        (int64_t) r->n_preview_mismatched < r->preview_mismatch_count)
         printf("(lists cut at %d entries each; --limit raises it)\n", limit);
     if (repair)
         printf("removed %" PRId64 " blobs without row (older than %d s)\n", r->removed_count,
                grace_s);
-    out = r->missing_count || r->orphan_count > r->removed_count || r->mismatch_count ? 1 : 0;
+    /* a thumbnail can be made again; a blob cannot: both are reported */
+    out = r->missing_count || r->orphan_count > r->removed_count || r->mismatch_count ||
+                  r->preview_missing_count || r->preview_orphan_count || r->preview_mismatch_count
+              ? 1
+              : 0;
     atrium__document__fsck_report__free_unpacked(r, NULL);
 done:
     zframe_destroy(&reply);
@@ -413,7 +428,8 @@ static const s_command_t s_commands[] = {
     {"audit", s_cmd_audit,
      "audit verify FILE.jsonl: check an export's chain and checkpoints offline"},
     {"fsck-blobs", s_cmd_fsck_blobs,
-     "report document versions without blob files and blob files without versions"},
+     "report document versions without blob files and blob files without versions (and the "
+     "same for preview thumbnails)"},
     {NULL, NULL, NULL},
 };
 

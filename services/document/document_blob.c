@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,8 +64,8 @@ int doc_blob_init(const char *dir)
         }
     if (s_mkdir(p, NULL) != 0)
         return -1;
-    const char *subs[] = {"tmp", "sha256"};
-    for (int i = 0; i < 2; i++) {
+    const char *subs[] = {"tmp", "sha256", "previews"};
+    for (int i = 0; i < 3; i++) {
         if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s/%s", dir, subs[i])) != 0 ||
             s_mkdir(p, NULL) != 0)
             return -1;
@@ -306,13 +307,25 @@ static bool s_dot(const char *n)
     return strcmp(n, ".") == 0 || strcmp(n, "..") == 0;
 }
 
-int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg), void *arg,
-                  int64_t *strays)
+/* A file name under sub/<h[0..1]>/<h[2..3]>/: the 64-hex digest followed by
+ * suffix; the digest is copied to hex. */
+static bool s_walk_name(const char *name, const char *suffix, char hex[65])
+{
+    size_t n = strlen(name), sl = strlen(suffix);
+    if (n != 64 + sl || strcmp(name + 64, suffix) != 0)
+        return false;
+    memcpy(hex, name, 64);
+    hex[64] = 0;
+    return doc_digest_hex_valid(hex);
+}
+
+static int s_walk(const char *dir, const char *sub, const char *suffix,
+                  int (*fn)(const char *hex, int64_t size, void *arg), void *arg, int64_t *strays)
 {
     char p[DOC_PATH_MAX];
     int64_t stray = 0;
     int rc = 0;
-    if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s/sha256", dir)) != 0)
+    if (s_fit(p, sizeof p, snprintf(p, sizeof p, "%s/%s", dir, sub)) != 0)
         return -1;
     DIR *top = opendir(p);
     if (!top)
@@ -337,11 +350,12 @@ int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void
             while (rc == 0 && (e3 = readdir(d2))) {
                 if (s_dot(e3->d_name))
                     continue;
-                const char *h = e3->d_name;
+                char h[65];
                 struct stat st;
-                if (!doc_digest_hex_valid(h) || strncmp(h, e1->d_name, 2) != 0 ||
+                if (!s_walk_name(e3->d_name, suffix, h) || strncmp(h, e1->d_name, 2) != 0 ||
                     strncmp(h + 2, e2->d_name, 2) != 0 ||
-                    fstatat(dirfd(d2), h, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+                    fstatat(dirfd(d2), e3->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    !S_ISREG(st.st_mode)) {
                     stray++;
                     continue;
                 }
@@ -355,4 +369,132 @@ int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void
     if (strays)
         *strays = stray;
     return rc;
+}
+
+int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg), void *arg,
+                  int64_t *strays)
+{
+    return s_walk(dir, "sha256", "", fn, arg, strays);
+}
+
+/* -- thumbnails ------------------------------------------------------------ */
+
+int doc_blob_preview_path(char *out, size_t cap, const char *dir, const char *hex)
+{
+    if (!doc_digest_hex_valid(hex)) {
+        if (cap)
+            out[0] = 0;
+        errno = EINVAL;
+        return -1;
+    }
+    return s_fit(out, cap,
+                 snprintf(out, cap, "%s/previews/%.2s/%.2s/%s.png", dir, hex, hex + 2, hex));
+}
+
+/* Writes all of len bytes to fd (retrying short writes and EINTR). */
+static int s_write_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *d = data;
+    while (len) {
+        ssize_t n = write(fd, d, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        d += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+int doc_blob_preview_store(const char *dir, const char *hex, const void *png, size_t len)
+{
+    char dst[DOC_PATH_MAX], tmp[DOC_PATH_MAX], top[DOC_PATH_MAX], d1[DOC_PATH_MAX],
+        d2[DOC_PATH_MAX], tmpdir[DOC_PATH_MAX], id[37];
+    unsigned char r[16];
+    randombytes_buf(r, sizeof r);
+    r[6] = (unsigned char) ((r[6] & 0x0f) | 0x40); /* version 4 */
+    r[8] = (unsigned char) ((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(id, sizeof id, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
+    if (doc_blob_preview_path(dst, sizeof dst, dir, hex) != 0 ||
+        doc_blob_tmp_path(tmp, sizeof tmp, dir, id) != 0 ||
+        s_fit(top, sizeof top, snprintf(top, sizeof top, "%s/previews", dir)) != 0 ||
+        s_fit(d1, sizeof d1, snprintf(d1, sizeof d1, "%s/previews/%.2s", dir, hex)) != 0 ||
+        s_fit(d2, sizeof d2, snprintf(d2, sizeof d2, "%s/previews/%.2s/%.2s", dir, hex, hex + 2)) !=
+            0 ||
+        s_fit(tmpdir, sizeof tmpdir, snprintf(tmpdir, sizeof tmpdir, "%s/tmp", dir)) != 0)
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    int e = 0;
+    if (s_write_all(fd, png, len) != 0 || fsync(fd) != 0)
+        e = errno ? errno : EIO;
+    if (close(fd) != 0 && !e)
+        e = EIO;
+    bool made1 = false, made2 = false;
+    if (!e && (s_mkdir(top, NULL) != 0 || s_mkdir(d1, &made1) != 0 || s_mkdir(d2, &made2) != 0))
+        e = errno;
+    if (!e && ((made1 && s_sync_dir(top) != 0) || (made2 && s_sync_dir(d1) != 0)))
+        e = errno;
+    if (!e && rename(tmp, dst) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    if (s_sync_dir(d2) != 0 || s_sync_dir(tmpdir) != 0)
+        return -1;
+    return 0;
+}
+
+ssize_t doc_blob_preview_read(const char *dir, const char *hex, void *buf, size_t cap)
+{
+    char p[DOC_PATH_MAX];
+    if (doc_blob_preview_path(p, sizeof p, dir, hex) != 0)
+        return -1;
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int e = 0;
+    if (fstat(fd, &st) != 0)
+        e = errno;
+    else if (!S_ISREG(st.st_mode) || st.st_size < 0)
+        e = EINVAL;
+    else if ((uint64_t) st.st_size > cap)
+        e = EFBIG;
+    if (e) {
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    unsigned char *b = buf;
+    size_t done = 0, want = (size_t) st.st_size;
+    while (done < want) {
+        ssize_t n = pread(fd, b + done, want - done, (off_t) done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO; /* shorter than it said: changed under us */
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        done += (size_t) n;
+    }
+    close(fd);
+    return (ssize_t) done;
+}
+
+int doc_blob_preview_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
+                          void *arg, int64_t *strays)
+{
+    return s_walk(dir, "previews", ".png", fn, arg, strays);
 }

@@ -1,7 +1,8 @@
 /* document_blob: the shared blob folder (ATRIUM_BLOB_DIR) that every document
  * instance sees. Finished files are content-addressed,
  * <dir>/sha256/ab/cd/<64 hex>, written once and never changed; an upload in
- * progress is <dir>/tmp/<upload id>. No path is ever made from a client's
+ * progress is <dir>/tmp/<upload id>. Thumbnails are
+ * <dir>/previews/ab/cd/<64 hex of the source blob>.png. No path is ever made from a client's
  * file name: only from a UUID and a digest, both checked here.
  *
  * It does not know uploads or documents (the server and store do) and keeps
@@ -19,7 +20,7 @@
 /* Room for any path this module makes under a blob dir of up to 3000 bytes. */
 #define DOC_PATH_MAX 4096
 
-/* Creates dir, dir/tmp and dir/sha256 as needed (mode 0750). Returns 0, or
+/* Creates dir, dir/tmp, dir/sha256 and dir/previews as needed (mode 0750). Returns 0, or
  * -1 with errno set. */
 int doc_blob_init(const char *dir);
 
@@ -81,5 +82,28 @@ ssize_t doc_blob_read(const char *dir, const char *hex, int64_t offset, void *bu
  * cannot be read. */
 int doc_blob_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg), void *arg,
                   int64_t *strays);
+
+/* -- thumbnails ------------------------------------------------------------ */
+
+/* Writes dir/previews/<h[0..1]>/<h[2..3]>/<h>.png into out for the source
+ * blob's digest hex. Returns 0, or -1 (EINVAL, ENAMETOOLONG). */
+int doc_blob_preview_path(char *out, size_t cap, const char *dir, const char *hex);
+
+/* Stores len bytes of png as the thumbnail of the blob of digest hex: a new
+ * temporary file under dir/tmp (a random UUID name, so the upload reaper
+ * clears one a crash leaves behind), written, fsynced, renamed over its
+ * place (a thumbnail of the same source may be replaced: it is a pure
+ * function of the bytes), and the directories fsynced. Returns 0 or -1 with
+ * errno; the temporary file never outlives a failure. */
+int doc_blob_preview_store(const char *dir, const char *hex, const void *png, size_t len);
+
+/* Reads the whole thumbnail of the blob of digest hex into buf (cap bytes).
+ * Returns its size, or -1 with errno (ENOENT: none; EFBIG: larger than cap). */
+ssize_t doc_blob_preview_read(const char *dir, const char *hex, void *buf, size_t cap);
+
+/* doc_blob_walk over dir/previews: fn(hex, size, arg) for every regular file
+ * named <64 hex>.png in its right place; anything else counts in *strays. */
+int doc_blob_preview_walk(const char *dir, int (*fn)(const char *hex, int64_t size, void *arg),
+                          void *arg, int64_t *strays);
 
 #endif

@@ -5,6 +5,7 @@
 #include "document_store.h"
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 at_status_t doc_gc_purge(at_ctx_t *ctx, const char *id, int64_t older_s, const char *firm_id,
                          const char *client_id, const char *name, bool staff_only,
@@ -41,6 +42,14 @@ at_status_t doc_gc_blob(at_ctx_t *ctx, const char *blob_dir, const char *sha256,
     at_status_t st = doc_store_blob_lock(ctx, sha256, true);
     if (st == AT_OK)
         st = doc_store_blob_in_use(ctx, sha256, &in_use);
+    if (st == AT_OK && !in_use) {
+        /* its thumbnail is the file's content too: row and file go with it */
+        char png[DOC_PATH_MAX];
+        st = doc_store_preview_delete(ctx, sha256);
+        if (st == AT_OK && doc_blob_preview_path(png, sizeof png, blob_dir, sha256) == 0 &&
+            unlink(png) != 0 && errno != ENOENT)
+            at_warn("cannot remove the thumbnail of blob %s: %s", sha256, strerror(errno));
+    }
     if (st == AT_OK && !in_use) {
         /* under the lock: no writer can start using it until we commit */
         if (doc_blob_remove(blob_dir, sha256) != 0) {

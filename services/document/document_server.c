@@ -15,10 +15,12 @@
 #include "at_service.h"
 #include "at_tenancy.h"
 #include "at_text.h"
+#include "at_time.h"
 #include "document_blob.h"
 #include "document_gc.h"
 #include "document_digest.h"
 #include "document_names.h"
+#include "document_previews.h"
 #include "document_requests.h"
 #include "document_signatures.h"
 #include "document_signatures_pdf.h"
@@ -62,6 +64,10 @@ static const at_config_key_t s_config[] = {
     {"ATRIUM_SIGNATURE_REMINDER_S", "86400", AT_CFG_INT, 0, 365 * 86400, true, false,
      "seconds before a signature request's due_at that its signers are reminded (a second "
      "reminder goes at due_at)"},
+    {"ATRIUM_PREVIEW_MAX_EDGE", "512", AT_CFG_INT, 16, 4096, true, false,
+     "longest side of a document preview (PNG thumbnail), in pixels"},
+    {"ATRIUM_PREVIEW_MAX_PIXELS", "50000000", AT_CFG_INT, 1, 1000000000, true, false,
+     "an image of more pixels (width x height) gets no preview (decompression bombs)"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -1202,6 +1208,89 @@ static at_status_t s_read(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCM
     return AT_OK;
 }
 
+/* -- preview ------------------------------------------------------------------ */
+
+/* True when an If-None-Match value names the entity tag "<hex>" (or is *). */
+static bool s_etag_match(const char *inm, const char *hex)
+{
+    char tag[80];
+    snprintf(tag, sizeof tag, "\"%s\"", hex);
+    return strstr(inm, tag) || strcmp(inm, "*") == 0;
+}
+
+/* document.preview (GET /documents/{id}/preview): the PNG thumbnail of the
+ * version's blob, when the caller may see the document (live, not in an
+ * internal folder for a client user) and its sniffed type gets one. Not
+ * made yet: 404 with retry_after; never (another type, or it failed): 404.
+ * Serving it (not a 304) records a view, as GET /documents/{id} does. */
+static at_status_t s_preview(at_ctx_t *ctx, const ProtobufCMessage *req, ProtobufCMessage **reply)
+{
+    const Atrium__Document__PreviewRequest *rq = (const void *) req;
+    doc_row_t row;
+    doc_version_t *v = NULL;
+    at_status_t st = s_content(ctx, rq->document_id, rq->has_version, rq->version, &row, &v);
+    if (st != AT_OK)
+        return st;
+    if (!doc_sniff_previewable(v->content_type))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "there is no preview of this type of file");
+    doc_preview_row_t p;
+    st = doc_store_preview_get(ctx, v->sha256, &p);
+    if (st == AT_NOT_FOUND) {
+        /* stored before its job could be queued: queue it now */
+        if ((st = doc_store_preview_enqueue(ctx, v->sha256, v->content_type)) != AT_OK)
+            return st;
+        p.status = "pending";
+    } else if (st != AT_OK) {
+        return st;
+    }
+    if (strcmp(p.status, "pending") == 0) {
+        ctx->retry_after = 2;
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "the preview is not ready yet");
+    }
+    if (strcmp(p.status, "done") != 0 || !p.png_sha256)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "no preview could be made of this file");
+    Atrium__Document__Preview *out = at_msg_new(ctx, &atrium__document__preview__descriptor);
+    out->etag = (char *) p.png_sha256;
+    if (s_set(rq->if_none_match) && s_etag_match(rq->if_none_match, p.png_sha256)) {
+        out->has_not_modified = 1;
+        out->not_modified = true;
+        *reply = &out->base;
+        return AT_OK;
+    }
+    unsigned char *buf = at_arena_alloc(ctx->arena, AT_BUS_CHUNK);
+    ssize_t n = doc_blob_preview_read(s_state(ctx)->blob_dir, v->sha256, buf, AT_BUS_CHUNK);
+    if (n < 0 && errno == ENOENT) {
+        /* made, but the file is gone (restored blob folder, an operator):
+         * make it again */
+        at_warn("preview of blob %s is missing its file; queued again", v->sha256);
+        if ((st = doc_store_preview_requeue(ctx, v->sha256)) != AT_OK)
+            return st;
+        ctx->retry_after = 2;
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "the preview is not ready yet");
+    }
+    if (n < 0) {
+        at_error("preview of blob %s (document %s) cannot be read: %s", v->sha256, row.doc->id,
+                 strerror(errno));
+        return at_fail(ctx, AT_INTERNAL, NULL, "the preview cannot be read");
+    }
+    if ((st = s_begin(ctx)) != AT_OK)
+        return st;
+    st = s_event(
+        ctx, "document.viewed", "viewed", row.firm_id, row.doc->client_id, row.doc->id, v->version,
+        json_pack("{s:s, s:i, s:b}", "name", row.doc->name, "version", v->version, "preview", 1),
+        row.internal);
+    if (st != AT_OK || (st = s_commit(ctx)) != AT_OK)
+        return st;
+    out->has_data = 1;
+    out->data.data = buf;
+    out->data.len = (size_t) n;
+    out->has_width = out->has_height = 1;
+    out->width = p.width;
+    out->height = p.height;
+    *reply = &out->base;
+    return AT_OK;
+}
+
 /* -- consistency check ------------------------------------------------------ */
 
 typedef struct {
@@ -1251,7 +1340,7 @@ static void s_fsck_add(at_ctx_t *ctx, Atrium__Document__FsckBlob ***list, size_t
         b->has_file_size = 1;
         b->file_size = file_size;
     }
-    if (ref) {
+    if (ref && ref->versions > 0) {
         b->has_versions = 1;
         b->versions = ref->versions;
         b->document_id = at_str(ctx, ref->document_id);
@@ -1270,15 +1359,69 @@ static bool s_orphan_old(at_ctx_t *ctx, const char *hex, int64_t grace_s)
            st.st_mtime <= time(NULL) - (time_t) grace_s;
 }
 
+/* Where one comparison (blobs, or thumbnails) writes in the report. */
+typedef struct {
+    Atrium__Document__FsckBlob ***missing, ***orphans, ***mismatched;
+    size_t *n_missing, *n_orphans, *n_mismatched;
+    int64_t *missing_count, *orphan_count, *mismatch_count, *referenced;
+    int64_t *removed; /* set (blobs, with repair): orphans older than grace_s are removed */
+    int64_t grace_s;
+} s_fsck_lists_t;
+
+/* Merges the rows (refs, sorted by digest) with the files found (sorted):
+ * rows without a file, files without a row, and size mismatches. */
+static void s_fsck_merge(at_ctx_t *ctx, const doc_blob_ref_t *refs, size_t nrefs,
+                         const s_files_t *files, size_t limit, const s_fsck_lists_t *o)
+{
+    size_t cap = limit < nrefs + files->n ? limit : nrefs + files->n;
+    *o->missing = at_arena_alloc(ctx->arena, sizeof **o->missing * (cap ? cap : 1));
+    *o->orphans = at_arena_alloc(ctx->arena, sizeof **o->orphans * (cap ? cap : 1));
+    *o->mismatched = at_arena_alloc(ctx->arena, sizeof **o->mismatched * (cap ? cap : 1));
+    size_t i = 0, j = 0;
+    while (i < nrefs || j < files->n) {
+        int c = i == nrefs ? 1 : j == files->n ? -1 : strcmp(refs[i].sha256, files->v[j].hex);
+        if (c > 0) {
+            s_fsck_add(ctx, o->orphans, o->n_orphans, o->orphan_count, limit, files->v[j].hex,
+                       files->v[j].size, -1, NULL);
+            bool removed = false;
+            if (o->removed && s_orphan_old(ctx, files->v[j].hex, o->grace_s) &&
+                doc_gc_blob(ctx, s_state(ctx)->blob_dir, files->v[j].hex, &removed) == AT_OK &&
+                removed)
+                (*o->removed)++;
+            j++;
+            continue;
+        }
+        /* one blob: every row of this digest (two sizes of one digest is a
+         * mismatch too) */
+        size_t k = i;
+        bool size_differs = false;
+        for (; k < nrefs && strcmp(refs[k].sha256, refs[i].sha256) == 0; k++)
+            if (c == 0 && refs[k].size != files->v[j].size)
+                size_differs = true;
+        (*o->referenced)++;
+        if (c < 0)
+            s_fsck_add(ctx, o->missing, o->n_missing, o->missing_count, limit, refs[i].sha256,
+                       refs[i].size, -1, &refs[i]);
+        else if (size_differs)
+            s_fsck_add(ctx, o->mismatched, o->n_mismatched, o->mismatch_count, limit,
+                       refs[i].sha256, refs[i].size, files->v[j].size, &refs[i]);
+        if (c == 0)
+            j++;
+        i = k;
+    }
+}
+
 /* document.fsck_blobs (atriumctl fsck-blobs, over the bus only): compares
- * the blobs the unpurged versions use with the files under the blob folder
- * and reports rows without a blob, blobs without a row and size mismatches.
- * Without repair it changes nothing; a blob whose upload is finishing at
- * that moment can show as an orphan once. With repair it removes orphans
- * older than grace_s, each under its lock after checking again that no
- * version uses it (document_gc.h). Rows without a blob are never "repaired":
- * they are reported for an operator to restore from backup. Refused to any
- * principal: no user reaches it, the gateway has no route to it. */
+ * the blobs the versions use with the files under the blob folder, and the
+ * thumbnails the previews table says were made with the files under
+ * previews/, and reports rows without a file, files without a row and size
+ * mismatches. Without repair it changes nothing; a blob whose upload (or a
+ * thumbnail whose job) is finishing at that moment can show as an orphan
+ * once. With repair it removes orphan blobs older than grace_s, each under
+ * its lock after checking again that no version uses it (document_gc.h).
+ * Rows without a file are never "repaired": they are reported for an
+ * operator to restore from backup. Refused to any principal: no user reaches
+ * it, the gateway has no route to it. */
 static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
                                 ProtobufCMessage **reply)
 {
@@ -1289,71 +1432,58 @@ static at_status_t s_fsck_blobs(at_ctx_t *ctx, const ProtobufCMessage *req,
     int64_t grace_s = rq->has_grace_s && rq->grace_s >= 0 ? rq->grace_s : 3600;
     if (limit > 100000)
         limit = 100000;
-    doc_blob_ref_t *refs = NULL;
-    size_t nrefs = 0;
+    const char *dir = s_state(ctx)->blob_dir;
+    doc_blob_ref_t *refs = NULL, *prefs = NULL;
+    size_t nrefs = 0, nprefs = 0;
+    s_files_t files = {0}, pfiles = {0};
+    int64_t strays = 0, pstrays = 0;
     at_status_t st = doc_store_blob_refs(ctx, &refs, &nrefs);
+    if (st == AT_OK)
+        st = doc_store_preview_refs(ctx, &prefs, &nprefs);
     if (st != AT_OK)
-        return st;
-    s_files_t files = {0};
-    int64_t strays = 0;
-    int rc = doc_blob_walk(s_state(ctx)->blob_dir, s_collect, &files, &strays);
+        goto done;
+    int rc = doc_blob_walk(dir, s_collect, &files, &strays);
+    if (rc == 0)
+        rc = doc_blob_preview_walk(dir, s_collect, &pfiles, &pstrays);
     if (rc != 0) {
         at_error("fsck: cannot read the blob folder: %s", strerror(rc > 0 ? rc : errno));
-        free(refs);
-        free(files.v);
-        return at_fail(ctx, AT_INTERNAL, NULL, "the blob folder cannot be read");
+        st = at_fail(ctx, AT_INTERNAL, NULL, "the blob folder cannot be read");
+        goto done;
     }
     if (files.n)
         qsort(files.v, files.n, sizeof *files.v, s_file_cmp);
+    if (pfiles.n)
+        qsort(pfiles.v, pfiles.n, sizeof *pfiles.v, s_file_cmp);
     Atrium__Document__FsckReport *out = at_msg_new(ctx, &atrium__document__fsck_report__descriptor);
-    size_t cap = limit < nrefs + files.n ? limit : nrefs + files.n;
-    out->missing = at_arena_alloc(ctx->arena, sizeof *out->missing * (cap ? cap : 1));
-    out->orphans = at_arena_alloc(ctx->arena, sizeof *out->orphans * (cap ? cap : 1));
-    out->mismatched = at_arena_alloc(ctx->arena, sizeof *out->mismatched * (cap ? cap : 1));
     out->has_missing_count = out->has_orphan_count = out->has_mismatch_count = 1;
     out->has_removed_count = 1;
-    size_t i = 0, j = 0;
-    int64_t referenced = 0;
-    while (i < nrefs || j < files.n) {
-        int c = i == nrefs ? 1 : j == files.n ? -1 : strcmp(refs[i].sha256, files.v[j].hex);
-        if (c > 0) {
-            s_fsck_add(ctx, &out->orphans, &out->n_orphans, &out->orphan_count, limit,
-                       files.v[j].hex, files.v[j].size, -1, NULL);
-            if (rq->has_repair && rq->repair && s_orphan_old(ctx, files.v[j].hex, grace_s)) {
-                bool removed = false;
-                if (doc_gc_blob(ctx, s_state(ctx)->blob_dir, files.v[j].hex, &removed) == AT_OK &&
-                    removed)
-                    out->removed_count++;
-            }
-            j++;
-            continue;
-        }
-        /* one blob: every row of this digest (two sizes of one digest is a
-         * mismatch too) */
-        size_t k = i;
-        bool size_differs = false;
-        for (; k < nrefs && strcmp(refs[k].sha256, refs[i].sha256) == 0; k++)
-            if (c == 0 && refs[k].size != files.v[j].size)
-                size_differs = true;
-        referenced++;
-        if (c < 0)
-            s_fsck_add(ctx, &out->missing, &out->n_missing, &out->missing_count, limit,
-                       refs[i].sha256, refs[i].size, -1, &refs[i]);
-        else if (size_differs)
-            s_fsck_add(ctx, &out->mismatched, &out->n_mismatched, &out->mismatch_count, limit,
-                       refs[i].sha256, refs[i].size, files.v[j].size, &refs[i]);
-        if (c == 0)
-            j++;
-        i = k;
-    }
     out->has_referenced = out->has_files = out->has_strays = 1;
-    out->referenced = referenced;
+    s_fsck_merge(ctx, refs, nrefs, &files, limit,
+                 &(s_fsck_lists_t){&out->missing, &out->orphans, &out->mismatched, &out->n_missing,
+                                   &out->n_orphans, &out->n_mismatched, &out->missing_count,
+                                   &out->orphan_count, &out->mismatch_count, &out->referenced,
+                                   rq->has_repair && rq->repair ? &out->removed_count : NULL,
+                                   grace_s});
     out->files = (int64_t) files.n;
     out->strays = strays;
-    free(refs);
-    free(files.v);
+    out->has_preview_missing_count = out->has_preview_orphan_count = 1;
+    out->has_preview_mismatch_count = out->has_preview_referenced = 1;
+    out->has_preview_files = out->has_preview_strays = 1;
+    s_fsck_merge(ctx, prefs, nprefs, &pfiles, limit,
+                 &(s_fsck_lists_t){
+                     &out->preview_missing, &out->preview_orphans, &out->preview_mismatched,
+                     &out->n_preview_missing, &out->n_preview_orphans, &out->n_preview_mismatched,
+                     &out->preview_missing_count, &out->preview_orphan_count,
+                     &out->preview_mismatch_count, &out->preview_referenced, NULL, 0});
+    out->preview_files = (int64_t) pfiles.n;
+    out->preview_strays = pstrays;
     *reply = &out->base;
-    return AT_OK;
+done:
+    free(refs);
+    free(prefs);
+    free(files.v);
+    free(pfiles.v);
+    return st;
 }
 
 /* -- process ----------------------------------------------------------------- */
@@ -1403,9 +1533,9 @@ const char *document_blob_dir(const at_ctx_t *ctx)
     return s_state(ctx)->blob_dir;
 }
 
-/* Each 0.5 s step is stoppable; the reaper runs every minute, text
- * extraction every step, signature reminders every second step, the trash
- * every tenth (5 s). */
+/* Each 0.5 s step is stoppable; the reaper runs every minute, signature
+ * reminders every second step, the trash every tenth (5 s); text extraction
+ * and thumbnails every step (a thumbnail made: the next step comes at once). */
 static void s_background(at_ctx_t *ctx, volatile int *stop)
 {
     const doc_state_t *S = s_state(ctx);
@@ -1419,7 +1549,8 @@ static void s_background(at_ctx_t *ctx, volatile int *stop)
             while (!*stop && doc_gc_trash_pass(ctx, S->blob_dir, S->trash_s, 100) == 100)
                 at_arena_reset(ctx->arena);
         at_arena_reset(ctx->arena);
-        usleep(500 * 1000);
+        if (document_previews_tick(ctx) <= 0)
+            usleep(500 * 1000);
     }
 }
 
@@ -1444,6 +1575,16 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
         free(S);
         return -1;
     }
+    doc_preview_limits_t limits = {
+        .max_edge = (int) at_config_int(config, "ATRIUM_PREVIEW_MAX_EDGE"),
+        .max_pixels = at_config_int(config, "ATRIUM_PREVIEW_MAX_PIXELS"),
+        .timeout_ms = 60 * 1000,
+    };
+    if (document_previews_init(S->blob_dir, &limits) != 0) {
+        free(S->blob_dir);
+        free(S);
+        return -1;
+    }
     *state = S;
     return 0;
 }
@@ -1451,6 +1592,7 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
 static void s_fini(void *state)
 {
     doc_sign_pdf_shutdown(); /* every thread has stopped */
+    document_previews_fini();
     doc_state_t *S = state;
     if (S)
         free(S->blob_dir);
@@ -1526,6 +1668,8 @@ static const at_method_t s_methods[] = {
       &atrium__document__certificate__descriptor),
     M("document.search", document_search, atrium__search__search_request,
       &atrium__search__search_result__descriptor),
+    M("document.preview", s_preview, atrium__document__preview_request,
+      &atrium__document__preview__descriptor),
     {"document.fsck_blobs", s_fsck_blobs, &atrium__document__fsck_request__descriptor,
      &atrium__document__fsck_report__descriptor, AT_METHOD_PUBLIC},
     {NULL, NULL, NULL, NULL, 0},

@@ -147,3 +147,15 @@ const char *doc_sniff(const unsigned char *buf, size_t len, bool truncated, cons
         return "text/plain; charset=utf-8";
     return T_OCTET;
 }
+
+bool doc_sniff_previewable(const char *content_type)
+{
+    static const char *const ok[] = {"image/png", "image/jpeg", "image/gif", "image/webp",
+                                     "application/pdf"};
+    if (!content_type)
+        return false;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(content_type, ok[i]) == 0)
+            return true;
+    return false;
+}

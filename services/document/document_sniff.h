@@ -25,4 +25,11 @@
  * it never makes a type the bytes do not allow. */
 const char *doc_sniff(const unsigned char *buf, size_t len, bool truncated, const char *name);
 
+/* True when content_type (as doc_sniff returned it) gets a thumbnail: PNG,
+ * JPEG, GIF, WebP and PDF, compared exactly. Everything else (SVG and HTML
+ * are never sniffed, text, Office files, octet-stream, NULL) gets none: the
+ * preview renderer is only ever given bytes whose magic number one of its
+ * five loaders reads. */
+bool doc_sniff_previewable(const char *content_type);
+
 #endif

@@ -4,6 +4,7 @@
 #include "document_store.h"
 #include "at_cursor.h"
 #include "at_search.h"
+#include "document_sniff.h"
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -325,6 +326,8 @@ at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const c
                                 7, p);
     at_status_t st = at_db_status(ctx->db, res);
     PQclear(res);
+    if (st == AT_OK)
+        st = doc_store_preview_enqueue(ctx, sha256, content_type);
     return st;
 }
 
@@ -772,6 +775,15 @@ at_status_t doc_store_purge(at_ctx_t *ctx, const char *id, int64_t older_s, cons
     return st;
 }
 
+at_status_t doc_store_preview_delete(at_ctx_t *ctx, const char *sha256)
+{
+    const char *p[] = {sha256};
+    PGresult *res = at_db_query(ctx->db, "DELETE FROM previews WHERE sha256 = $1", 1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
 /* -- consistency ----------------------------------------------------------- */
 
 at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
@@ -796,6 +808,151 @@ at_status_t doc_store_blob_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
         refs[i].versions = (int32_t) s_i64(res, (int) i, 2);
         snprintf(refs[i].document_id, sizeof refs[i].document_id, "%s",
                  PQgetvalue(res, (int) i, 3));
+    }
+    *out = refs;
+    *n = rows;
+cleanup:
+    PQclear(res);
+    return st;
+}
+
+/* -- previews -------------------------------------------------------------- */
+
+at_status_t doc_store_preview_enqueue(at_ctx_t *ctx, const char *sha256, const char *content_type)
+{
+    if (!doc_sniff_previewable(content_type))
+        return AT_OK;
+    const char *p[] = {sha256, content_type};
+    PGresult *res = at_db_query(ctx->db,
+                                "INSERT INTO previews (sha256, content_type) VALUES ($1, $2)"
+                                " ON CONFLICT (sha256) DO NOTHING",
+                                2, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+#define PREVIEW_COLS                                                                       \
+    "sha256, content_type, status, png_sha256, coalesce(png_size, 0), coalesce(width, 0)," \
+    " coalesce(height, 0), attempts"
+
+static void s_preview_row(at_ctx_t *ctx, PGresult *res, doc_preview_row_t *out)
+{
+    out->sha256 = s_val(ctx, res, 0, 0);
+    out->content_type = s_val(ctx, res, 0, 1);
+    out->status = s_val(ctx, res, 0, 2);
+    out->png_sha256 = s_val(ctx, res, 0, 3);
+    out->png_size = s_i64(res, 0, 4);
+    out->width = (int32_t) s_i64(res, 0, 5);
+    out->height = (int32_t) s_i64(res, 0, 6);
+    out->attempts = (int32_t) s_i64(res, 0, 7);
+}
+
+at_status_t doc_store_preview_get(at_ctx_t *ctx, const char *sha256, doc_preview_row_t *out)
+{
+    const char *p[] = {sha256};
+    PGresult *res = NULL;
+    at_status_t st =
+        at_db_one(ctx->db, "SELECT " PREVIEW_COLS " FROM previews WHERE sha256 = $1", 1, p, &res);
+    if (st == AT_OK)
+        s_preview_row(ctx, res, out);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_preview_claim(at_ctx_t *ctx, int lease_s, doc_preview_row_t *out)
+{
+    char lease[16];
+    snprintf(lease, sizeof lease, "%d", lease_s);
+    const char *p[] = {lease};
+    PGresult *res =
+        at_db_query(ctx->db,
+                    "UPDATE previews SET attempts = attempts + 1, updated_at = now(),"
+                    " next_at = now() + make_interval(secs => $1::int)"
+                    " WHERE sha256 = (SELECT sha256 FROM previews WHERE status = 'pending'"
+                    "   AND next_at <= now() ORDER BY next_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                    " RETURNING " PREVIEW_COLS,
+                    1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st == AT_OK && PQntuples(res) != 1)
+        st = AT_NOT_FOUND;
+    if (st == AT_OK)
+        s_preview_row(ctx, res, out);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_preview_done(at_ctx_t *ctx, const char *sha256, int32_t attempts,
+                                   const char *png_sha256, int64_t png_size, int32_t width,
+                                   int32_t height)
+{
+    char att[16], sz[24], w[16], h[16];
+    snprintf(att, sizeof att, "%" PRId32, attempts);
+    snprintf(sz, sizeof sz, "%" PRId64, png_size);
+    snprintf(w, sizeof w, "%" PRId32, width);
+    snprintf(h, sizeof h, "%" PRId32, height);
+    const char *p[] = {sha256, att, png_sha256, sz, w, h};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE previews SET status = 'done', png_sha256 = $3,"
+                                " png_size = $4, width = $5, height = $6, error = NULL,"
+                                " updated_at = now()"
+                                " WHERE sha256 = $1 AND attempts = $2 AND status = 'pending'",
+                                6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_preview_failed(at_ctx_t *ctx, const char *sha256, int32_t attempts,
+                                     bool final, int retry_s, const char *error)
+{
+    char att[16], retry[16];
+    snprintf(att, sizeof att, "%" PRId32, attempts);
+    snprintf(retry, sizeof retry, "%d", retry_s);
+    const char *p[] = {sha256, att, final ? "true" : "false", retry, error};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "UPDATE previews SET status = CASE WHEN $3::bool THEN 'failed' ELSE 'pending' END,"
+        " next_at = now() + make_interval(secs => $4::int), error = left($5, 500),"
+        " updated_at = now()"
+        " WHERE sha256 = $1 AND attempts = $2 AND status = 'pending'",
+        5, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_preview_requeue(at_ctx_t *ctx, const char *sha256)
+{
+    const char *p[] = {sha256};
+    PGresult *res = at_db_query(ctx->db,
+                                "UPDATE previews SET status = 'pending', attempts = 0,"
+                                " next_at = now(), updated_at = now()"
+                                " WHERE sha256 = $1 AND status = 'done'",
+                                1, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    PQclear(res);
+    return st;
+}
+
+at_status_t doc_store_preview_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *res = at_db_exec(ctx->db, "SELECT sha256, png_size FROM previews"
+                                        " WHERE status = 'done' ORDER BY sha256 COLLATE \"C\"");
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    size_t rows = (size_t) PQntuples(res);
+    doc_blob_ref_t *refs = calloc(rows ? rows : 1, sizeof *refs);
+    if (!refs) {
+        st = AT_INTERNAL;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        snprintf(refs[i].sha256, sizeof refs[i].sha256, "%s", PQgetvalue(res, (int) i, 0));
+        refs[i].size = s_i64(res, (int) i, 1);
     }
     *out = refs;
     *n = rows;

@@ -97,8 +97,11 @@ at_status_t doc_store_insert(at_ctx_t *ctx, const char *firm_id, const char *cli
 /* Advances the document's current_version by one; *version is the new one. */
 at_status_t doc_store_bump_version(at_ctx_t *ctx, const char *id, int32_t *version);
 
-/* Inserts version row (document_id, version) and, in the same statement,
- * the job that extracts its text (text_jobs). */
+/* Inserts version row (document_id, version) and, in the same statements,
+ * the job that extracts its text (text_jobs) and, when content_type gets a
+ * thumbnail (doc_sniff_previewable), the preview job of its blob unless the
+ * blob has one (made, failed or queued) already: every path that stores a
+ * version queues both in the same transaction. */
 at_status_t doc_store_version_insert(at_ctx_t *ctx, const char *firm_id, const char *document_id,
                                      int32_t version, const char *sha256, int64_t size,
                                      const char *content_type, const char *created_by);
@@ -215,6 +218,56 @@ at_status_t doc_store_trash_due(at_ctx_t *ctx, int64_t older_s, int max, const c
  * soft-deleted, unpurged document. */
 at_status_t doc_store_purge(at_ctx_t *ctx, const char *id, int64_t older_s, const char ***shas,
                             size_t *n);
+
+/* -- previews (thumbnails; see sql/004_previews.sql) -- */
+
+/* One row of previews (strings in the arena). */
+typedef struct {
+    const char *sha256; /* the source blob's */
+    const char *content_type;
+    const char *status; /* "pending" | "done" | "failed" */
+    const char *png_sha256;
+    int64_t png_size;
+    int32_t width, height;
+    int32_t attempts;
+} doc_preview_row_t;
+
+/* Queues the thumbnail of blob sha256 (sniffed as content_type) unless it
+ * has a row already; does nothing for a type that gets no thumbnail. */
+at_status_t doc_store_preview_enqueue(at_ctx_t *ctx, const char *sha256, const char *content_type);
+
+/* The preview row of blob sha256. AT_OK, AT_NOT_FOUND or a db status. */
+at_status_t doc_store_preview_get(at_ctx_t *ctx, const char *sha256, doc_preview_row_t *out);
+
+/* Claims the pending job due longest (FOR UPDATE SKIP LOCKED, one
+ * statement, committed): counts an attempt and moves next_at lease_s
+ * seconds ahead, so no other instance takes it unless this one dies. *out
+ * has the attempts counted so far, this one included. AT_NOT_FOUND: no job
+ * is due. */
+at_status_t doc_store_preview_claim(at_ctx_t *ctx, int lease_s, doc_preview_row_t *out);
+
+/* Marks the claimed job (sha256 at attempts: a job claimed again since is
+ * left alone) done with its PNG's digest, size and pixel size. */
+at_status_t doc_store_preview_done(at_ctx_t *ctx, const char *sha256, int32_t attempts,
+                                   const char *png_sha256, int64_t png_size, int32_t width,
+                                   int32_t height);
+
+/* Records the claimed job's failure (error: for operators): final marks it
+ * failed for good, else it is due again in retry_s seconds. */
+at_status_t doc_store_preview_failed(at_ctx_t *ctx, const char *sha256, int32_t attempts,
+                                     bool final, int retry_s, const char *error);
+
+/* Puts the made thumbnail of blob sha256 back in the queue, its attempts
+ * reset (its file was found missing). */
+at_status_t doc_store_preview_requeue(at_ctx_t *ctx, const char *sha256);
+
+/* Forgets the thumbnail of blob sha256 (its row; the caller removes the
+ * file), when the blob itself goes (document_gc.c). */
+at_status_t doc_store_preview_delete(at_ctx_t *ctx, const char *sha256);
+
+/* Every made thumbnail: (source sha256, png_size), ordered by sha256, in a
+ * malloc'd array (*out, *n; free it); versions and document_id are unset. */
+at_status_t doc_store_preview_refs(at_ctx_t *ctx, doc_blob_ref_t **out, size_t *n);
 
 /* -- uploads -- */
 

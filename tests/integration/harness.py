@@ -56,6 +56,8 @@ class Stack:
         env = dict(os.environ, ATRIUM_DATA_DIR=data_dir, ATRIUM_HTTP_PORT=str(port),
                    ATRIUM_BIN_DIR=BIN_DIR, ATRIUM_DEMO="0", ATRIUM_SIGNUP="open")
         env.update(extra_env or {})
+        # an ASan build's processes: leaks inside third-party libraries only
+        env.setdefault("LSAN_OPTIONS", "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp"))
         out = subprocess.run([os.path.join(ROOT, "scripts", "atrium-run"), "--background"],
                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
         if out.returncode != 0:

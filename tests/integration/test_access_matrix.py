@@ -46,6 +46,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import ROOT, Client, Stack, wait_until  # noqa: E402
 from test_billing import fake_base  # noqa: E402
+from test_previews import png_bytes, wait_preview  # noqa: E402
 
 PW = "pw-" + secrets.token_urlsafe(12)
 
@@ -253,6 +254,7 @@ MATRIX = [
     ("POST", "/api/v1/documents/{D}/versions", b"v\n", None,
      "401 404 404 404 403 201 201 201 201 201", ""),
     ("GET", "/api/v1/documents/{D}/content", None, None, READ, ""),
+    ("GET", "/api/v1/documents/{DP}/preview", None, None, READ, "a PNG's thumbnail"),
     ("POST", "/api/v1/uploads", b"", tus_headers,
      "401 404 404 404 403 201 201 201 201 201", "tus creation for client X"),
     # an upload in progress is its creator's (the owner's) alone
@@ -272,6 +274,8 @@ MATRIX = [
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
     ("GET", "/api/v1/documents/{DI}/content", None, None,
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
+    ("GET", "/api/v1/documents/{DPI}/preview", None, None,
+     "401 404 404 404 404 404 404 200 200 200", "a PNG's thumbnail in an internal folder"),
     ("PATCH", "/api/v1/documents/{DI}", {"name": "i.txt"}, None,
      "401 404 404 404 404 404 404 200 200 200", "document in an internal folder"),
     ("POST", "/api/v1/clients/{X}/documents?name=j.txt&folder_id={FI}", b"j\n", None,
@@ -374,9 +378,9 @@ MATRIX = [
 
 ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found"}
 GHOST_FIELDS = ("X", "Y", "F", "D", "D2", "S", "S2", "T", "T2", "H", "M", "M2", "MM", "TGT", "SGT", "FI",
-                "DI", "U", "I", "SID", "OT", "OS")
+                "DI", "U", "I", "SID", "OT", "OS", "DP", "DPI")
 OUTSIDERS = ("b_owner", "staff_off", "y_member")
-HIDDEN_IN_X = ("FI", "DI", "U", "OT", "OS")    # hidden from some who see client X
+HIDDEN_IN_X = ("FI", "DI", "U", "OT", "OS", "DPI")    # hidden from some who see client X
 GHOST_RE = re.compile(r"\{(%s)\}" % "|".join(GHOST_FIELDS))
 
 
@@ -510,6 +514,13 @@ class AccessMatrix(Fixture):
                                      {"name": "Internal", "visibility": "internal"}))["id"]
         cls.DI = cls.made(owner.post("/api/v1/clients/%s/documents?name=i.txt&folder_id=%s"
                                      % (cls.X, cls.FI), data=b"internal\n", headers=RAW))["id"]
+        # PNGs (shared, internal) whose thumbnails are made before the matrix runs
+        cls.DP = cls.upload(png_bytes(40, 20, seed=7), "p-%s.png" % secrets.token_hex(4))["id"]
+        cls.DPI = cls.made(owner.post("/api/v1/clients/%s/documents?name=pi.png&folder_id=%s"
+                                      % (cls.X, cls.FI), data=png_bytes(20, 40, seed=8),
+                                      headers=RAW))["id"]
+        for d in (cls.DP, cls.DPI):
+            assert wait_preview(owner, d).status == 200, "no preview of " + d
         cls.T = cls.made(owner.post("/api/v1/clients/%s/tasks" % cls.X, {"title": "Task T"}))["id"]
         cls.H = cls.made(owner.post("/api/v1/clients/%s/threads" % cls.X,
                                     {"subject": "Thread H", "body": "first"}))["id"]
@@ -523,7 +534,8 @@ class AccessMatrix(Fixture):
         cls.I, cls.SID = cls.invoice()
         cls.fields = {"X": cls.X, "Y": cls.Y, "F": cls.F, "D": cls.D, "T": cls.T, "H": cls.H,
                       "M": cls.M, "FI": cls.FI, "DI": cls.DI, "TGT": cls.TGT, "SGT": cls.SGT, "MM": cls.MM, "INV": cls.INV, "NOID": str(uuid.uuid4()),
-                      "I": cls.I, "SID": cls.SID, "S": cls.S, "MEM": cls.member.user["id"]}
+                      "I": cls.I, "SID": cls.SID, "S": cls.S, "MEM": cls.member.user["id"],
+                      "DP": cls.DP, "DPI": cls.DPI}
 
     @classmethod
     def invoice(cls):

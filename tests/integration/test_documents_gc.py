@@ -163,6 +163,25 @@ class Purge(unittest.TestCase):
         self.assertEqual(db.sql("SELECT count(*) FROM document.documents WHERE id = '%s'"
                                 " AND text_tsv IS NULL AND purged_at IS NOT NULL" % d["id"]), "1")
 
+    def test_purge_drops_the_thumbnail(self):
+        with open(os.path.join(os.path.dirname(__file__), "..", "fixtures",
+                               "preview-640x480.jpg"), "rb") as f:
+            data = f.read()
+        sha = hashlib.sha256(data).hexdigest()
+        d = self.upload("photo.jpg", data)
+        png = os.path.join(self.stack.data_dir, "blobs", "previews", sha[:2], sha[2:4],
+                           sha + ".png")
+        self.assertTrue(wait_until(
+            lambda: self.c.get("/api/v1/documents/%s/preview" % d["id"]).status == 200,
+            timeout=30))
+        self.assertTrue(os.path.exists(png))
+        self.assertEqual(self.c.delete("/api/v1/documents/%s" % d["id"]).status, 204)
+        self.assertEqual(self.c.post("/api/v1/documents/%s/purge" % d["id"]).status, 204)
+        self.assertFalse(os.path.exists(self.blob(sha)))
+        self.assertFalse(os.path.exists(png))
+        rc, out = self.fsck()
+        self.assertEqual(rc, 0, out)
+
     def test_purge_rights(self):
         # (who may purge, role by role, is in test_access_matrix.py)
         other = Client(self.stack.url)

@@ -18,6 +18,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN_DIR, Client, Stack  # noqa: E402
+from test_previews import png_bytes, wait_preview  # noqa: E402
 
 QUOTA = 1000
 
@@ -131,6 +132,56 @@ class FirmQuota(unittest.TestCase):
             with open(self.blob(sb), "r+b") as f:
                 f.truncate(len(b))
             os.unlink(self.blob(orphan))
+        rc, out = self.fsck()
+        self.assertEqual(rc, 0, out)
+
+    def preview(self, sha):
+        return os.path.join(self.stack.data_dir, "blobs", "previews", sha[:2], sha[2:4],
+                            sha + ".png")
+
+    def test_fsck_previews(self):
+        """Thumbnails are checked like blobs: a made one whose file is gone,
+        a file no row made, and a file of the wrong size."""
+        c, cid = self.firms[2]
+        pa, pb = png_bytes(8, 6, seed=61), png_bytes(6, 8, seed=62)  # under the quota
+        docs = []
+        for name, data in (("pa.png", pa), ("pb.png", pb)):
+            r = self.upload(2, name, data)
+            self.assertEqual(r.status, 201, r)
+            docs.append(r.json()["id"])
+        for d in docs:
+            self.assertEqual(wait_preview(c, d).status, 200)
+        rc, out = self.fsck()
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"previews made \d+, files \d+, rows without file 0, "
+                              r"files without row 0, size mismatches 0, other entries 0")
+        sa, sb = hashlib.sha256(pa).hexdigest(), hashlib.sha256(pb).hexdigest()
+        orphan = hashlib.sha256(b"no source").hexdigest()
+        os.makedirs(os.path.dirname(self.preview(orphan)), exist_ok=True)
+        with open(self.preview(orphan), "wb") as f:
+            f.write(b"\x89PNG nobody's")
+        os.rename(self.preview(sa), self.preview(sa) + ".aside")
+        size_b = os.path.getsize(self.preview(sb))
+        with open(self.preview(sb), "ab") as f:
+            f.write(b"!")
+        try:
+            rc, out = self.fsck()
+            self.assertEqual(rc, 1, out)
+            lines = out.splitlines()
+            self.assertTrue(any(l.startswith("preview-missing " + sa) for l in lines), out)
+            self.assertIn("preview-orphan %s size 13" % orphan, lines)
+            self.assertTrue(any(l.startswith("preview-size-mismatch " + sb) and
+                                "file_size %d" % (size_b + 1) in l for l in lines), out)
+            # a blob name without .png under previews/ is another entry
+            self.assertRegex(out, r"rows without file 1, files without row 1, "
+                                  r"size mismatches 1, other entries 1")
+            # the blobs themselves are fine
+            self.assertIn("rows without blob 0, blobs without row 0, size mismatches 0", out)
+        finally:
+            os.rename(self.preview(sa) + ".aside", self.preview(sa))
+            with open(self.preview(sb), "r+b") as f:
+                f.truncate(size_b)
+            os.unlink(self.preview(orphan))
         rc, out = self.fsck()
         self.assertEqual(rc, 0, out)
 

@@ -144,13 +144,42 @@ static void t_text(void **state)
     assert_string_equal(doc_sniff(S(""), false, NULL), "application/octet-stream");
 }
 
+/* Only the five sniffed image/PDF types get a thumbnail; SVG and HTML are
+ * sniffed as text and so never reach the renderer. */
+static void t_previewable(void **state)
+{
+    (void) state;
+    const char *yes[] = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(doc_sniff_previewable(yes[i]));
+    const char *no[] = {"image/svg+xml",
+                        "text/html",
+                        "text/plain; charset=utf-8",
+                        "application/octet-stream",
+                        "application/zip",
+                        "image/PNG",
+                        "image/png; x=1",
+                        "application/pdf ",
+                        "",
+                        "image/tiff",
+                        "application/msword"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(doc_sniff_previewable(no[i]));
+    assert_false(doc_sniff_previewable(NULL));
+    /* what the sniffer says of an SVG and an HTML file is not previewable */
+    assert_false(doc_sniff_previewable(
+        doc_sniff(S("<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), false, "x.svg")));
+    assert_false(doc_sniff_previewable(doc_sniff(S("<!doctype html><p>hi"), false, "x.html")));
+    assert_true(doc_sniff_previewable(doc_sniff(S("%PDF-1.4\n"), false, "x.txt")));
+    assert_true(doc_sniff_previewable(doc_sniff(S("\x89PNG\r\n\x1a\n"), true, "x.svg")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_magic),
-        cmocka_unit_test(t_zip_family),
-        cmocka_unit_test(t_legacy_office),
-        cmocka_unit_test(t_text),
+        cmocka_unit_test(t_magic),         cmocka_unit_test(t_zip_family),
+        cmocka_unit_test(t_legacy_office), cmocka_unit_test(t_text),
+        cmocka_unit_test(t_previewable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
