@@ -731,3 +731,67 @@ at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, in
     }
     return st;
 }
+
+at_status_t audit_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id, bool all,
+                                  const char *clients, const char *user_id, bool client_view,
+                                  int limit, Atrium__Audit__DashboardEvent ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {
+        firm_id, all ? "true" : "false", clients, client_view ? "true" : "false", user_id, lim};
+#define S_DASH_COLS                                                                        \
+    "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at_text," \
+    " actor_id, actor_name, actor_kind, action, resource_type, resource_id, client_id"
+#define S_DASH_VIEW " AND (NOT $4::bool OR (details->>'staff_only') IS DISTINCT FROM 'true')"
+    /* each branch is one index walked backwards (the primary key, the
+     * client index, the actor index); only the branches that apply run */
+    PGresult *res = at_db_query(
+        db,
+        "SELECT * FROM ("
+        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND $2::bool"
+        "  ORDER BY seq DESC LIMIT $6::int)"
+        " UNION"
+        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
+        "  AND client_id = ANY (ARRAY(SELECT json_array_elements_text($3::json)::uuid))" S_DASH_VIEW
+        "  ORDER BY seq DESC LIMIT $6::int)"
+        " UNION"
+        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
+        "  AND actor_id = $5::uuid" S_DASH_VIEW " ORDER BY seq DESC LIMIT $6::int)"
+        ") x ORDER BY seq DESC LIMIT $6::int",
+        6, p);
+#undef S_DASH_COLS
+#undef S_DASH_VIEW
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    Atrium__Audit__DashboardEvent **out =
+        at_arena_alloc(arena, sizeof *out * (size_t) (rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        Atrium__Audit__DashboardEvent *it = at_arena_alloc(arena, sizeof *it);
+        atrium__audit__dashboard_event__init(it);
+        it->has_seq = 1;
+        it->seq = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+        it->at = s_dup(arena, res, r, 1);
+        it->actor = at_arena_alloc(arena, sizeof *it->actor);
+        atrium__audit__actor__init(it->actor);
+        it->actor->id = s_dup(arena, res, r, 2);
+        it->actor->name = s_dup(arena, res, r, 3);
+        it->actor->kind = s_dup(arena, res, r, 4);
+        it->action = s_dup(arena, res, r, 5);
+        it->resource = at_arena_alloc(arena, sizeof *it->resource);
+        atrium__audit__resource__init(it->resource);
+        it->resource->type = s_dup(arena, res, r, 6);
+        it->resource->id = s_dup(arena, res, r, 7);
+        it->client_id = s_dup(arena, res, r, 8);
+        out[r] = it;
+    }
+    *items = out;
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}

@@ -820,3 +820,47 @@ cleanup:
     PQclear(res);
     return st;
 }
+
+at_status_t doc_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all, const char *clients,
+                                bool staff, const char *user_id, const char *since,
+                                Atrium__Document__NewDocuments *out)
+{
+    const char *p[] = {firm_id, all ? "true" : "false", clients, staff ? "true" : "false", user_id,
+                       since};
+    /* count(*) OVER () is taken before LIMIT: the count and the newest five
+     * in one statement, never a count per client */
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT d.id, d.name, d.client_id, d.folder_id, " TS(
+            "d.created_at") ", count(*) OVER ()"
+                            " FROM documents d LEFT JOIN folders f ON f.id = d.folder_id"
+                            " WHERE d.firm_id = $1 AND d.deleted_at IS NULL"
+                            " AND ($2::bool OR d.client_id = ANY (ARRAY(SELECT "
+                            "json_array_elements_text($3::json)::uuid)))"
+                            " AND ($4::bool OR f.visibility IS DISTINCT FROM 'internal')"
+                            " AND d.created_by <> $5::uuid"
+                            " AND ($6::timestamptz IS NULL OR d.created_at > $6::timestamptz)"
+                            " ORDER BY d.created_at DESC, d.id DESC LIMIT 5",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->has_count = 1;
+    out->count = n ? (int32_t) strtol(PQgetvalue(res, 0, 5), NULL, 10) : 0;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Document__DashboardDocument *d =
+            at_msg_new(ctx, &atrium__document__dashboard_document__descriptor);
+        d->id = s_val(ctx, res, i, 0);
+        d->name = s_val(ctx, res, i, 1);
+        d->client_id = s_val(ctx, res, i, 2);
+        d->folder_id = s_val(ctx, res, i, 3);
+        d->created_at = s_val(ctx, res, i, 4);
+        out->items[i] = d;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}

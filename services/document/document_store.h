@@ -218,4 +218,14 @@ at_status_t doc_store_upload_delete(at_ctx_t *ctx, const char *id);
 at_status_t doc_store_upload_reap(at_ctx_t *ctx, int64_t idle_s, int max, const char ***ids,
                                   int *n);
 
+/* -- dashboard -- */
+
+/* The documents of firm_id the caller may see (every client when all, else
+ * those in the JSON array text clients; internal folders only for staff)
+ * that someone other than user_id added after since (RFC 3339; NULL: ever):
+ * their count and the newest 5, into *out (arena). One statement. */
+at_status_t doc_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all, const char *clients,
+                                bool staff, const char *user_id, const char *since,
+                                Atrium__Document__NewDocuments *out);
+
 #endif

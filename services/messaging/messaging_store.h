@@ -74,4 +74,12 @@ at_status_t messaging_store_message_list(at_db_t *db, at_arena_t *arena, const c
 at_status_t messaging_store_mark_read(at_db_t *db, const char *thread_id, const char *user_id,
                                       const char *up_to);
 
+/* The threads of firm_id (every client when all, else those in the JSON
+ * array text clients) holding messages by others that user_id has not
+ * read: how many, how many such messages, and the 5 with the newest unread
+ * message, into *out (arena). One statement. */
+at_status_t messaging_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                      const char *user_id, bool all, const char *clients,
+                                      Atrium__Messaging__DashboardReply *out);
+
 #endif
