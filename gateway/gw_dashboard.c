@@ -44,8 +44,8 @@ static void s_call_all(gw_req_t *r, s_call_t *calls, size_t n)
         r->deadline_ms = slice < deadline ? slice : deadline;
         Atrium__Reply *rep = NULL;
         calls[i].reply = NULL;
-        calls[i].status = gw_call_msg(r, calls[i].rpc, true, calls[i].request,
-                                      calls[i].reply_desc, &calls[i].reply, &rep);
+        calls[i].status = gw_call_msg(r, calls[i].rpc, true, calls[i].request, calls[i].reply_desc,
+                                      &calls[i].reply, &rep);
         if (!at_status_is_success(calls[i].status)) {
             calls[i].reply = NULL;
             at_warn("dashboard: %s answered %s", calls[i].rpc, at_status_code(calls[i].status));
@@ -68,7 +68,9 @@ static json_t *s_section(const ProtobufCMessage *msg, bool ok, const char *const
 
 void gw_dashboard(gw_req_t *r)
 {
-    static const char *const s_since_null[] = {"since", NULL};
+    /* fields that are null rather than left out (openapi.yaml) */
+    static const char *const s_doc_nulls[] = {"since", "folder_id", NULL};
+    static const char *const s_audit_nulls[] = {"client_id", NULL};
     static const char *const s_none[] = {NULL};
     bool partial = false;
     json_t *unavailable = json_array();
@@ -121,9 +123,8 @@ void gw_dashboard(gw_req_t *r)
     /* "new" needs both the previous login and the documents */
     json_object_set_new(out, "new_since_last_login",
                         s_section(doc ? &doc->new_documents->base : NULL,
-                                  have_since && doc && doc->new_documents, s_since_null, &partial));
-    json_object_set_new(out, "tasks_due",
-                        s_section(calls[C_TASKS].reply, true, s_none, &partial));
+                                  have_since && doc && doc->new_documents, s_doc_nulls, &partial));
+    json_object_set_new(out, "tasks_due", s_section(calls[C_TASKS].reply, true, s_none, &partial));
     json_object_set_new(out, "unread_threads",
                         s_section(calls[C_MSG].reply, true, s_none, &partial));
     json_object_set_new(out, "pending_signatures",
@@ -132,7 +133,7 @@ void gw_dashboard(gw_req_t *r)
     json_object_set_new(out, "open_invoices",
                         s_section(calls[C_BILL].reply, true, s_none, &partial));
     json_object_set_new(out, "recent_activity",
-                        s_section(calls[C_AUDIT].reply, true, s_none, &partial));
+                        s_section(calls[C_AUDIT].reply, true, s_audit_nulls, &partial));
     json_object_set_new(out, "partial", json_boolean(partial));
     json_object_set_new(out, "unavailable", unavailable);
     gw_send_json(r, 200, out, NULL);

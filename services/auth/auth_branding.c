@@ -7,20 +7,31 @@
 #include <unistr.h>
 
 const char *const auth_branding_sections[] = {
-    "new_since_last_login", "tasks_due",       "unread_threads",
-    "pending_signatures",   "open_invoices",   "recent_activity",
-    NULL,
+    "new_since_last_login", "tasks_due", "unread_threads", "pending_signatures", "open_invoices",
+    "recent_activity",      NULL,
 };
 
 static const struct {
     const char *key, *label;
 } s_labels[] = {
-    {"client", "Client"},     {"clients", "Clients"},     {"document", "Document"},
-    {"documents", "Documents"}, {"task", "Task"},         {"tasks", "Tasks"},
-    {"thread", "Thread"},     {"threads", "Threads"},     {"message", "Message"},
-    {"messages", "Messages"}, {"invoice", "Invoice"},     {"invoices", "Invoices"},
-    {"folder", "Folder"},     {"folders", "Folders"},     {"request", "Request"},
-    {"requests", "Requests"}, {"project", "Project"},     {"projects", "Projects"},
+    {"client", "Client"},
+    {"clients", "Clients"},
+    {"document", "Document"},
+    {"documents", "Documents"},
+    {"task", "Task"},
+    {"tasks", "Tasks"},
+    {"thread", "Thread"},
+    {"threads", "Threads"},
+    {"message", "Message"},
+    {"messages", "Messages"},
+    {"invoice", "Invoice"},
+    {"invoices", "Invoices"},
+    {"folder", "Folder"},
+    {"folders", "Folders"},
+    {"request", "Request"},
+    {"requests", "Requests"},
+    {"project", "Project"},
+    {"projects", "Projects"},
     {NULL, NULL},
 };
 
