@@ -15,6 +15,7 @@ struct at_db_t {
     unsigned next_stmt;
     unsigned session; /* bumped by every reconnect: session state (locks, LISTEN) is gone */
     char tenant[48];  /* atrium.firm_id of this session ("" until set) */
+    unsigned long long statements; /* sent through at_db_query / at_db_exec */
 };
 
 static int s_setup(at_db_t *self)
@@ -168,8 +169,14 @@ static bool s_retry_after_reset(at_db_t *self, bool was_idle)
 
 static PGresult *s_query_once(at_db_t *self, const char *sql, int n, const char *const *params);
 
+unsigned long long at_db_statements(const at_db_t *self)
+{
+    return self ? self->statements : 0;
+}
+
 PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *params)
 {
+    self->statements++;
     if (at_db_ensure(self) != 0)
         return NULL;
     bool idle = PQtransactionStatus(self->conn) == PQTRANS_IDLE;
@@ -218,6 +225,7 @@ static PGresult *s_exec_once(at_db_t *self, const char *sql)
 
 PGresult *at_db_exec(at_db_t *self, const char *sql)
 {
+    self->statements++;
     if (at_db_ensure(self) != 0)
         return NULL;
     bool idle = PQtransactionStatus(self->conn) == PQTRANS_IDLE;

@@ -13,7 +13,19 @@ async function api(method, path, body) {
   return { status: r.status, json };
 }
 
+// The firm's branding (public; the session's firm once logged in): its name
+// as text in the header and title, its colour as a CSS variable.
+async function showBranding() {
+  const b = await api('GET', '/api/v1/branding');
+  if (b.status !== 200 || !b.json) return;
+  document.title = b.json.portal_name;
+  document.querySelector('header h1').textContent = b.json.portal_name;
+  if (/^#[0-9a-f]{6}$/i.test(b.json.primary_color))
+    document.documentElement.style.setProperty('--brand', b.json.primary_color);
+}
+
 async function showHome() {
+  showBranding();
   const me = await api('GET', '/api/v1/me');
   if (me.status !== 200) { $('login').hidden = false; $('home').hidden = true; $('logout').hidden = true; return; }
   csrf = me.json.csrf_token;
