@@ -66,7 +66,10 @@ static void t_text(void **state)
     assert_non_null(auth_branding_text(a, "Cafe\xcc\x81", 4));
     assert_null(auth_branding_text(a, "abcde", 4));
     assert_null(auth_branding_text(a, "   ", 40));
-    assert_null(auth_branding_text(a, "a\x07" "b", 40));
+    assert_null(auth_branding_text(a,
+                                   "a\x07"
+                                   "b",
+                                   40));
     assert_null(auth_branding_text(a, "\xff\xfe", 40));
     assert_null(auth_branding_text(a, NULL, 40));
     at_arena_destroy(&a);
@@ -75,7 +78,7 @@ static void t_text(void **state)
 static void t_sections(void **state)
 {
     (void) state;
-    const char *all[] = {"recent_activity", "tasks_due", "unread_threads",
+    const char *all[] = {"recent_activity",    "tasks_due",     "unread_threads",
                          "pending_signatures", "open_invoices", "new_since_last_login"};
     assert_int_equal(auth_branding_sections_bad(all, 6), -1);
     assert_int_equal(auth_branding_sections_bad(all, 2), -1);
