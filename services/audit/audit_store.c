@@ -747,19 +747,24 @@ at_status_t audit_store_dashboard(at_db_t *db, at_arena_t *arena, const char *fi
     " actor_id, actor_name, actor_kind, action, resource_type, resource_id, client_id"
 #define S_DASH_VIEW " AND (NOT $4::bool OR (details->>'staff_only') IS DISTINCT FROM 'true')"
     /* each branch is one index walked backwards (the primary key, the
-     * client index, the actor index); only the branches that apply run */
+     * client index once per client, the actor index); only the branches
+     * that apply run. Ordering by (client_id, seq) and (actor_id, seq)
+     * rather than seq alone keeps a generic plan off the primary key: with
+     * seq alone it walked the whole trail backwards, filtering, for a client
+     * with few events (190 ms at 300k events; 2 ms this way). */
     PGresult *res = at_db_query(
         db,
         "SELECT * FROM ("
         " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND $2::bool"
         "  ORDER BY seq DESC LIMIT $6::int)"
         " UNION"
-        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
-        "  AND client_id = ANY (ARRAY(SELECT json_array_elements_text($3::json)::uuid))" S_DASH_VIEW
-        "  ORDER BY seq DESC LIMIT $6::int)"
+        " (SELECT e.* FROM json_array_elements_text($3::json) AS g(id) CROSS JOIN LATERAL"
+        "  (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
+        "   AND client_id = g.id::uuid" S_DASH_VIEW
+        "   ORDER BY client_id DESC, seq DESC LIMIT $6::int) e)"
         " UNION"
         " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
-        "  AND actor_id = $5::uuid" S_DASH_VIEW " ORDER BY seq DESC LIMIT $6::int)"
+        "  AND actor_id = $5::uuid" S_DASH_VIEW " ORDER BY actor_id DESC, seq DESC LIMIT $6::int)"
         ") x ORDER BY seq DESC LIMIT $6::int",
         6, p);
 #undef S_DASH_COLS
