@@ -791,7 +791,6 @@ static void s_fini(void *state)
  * their clients (any membership role, unlike audit.list, which only a
  * client admin reaches) and their own, never staff-only ones; the items
  * carry no IP, agent or details. */
-#define S_DASHBOARD_EVENTS 10
 static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *request,
                                ProtobufCMessage **reply)
 {
@@ -805,7 +804,7 @@ static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *request,
         at_msg_new(ctx, &atrium__audit__dashboard_reply__descriptor);
     at_status_t st =
         audit_store_dashboard(ctx->db, ctx->arena, firm, all, clients, ctx->principal->user_id,
-                              !at_is_staff(ctx), S_DASHBOARD_EVENTS, &rep->items, &rep->n_items);
+                              !at_is_staff(ctx), &rep->items, &rep->n_items);
     if (st != AT_OK)
         return at_fail(ctx, st, NULL, "the audit trail cannot be read");
     *reply = &rep->base;
