@@ -47,6 +47,12 @@ PGresult *at_db_query(at_db_t *self, const char *sql, int n, const char *const *
 at_status_t at_db_one(at_db_t *self, const char *sql, int n, const char *const *params,
                       PGresult **res);
 
+/* How many statements this connection has been asked to run through
+ * at_db_query and at_db_exec (a retry on a new connection counts once):
+ * the service dispatcher logs the difference per request, which is how the
+ * dashboard bench counts SQL statements without pg_stat_statements. */
+unsigned long long at_db_statements(const at_db_t *self);
+
 /* Like at_db_query without preparing (DDL, one-off statements). */
 PGresult *at_db_exec(at_db_t *self, const char *sql);
 

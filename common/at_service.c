@@ -201,6 +201,7 @@ static void s_dispatch(at_ctx_t *ctx, const s_thread_t *t, at_worker_job_t *job,
     Atrium__Reply reply = ATRIUM__REPLY__INIT;
     at_status_t st = AT_INTERNAL;
     int64_t started = at_time_mono_us();
+    unsigned long long sql_before = at_db_statements(ctx->db);
     Atrium__Request *req = NULL;
     const char *method_name = "?";
     if (job->payload)
@@ -282,8 +283,9 @@ done:
     /* the gateway's access line records every request; a service adds a
      * line at info only when something went wrong */
     int lvl = at_status_is_success(st) ? AT_LOG_DEBUG : at_log_level_parse(at_status_log_level(st));
-    at_log((at_log_level_t) lvl, "%s -> %s in %lld us%s%s", method_name, at_status_code(st),
-           (long long) (at_time_mono_us() - started), ctx->err_message ? ": " : "",
+    at_log((at_log_level_t) lvl, "%s -> %s in %lld us, %llu sql%s%s", method_name,
+           at_status_code(st), (long long) (at_time_mono_us() - started),
+           at_db_statements(ctx->db) - sql_before, ctx->err_message ? ": " : "",
            ctx->err_message ? ctx->err_message : "");
     at_log_set_request_id(NULL);
 }

@@ -4,6 +4,7 @@
 #include "tenancy.pb-c.h"
 #include "at_time.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 
 /* Clients auth confirmed for a firm, per thread: a client never changes
@@ -73,4 +74,21 @@ at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char *
     s_remember(key);
     *role = r;
     return AT_OK;
+}
+
+const char *at_client_scope(at_ctx_t *ctx, bool *all)
+{
+    const Atrium__Principal *p = ctx->principal;
+    *all = p && at_is_staff(ctx) && p->has_all_clients && p->all_clients;
+    json_t *arr = json_array();
+    for (size_t i = 0; p && !*all && i < p->n_clients; i++)
+        if (at_text_uuid(p->clients[i]->client_id))
+            json_array_append_new(arr, json_string(p->clients[i]->client_id));
+    char *text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (!text)
+        abort(); /* only out of memory fails here */
+    const char *out = at_arena_strdup(ctx->arena, text);
+    free(text);
+    return out;
 }

@@ -22,4 +22,12 @@
  * the bus status (AT_UNAVAILABLE, AT_TIMEOUT) when auth cannot answer. */
 at_status_t at_client_visible(at_ctx_t *ctx, const char *client_id, const char **role);
 
+/* The clients the caller sees, for one statement over many of them (the
+ * dashboard's aggregates): *all is true for a staff principal with
+ * all_clients (owners, admins: every client of their firm); otherwise the
+ * result lists the granted client ids. Returns a JSON array of strings
+ * ("[]" when none; text in ctx->arena) for a statement to unpack, e.g.
+ * ARRAY(SELECT json_array_elements_text($n::json)::uuid). Never NULL. */
+const char *at_client_scope(at_ctx_t *ctx, bool *all);
+
 #endif

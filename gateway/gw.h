@@ -220,6 +220,15 @@ void gw_signature_certificate(gw_req_t *r, const char *id);
  * or one over 1000 characters, is 400 validation_failed. */
 void gw_search(gw_req_t *r);
 
+/* gw_dashboard.c ---------------------------------------------------------- */
+
+/* GET /api/v1/dashboard: asks auth.dashboard for the caller's previous
+ * login, then document, tasks, messaging, billing-sync and audit for their
+ * `<svc>.dashboard` section (one aggregate statement each), and writes the
+ * merged object; a service that does not answer gives its sections null
+ * and "partial": true, never an error status. */
+void gw_dashboard(gw_req_t *r);
+
 /* gw_ws.c ----------------------------------------------------------------- */
 
 /* Registers the WebSocket at /api/v1/events (RFC 6455; cookie-authenticated,

@@ -8,6 +8,7 @@ static const char *const s_user_nulls[] = {"role", NULL};
 static const char *const s_invitation_nulls[] = {"client_id", NULL};
 static const char *const s_invitation_info_nulls[] = {"client_name", NULL};
 static const char *const s_token_nulls[] = {"last_used_at", NULL};
+static const char *const s_branding_nulls[] = {"logo_url", NULL};
 
 const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/signup", GW_AUTH_NONE, "auth.signup",
@@ -82,6 +83,14 @@ const gw_route_t gw_routes_auth[] = {
     {"POST", "/api/v1/me/mfa/totp/confirm", GW_AUTH_REQUIRED, "auth.totp_confirm",
      &atrium__auth__totp_confirm_request__descriptor, &atrium__auth__totp_confirm_reply__descriptor,
      200, GW_SETS_SESSION, NULL},
+    /* public: a session's own firm, else ?firm=, else the installation's
+     * default firm (openapi.yaml says how it is chosen) */
+    {"GET", "/api/v1/branding", GW_AUTH_OPTIONAL, "auth.branding_get",
+     &atrium__auth__branding_get_request__descriptor, &atrium__auth__branding__descriptor, 200, 0,
+     s_branding_nulls},
+    {"PUT", "/api/v1/settings/branding", GW_AUTH_REQUIRED, "auth.branding_set",
+     &atrium__auth__branding__descriptor, &atrium__auth__branding__descriptor, 200, 0,
+     s_branding_nulls},
     {"GET", "/api/v1/settings/security", GW_AUTH_REQUIRED, "auth.security_get",
      &atrium__auth__empty__descriptor, &atrium__auth__security_settings__descriptor, 200, 0, NULL},
     {"PUT", "/api/v1/settings/security", GW_AUTH_REQUIRED, "auth.security_set",

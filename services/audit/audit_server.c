@@ -14,6 +14,7 @@
 #include "at_cursor.h"
 #include "at_log.h"
 #include "at_service.h"
+#include "at_tenancy.h"
 #include "at_time.h"
 #include "audit.pb-c.h"
 #include "audit_chain.h"
@@ -822,7 +823,35 @@ static at_status_t s_event_hashes(at_ctx_t *ctx, const ProtobufCMessage *request
     return AT_OK;
 }
 
+/* audit.dashboard: GET /dashboard's recent_activity, the newest 10 events
+ * the caller may see. Owners and admins: the firm's trail. Other staff:
+ * the events of their clients and their own. Client users: the events of
+ * their clients (any membership role, unlike audit.list, which only a
+ * client admin reaches) and their own, never staff-only ones; the items
+ * carry no IP, agent or details. */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *request,
+                               ProtobufCMessage **reply)
+{
+    (void) request;
+    const char *firm = s_firm(ctx);
+    if (!firm)
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "no audit trail here");
+    bool all = false;
+    const char *clients = at_client_scope(ctx, &all);
+    Atrium__Audit__DashboardReply *rep =
+        at_msg_new(ctx, &atrium__audit__dashboard_reply__descriptor);
+    at_status_t st =
+        audit_store_dashboard(ctx->db, ctx->arena, firm, all, clients, ctx->principal->user_id,
+                              !at_is_staff(ctx), &rep->items, &rep->n_items);
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the audit trail cannot be read");
+    *reply = &rep->base;
+    return AT_OK;
+}
+
 static const at_method_t s_methods[] = {
+    {"audit.dashboard", s_dashboard, &atrium__audit__dashboard_request__descriptor,
+     &atrium__audit__dashboard_reply__descriptor, 0},
     {"audit.ingest", s_ingest, &atrium__audit__ingest_request__descriptor,
      &atrium__audit__ingest_reply__descriptor, 0},
     {"audit.list", s_list, &atrium__audit__list_request__descriptor,

@@ -764,3 +764,74 @@ at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, in
     }
     return st;
 }
+
+at_status_t audit_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id, bool all,
+                                  const char *clients, const char *user_id, bool client_view,
+                                  Atrium__Audit__DashboardEvent ***items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    const char *p[] = {firm_id, all ? "true" : "false", clients, client_view ? "true" : "false",
+                       user_id};
+#define S_DASH_COLS                                                                        \
+    "seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at_text," \
+    " actor_id, actor_name, actor_kind, action, resource_type, resource_id, client_id"
+#define S_DASH_VIEW " AND (NOT $4::bool OR (details->>'staff_only') IS DISTINCT FROM 'true')"
+    /* each branch is one index walked backwards (the primary key, the
+     * client index once per client, the actor index); only the branches
+     * that apply run. Ordering by (client_id, seq) and (actor_id, seq)
+     * rather than seq alone keeps a generic plan off the primary key: with
+     * seq alone it walked the whole trail backwards, filtering, for a client
+     * with few events (190 ms at 300k events; 2 ms this way). The limit
+     * is a literal: as a parameter, the generic plan's cost estimate over
+     * a million rows passed jit_above_cost and JIT compiling took 40 ms of
+     * a 0.4 ms query. */
+    PGresult *res = at_db_query(
+        db,
+        "SELECT * FROM ("
+        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND $2::bool"
+        "  ORDER BY seq DESC LIMIT " AUDIT_DASHBOARD_EVENTS ")"
+        " UNION"
+        " (SELECT e.* FROM json_array_elements_text($3::json) AS g(id) CROSS JOIN LATERAL"
+        "  (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
+        "   AND client_id = g.id::uuid" S_DASH_VIEW
+        "   ORDER BY client_id DESC, seq DESC LIMIT " AUDIT_DASHBOARD_EVENTS ") e)"
+        " UNION"
+        " (SELECT " S_DASH_COLS " FROM events WHERE firm_id = $1 AND NOT $2::bool"
+        "  AND actor_id = $5::uuid" S_DASH_VIEW
+        " ORDER BY actor_id DESC, seq DESC LIMIT " AUDIT_DASHBOARD_EVENTS ")"
+        ") x ORDER BY seq DESC LIMIT " AUDIT_DASHBOARD_EVENTS "",
+        5, p);
+#undef S_DASH_COLS
+#undef S_DASH_VIEW
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    Atrium__Audit__DashboardEvent **out =
+        at_arena_alloc(arena, sizeof *out * (size_t) (rows ? rows : 1));
+    for (int r = 0; r < rows; r++) {
+        Atrium__Audit__DashboardEvent *it = at_arena_alloc(arena, sizeof *it);
+        atrium__audit__dashboard_event__init(it);
+        it->has_seq = 1;
+        it->seq = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+        it->at = s_dup(arena, res, r, 1);
+        it->actor = at_arena_alloc(arena, sizeof *it->actor);
+        atrium__audit__actor__init(it->actor);
+        it->actor->id = s_dup(arena, res, r, 2);
+        it->actor->name = s_dup(arena, res, r, 3);
+        it->actor->kind = s_dup(arena, res, r, 4);
+        it->action = s_dup(arena, res, r, 5);
+        it->resource = at_arena_alloc(arena, sizeof *it->resource);
+        atrium__audit__resource__init(it->resource);
+        it->resource->type = s_dup(arena, res, r, 6);
+        it->resource->id = s_dup(arena, res, r, 7);
+        it->client_id = s_dup(arena, res, r, 8);
+        out[r] = it;
+    }
+    *items = out;
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return st;
+}

@@ -123,4 +123,17 @@ at_status_t audit_store_archived(at_db_t *db, const char *firm_id, int64_t *arch
  * Returns AT_OK or the first db status (steps done before it stay done). */
 at_status_t audit_store_retain(at_db_t *db, int64_t older_than_s, int *firms, int64_t *moved);
 
+/* How many events GET /dashboard's recent_activity shows (SQL text). */
+#define AUDIT_DASHBOARD_EVENTS "10"
+
+/* The newest AUDIT_DASHBOARD_EVENTS events of firm_id for GET /dashboard: the whole trail
+ * when all; otherwise the events of the clients in the JSON array text
+ * clients and those user_id did, without staff-only ones when client_view.
+ * Items (no ip, agent or details) into *items / *n in arena. One statement
+ * of index-ordered branches, so it stays a few index reads on a trail of
+ * millions. */
+at_status_t audit_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id, bool all,
+                                  const char *clients, const char *user_id, bool client_view,
+                                  Atrium__Audit__DashboardEvent ***items, size_t *n);
+
 #endif

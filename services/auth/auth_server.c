@@ -8,6 +8,9 @@
 #include "at_log.h"
 #include "at_service.h"
 #include "auth.pb-c.h"
+#include "auth_branding.h"
+#include "at_pbjson.h"
+#include "at_text.h"
 #include "auth_password.h"
 #include "auth_rules.h"
 #include "auth_session.h"
@@ -56,6 +59,7 @@ typedef struct {
     const char *mail_from;                         /* ATRIUM_MAIL_FROM */
     const char *mail_from_name;                    /* ATRIUM_MAIL_FROM_NAME */
     char *mail_dir;                                /* $ATRIUM_DATA_DIR/mail */
+    const char *default_firm_id;                   /* ATRIUM_DEFAULT_FIRM_ID; "" none */
 } s_state_t;
 
 static const at_config_key_t s_config[] = {
@@ -82,6 +86,9 @@ static const at_config_key_t s_config[] = {
      "the sender address of Atrium's mail (password reset links)"},
     {"ATRIUM_MAIL_FROM_NAME", "Atrium", AT_CFG_STRING, 0, 0, true, false,
      "the sender's display name of Atrium's mail"},
+    {"ATRIUM_DEFAULT_FIRM_ID", "", AT_CFG_STRING, 0, 0, false, false,
+     "the firm whose branding GET /api/v1/branding shows to a visitor without a session and"
+     " without ?firm=; empty: the installation's only firm, else the defaults"},
     {NULL, NULL, 0, 0, 0, false, false, NULL},
 };
 
@@ -213,15 +220,24 @@ static at_status_t s_redis_fail(at_ctx_t *ctx)
     return at_fail(ctx, AT_UNAVAILABLE, NULL, "the session store cannot be reached");
 }
 
+/* s_start_session's prev_login_ms for a login: note it now (users.last_login_at)
+ * and keep the one before in the session. */
+#define S_LOGIN_NOW (-1)
+
 /* Starts a session for user in Redis and writes its principal; both before
- * the caller commits, so a Redis outage leaves nothing half-made. */
+ * the caller commits, so a Redis outage leaves nothing half-made.
+ * prev_login_ms: S_LOGIN_NOW for a login, else the previous login to carry
+ * into the new session (epoch ms; 0: none). */
 static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user,
-                                   auth_session_t *session)
+                                   auth_session_t *session, int64_t prev_login_ms)
 {
     s_state_t *state = ctx->state;
     Atrium__Principal *principal = NULL;
     at_status_t st = auth_store_principal(ctx->db, ctx->arena, user->id, &principal);
     if (st != AT_OK)
+        return s_db_fail(ctx, st);
+    if (prev_login_ms == S_LOGIN_NOW &&
+        (st = auth_store_note_login(ctx->db, user->id, &prev_login_ms)) != AT_OK)
         return s_db_fail(ctx, st);
     /* the firm's settings when the session starts: its idle and absolute
      * limits, and whether staff must have MFA */
@@ -242,6 +258,7 @@ static at_status_t s_start_session(at_ctx_t *ctx, const Atrium__Auth__User *user
             require_mfa && user->kind && strcmp(user->kind, "staff") == 0 && !user->mfa_enabled,
         .set_ttl_s =
             state->max_s > S_SECURITY_MAX_HOURS * 3600 ? state->max_s : S_SECURITY_MAX_HOURS * 3600,
+        .prev_login_ms = prev_login_ms,
     };
     if (auth_principal_write(ctx->cache, principal) != AT_OK ||
         auth_session_create(ctx->cache, ctx->arena, &spec, session) != AT_OK)
@@ -318,7 +335,7 @@ static at_status_t s_signup(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufC
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     auth_session_t session;
-    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+    if ((st = s_start_session(ctx, user, &session, S_LOGIN_NOW)) != AT_OK)
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
@@ -434,7 +451,7 @@ static at_status_t s_login(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCM
     if ((st = at_audit(ctx, &ev)) != AT_OK)
         return s_db_fail(ctx, st);
     auth_session_t session;
-    if ((st = s_start_session(ctx, row.user, &session)) != AT_OK)
+    if ((st = s_start_session(ctx, row.user, &session, S_LOGIN_NOW)) != AT_OK)
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
@@ -565,7 +582,7 @@ static at_status_t s_mfa_login(at_ctx_t *ctx, const ProtobufCMessage *in, Protob
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     auth_session_t session;
-    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+    if ((st = s_start_session(ctx, user, &session, S_LOGIN_NOW)) != AT_OK)
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
@@ -691,8 +708,12 @@ static at_status_t s_totp_confirm(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
      * caller's, which ends; it also drops an enrolment-only restriction */
     user->has_mfa_enabled = 1;
     user->mfa_enabled = 1;
+    /* not a login: the new session keeps the old one's previous login */
+    int64_t prev_login_ms = 0;
+    if (p->session_id)
+        auth_session_prev_login(ctx->cache, p->session_id, &prev_login_ms);
     auth_session_t session;
-    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+    if ((st = s_start_session(ctx, user, &session, prev_login_ms)) != AT_OK)
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
@@ -1360,7 +1381,7 @@ static at_status_t s_invitation_accept(at_ctx_t *ctx, const ProtobufCMessage *in
     if (st != AT_OK)
         return s_db_fail(ctx, st);
     auth_session_t session;
-    if ((st = s_start_session(ctx, user, &session)) != AT_OK)
+    if ((st = s_start_session(ctx, user, &session, S_LOGIN_NOW)) != AT_OK)
         return st;
     if ((st = s_commit(ctx)) != AT_OK)
         return st;
@@ -1759,6 +1780,200 @@ static at_status_t s_security_set(at_ctx_t *ctx, const ProtobufCMessage *in, Pro
     return s_security_reply(ctx, out);
 }
 
+/* -- branding ---------------------------------------------------------------------- */
+
+/* The string member of msg that field f is (proto2 optional string). */
+static char **s_str_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+    return (char **) ((char *) msg + f->offset);
+}
+
+/* The branding in force from a stored row (NULL: none stored), defaults
+ * filled in, as the reply message. */
+static Atrium__Auth__Branding *s_branding_message(at_ctx_t *ctx, const auth_branding_row_t *row)
+{
+    Atrium__Auth__Branding *b = at_msg_new(ctx, &atrium__auth__branding__descriptor);
+    b->portal_name = row && row->portal_name ? row->portal_name : AUTH_BRANDING_DEFAULT_NAME;
+    b->primary_color = row && row->primary_color ? row->primary_color : AUTH_BRANDING_DEFAULT_COLOR;
+    b->logo_url = row ? row->logo_url : NULL;
+    ProtobufCMessage *labels = NULL;
+    json_t *stored = row && row->labels ? json_loads(row->labels, 0, NULL) : NULL;
+    if (!stored || at_pbjson_decode(&atrium__auth__branding_labels__descriptor, stored,
+                                    at_arena_allocator(ctx->arena), &labels, NULL) != 0)
+        labels = at_msg_new(ctx, &atrium__auth__branding_labels__descriptor);
+    json_decref(stored);
+    const ProtobufCMessageDescriptor *ld = &atrium__auth__branding_labels__descriptor;
+    for (unsigned i = 0; i < ld->n_fields; i++) {
+        char **slot = s_str_field(labels, &ld->fields[i]);
+        if (!*slot)
+            *slot = (char *) auth_branding_label_default(ld->fields[i].name);
+    }
+    b->labels = (Atrium__Auth__BrandingLabels *) labels;
+    json_t *sections = row && row->sections ? json_loads(row->sections, 0, NULL) : NULL;
+    size_t n = json_is_array(sections) ? json_array_size(sections) : 0;
+    if (n == 0) {
+        while (auth_branding_sections[n])
+            n++;
+        b->dashboard_sections = (char **) auth_branding_sections;
+    } else {
+        b->dashboard_sections = at_arena_alloc(ctx->arena, sizeof(char *) * n);
+        for (size_t i = 0; i < n; i++)
+            b->dashboard_sections[i] = at_str(ctx, json_string_value(json_array_get(sections, i)));
+    }
+    b->n_dashboard_sections = n;
+    json_decref(sections);
+    return b;
+}
+
+/* GET /branding, public. The firm: the caller's own with a session; else
+ * ?firm=<id>; else ATRIUM_DEFAULT_FIRM_ID; else the installation's only
+ * firm. A firm id that is malformed or names no firm answers the defaults,
+ * exactly like a firm that set nothing, so the route tells no one which
+ * firms exist. */
+static at_status_t s_branding_get(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__BrandingGetRequest *req = (const void *) in;
+    s_state_t *state = ctx->state;
+    const char *firm = NULL;
+    bool named = true;
+    if (ctx->principal && ctx->principal->firm_id && ctx->principal->user_id)
+        firm = ctx->principal->firm_id;
+    else if (req->firm && *req->firm)
+        firm = req->firm;
+    else if (*state->default_firm_id)
+        firm = state->default_firm_id;
+    else
+        named = false;
+    auth_branding_row_t row;
+    at_status_t st = AT_NOT_FOUND;
+    if (!named || at_text_uuid(firm))
+        st = auth_store_branding_get(ctx->db, ctx->arena, named ? firm : NULL, &row);
+    if (st != AT_OK && st != AT_NOT_FOUND)
+        return s_db_fail(ctx, st);
+    *out = &s_branding_message(ctx, st == AT_OK ? &row : NULL)->base;
+    return AT_OK;
+}
+
+/* PUT /settings/branding: replaces the whole branding; an absent field
+ * returns to its default (labels: each term absent keeps its default). */
+static at_status_t s_branding_set(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Auth__Branding *req = (const void *) in;
+    if (!at_is_staff(ctx))
+        return at_fail(ctx, AT_NOT_FOUND, NULL, "no such resource");
+    if (!s_firm_admin(ctx))
+        return at_fail(ctx, AT_FORBIDDEN, NULL, "only an owner or admin manages the branding");
+    auth_branding_row_t row = {0};
+    if (req->portal_name && !(row.portal_name = auth_branding_text(ctx->arena, req->portal_name,
+                                                                   AUTH_BRANDING_NAME_MAX)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "portal_name",
+                       "portal_name must have 1 to %d characters and no control characters",
+                       AUTH_BRANDING_NAME_MAX);
+    if (req->primary_color) {
+        if (!auth_branding_color_ok(req->primary_color))
+            return at_fail(ctx, AT_VALIDATION_FAILED, "primary_color",
+                           "primary_color must be #rrggbb");
+        row.primary_color = at_str(ctx, req->primary_color);
+        for (char *c = row.primary_color; *c; c++)
+            *c = (char) tolower((unsigned char) *c);
+    }
+    if (req->logo_url && *req->logo_url) {
+        if (!auth_branding_logo_ok(req->logo_url))
+            return at_fail(ctx, AT_VALIDATION_FAILED, "logo_url",
+                           "logo_url must be an https:// address or a path on this site");
+        row.logo_url = req->logo_url;
+    }
+    json_t *labels = json_object();
+    const ProtobufCMessageDescriptor *ld = &atrium__auth__branding_labels__descriptor;
+    for (unsigned i = 0; req->labels && i < ld->n_fields; i++) {
+        const char *v = *s_str_field((ProtobufCMessage *) req->labels, &ld->fields[i]);
+        if (!v)
+            continue;
+        char *clean = auth_branding_text(ctx->arena, v, AUTH_BRANDING_LABEL_MAX);
+        if (!clean) {
+            json_decref(labels);
+            return at_fail(ctx, AT_VALIDATION_FAILED,
+                           at_arena_printf(ctx->arena, "labels.%s", ld->fields[i].name),
+                           "labels.%s must have 1 to %d characters and no control characters",
+                           ld->fields[i].name, AUTH_BRANDING_LABEL_MAX);
+        }
+        json_object_set_new(labels, ld->fields[i].name, json_string(clean));
+    }
+    int bad = auth_branding_sections_bad((const char *const *) req->dashboard_sections,
+                                         req->n_dashboard_sections);
+    if (bad >= 0) {
+        json_decref(labels);
+        return at_fail(ctx, AT_VALIDATION_FAILED,
+                       at_arena_printf(ctx->arena, "dashboard_sections[%d]", bad),
+                       "dashboard_sections must name each of new_since_last_login, tasks_due,"
+                       " unread_threads, pending_signatures, open_invoices, recent_activity"
+                       " at most once");
+    }
+    json_t *sections = NULL;
+    if (req->n_dashboard_sections) {
+        sections = json_array();
+        for (size_t i = 0; i < req->n_dashboard_sections; i++)
+            json_array_append_new(sections, json_string(req->dashboard_sections[i]));
+    }
+    char *labels_text = json_dumps(labels, JSON_COMPACT);
+    char *sections_text = sections ? json_dumps(sections, JSON_COMPACT) : NULL;
+    row.labels = at_str(ctx, labels_text);
+    row.sections = at_str(ctx, sections_text);
+    free(labels_text);
+    free(sections_text);
+    json_t *details = json_pack("{s:s?, s:s?, s:s?, s:O, s:O?}", "portal_name", row.portal_name,
+                                "primary_color", row.primary_color, "logo_url", row.logo_url,
+                                "labels", labels, "dashboard_sections", sections);
+    json_decref(labels);
+    json_decref(sections);
+    at_status_t st = s_begin(ctx);
+    if (st == AT_OK) {
+        st = auth_store_branding_set(ctx->db, ctx->principal->firm_id, &row);
+        if (st == AT_OK)
+            st = at_audit(ctx, &(at_audit_event_t){.action = "firm.branding_changed",
+                                                   .resource_type = "firm",
+                                                   .resource_id = ctx->principal->firm_id,
+                                                   .details = details});
+        if (st != AT_OK)
+            st = s_db_fail(ctx, st);
+        else
+            st = s_commit(ctx);
+    }
+    json_decref(details);
+    if (st != AT_OK)
+        return st;
+    *out = &s_branding_message(ctx, &row)->base;
+    return AT_OK;
+}
+
+/* -- dashboard ------------------------------------------------------------------- */
+
+/* auth.dashboard (for GET /dashboard): the caller's login before this
+ * session. A session recorded it when it began, so this is one Redis read
+ * and no SQL; an API token (no session) or a session older than the record
+ * asks PostgreSQL for the user's latest login. */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    int64_t ms = 0;
+    at_status_t st = AT_NOT_FOUND;
+    if (ctx->principal->session_id && *ctx->principal->session_id)
+        st = auth_session_prev_login(ctx->cache, ctx->principal->session_id, &ms);
+    if (st == AT_UNAVAILABLE)
+        return s_redis_fail(ctx);
+    if (st == AT_NOT_FOUND &&
+        (st = auth_store_last_login(ctx->db, ctx->principal->user_id, &ms)) != AT_OK)
+        return s_db_fail(ctx, st);
+    Atrium__Auth__DashboardReply *rep = at_msg_new(ctx, &atrium__auth__dashboard_reply__descriptor);
+    if (ms > 0) {
+        char when[40];
+        at_time_format_ms(ms, when, sizeof when);
+        rep->last_login_at = at_str(ctx, when);
+    }
+    *out = &rep->base;
+    return AT_OK;
+}
+
 /* -- personal API tokens ------------------------------------------------------- */
 
 #define S_API_TOKEN_PREFIX "atr_"
@@ -1951,6 +2166,12 @@ static const at_method_t s_methods[] = {
      NULL, 0},
     {"auth.password_change", s_password_change, &atrium__auth__password_change_request__descriptor,
      NULL, 0},
+    {"auth.branding_get", s_branding_get, &atrium__auth__branding_get_request__descriptor,
+     &atrium__auth__branding__descriptor, AT_METHOD_PUBLIC},
+    {"auth.branding_set", s_branding_set, &atrium__auth__branding__descriptor,
+     &atrium__auth__branding__descriptor, 0},
+    {"auth.dashboard", s_dashboard, &atrium__auth__empty__descriptor,
+     &atrium__auth__dashboard_reply__descriptor, 0},
     {"auth.security_get", s_security_get, &atrium__auth__empty__descriptor,
      &atrium__auth__security_settings__descriptor, 0},
     {"auth.security_set", s_security_set, &atrium__auth__security_settings__descriptor,
@@ -1995,6 +2216,12 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     s->smtp_url = at_config_get(config, "ATRIUM_SMTP_URL");
     s->mail_from = at_config_get(config, "ATRIUM_MAIL_FROM");
     s->mail_from_name = at_config_get(config, "ATRIUM_MAIL_FROM_NAME");
+    s->default_firm_id = at_config_get(config, "ATRIUM_DEFAULT_FIRM_ID");
+    if (*s->default_firm_id && !at_text_uuid(s->default_firm_id)) {
+        at_error("ATRIUM_DEFAULT_FIRM_ID is not a firm id: \"%s\"", s->default_firm_id);
+        free(s);
+        return -1;
+    }
     if (!auth_mail_addr_ok(s->mail_from)) {
         at_error("ATRIUM_MAIL_FROM is not an email address: \"%s\"", s->mail_from);
         free(s);

@@ -55,6 +55,10 @@ at_status_t auth_session_create(at_cache_t *cache, at_arena_t *arena,
                   "expires_ms", (json_int_t) (now + spec->max_s * 1000), "idle_s", spec->idle_s,
                   "ip", spec->ip, "user_agent", spec->user_agent, "last_ms", (json_int_t) now,
                   "generation", spec->generation);
+    if (j)
+        json_object_set_new(j, "prev_login_ms",
+                            spec->prev_login_ms > 0 ? json_integer(spec->prev_login_ms)
+                                                    : json_null());
     if (j && spec->mfa_enrolment_only)
         json_object_set_new(j, "mfa_enrolment_only", json_true());
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -83,6 +87,28 @@ at_status_t auth_session_end(at_cache_t *cache, const char *user_id, const char 
     if (at_cache_del(cache, key) < 0 || at_cache_srem(cache, set, id) != 0)
         return AT_UNAVAILABLE;
     return AT_OK;
+}
+
+at_status_t auth_session_prev_login(at_cache_t *cache, const char *id, int64_t *prev_ms)
+{
+    *prev_ms = 0;
+    char key[128];
+    snprintf(key, sizeof key, "atrium:session:%s", id);
+    char *value = NULL;
+    size_t len = 0;
+    int rc = at_cache_get(cache, key, &value, &len);
+    if (rc < 0)
+        return AT_UNAVAILABLE;
+    if (rc > 0)
+        return AT_NOT_FOUND;
+    json_t *j = json_loadb(value, len, 0, NULL);
+    free(value);
+    json_t *v = json_object_get(j, "prev_login_ms");
+    at_status_t st = v ? AT_OK : AT_NOT_FOUND;
+    if (json_is_integer(v))
+        *prev_ms = (int64_t) json_integer_value(v);
+    json_decref(j);
+    return st;
 }
 
 at_status_t auth_session_csrf(at_cache_t *cache, at_arena_t *arena, const char *id, char **csrf)

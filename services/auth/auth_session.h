@@ -29,6 +29,8 @@ typedef struct {
                                 routes (and GET /me, logout) */
     int64_t set_ttl_s;       /* TTL of the user's session set when over max_s: the
                                 longest any session of the user may live */
+    int64_t prev_login_ms;   /* the user's login before this session (epoch ms; 0: none),
+                                what GET /dashboard counts "new" from */
 } auth_session_spec_t;
 
 /* A new session: token (the cookie value: 32 random bytes, unpadded
@@ -44,6 +46,12 @@ typedef struct {
  * Returns AT_OK, or AT_UNAVAILABLE when Redis cannot be reached. */
 at_status_t auth_session_create(at_cache_t *cache, at_arena_t *arena,
                                 const auth_session_spec_t *spec, auth_session_t *out);
+
+/* The login before session id (hex) as it recorded at its start, into
+ * *prev_ms (epoch ms; 0 when that session was the user's first). AT_OK,
+ * AT_NOT_FOUND when the session is gone or predates the record, or
+ * AT_UNAVAILABLE. */
+at_status_t auth_session_prev_login(at_cache_t *cache, const char *id, int64_t *prev_ms);
 
 /* Ends session id (hex) of user_id: deletes the key and removes it from the
  * user's set. AT_OK (also when it was already gone) or AT_UNAVAILABLE. */

@@ -1140,3 +1140,77 @@ at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool requi
     PQclear(res);
     return st;
 }
+
+at_status_t auth_store_note_login(at_db_t *db, const char *user_id, int64_t *prev_ms)
+{
+    *prev_ms = 0;
+    const char *p[] = {user_id};
+    PGresult *res = NULL;
+    /* o is read under the row lock before the update: the login before */
+    at_status_t st = at_db_one(db,
+                               "UPDATE users u SET last_login_at = clock_timestamp()"
+                               " FROM (SELECT id, last_login_at FROM users WHERE id = $1"
+                               "  FOR UPDATE) o WHERE u.id = o.id"
+                               " RETURNING (extract(epoch FROM o.last_login_at) * 1000)::bigint",
+                               1, p, &res);
+    if (st == AT_OK && !PQgetisnull(res, 0, 0))
+        *prev_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_last_login(at_db_t *db, const char *user_id, int64_t *ms)
+{
+    *ms = 0;
+    const char *p[] = {user_id};
+    PGresult *res = NULL;
+    at_status_t st = at_db_one(
+        db, "SELECT (extract(epoch FROM last_login_at) * 1000)::bigint FROM users WHERE id = $1", 1,
+        p, &res);
+    if (st == AT_OK && !PQgetisnull(res, 0, 0))
+        *ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return st;
+}
+
+at_status_t auth_store_branding_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    auth_branding_row_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[] = {firm_id};
+    PGresult *res = NULL;
+    /* without a firm id: the only firm, so a single-firm installation shows
+     * its branding before login and a multi-firm one names none */
+    at_status_t st = at_db_one(db,
+                               "SELECT portal_name, primary_color, logo_url, labels::text,"
+                               " array_to_json(dashboard_sections)::text FROM firms"
+                               " WHERE CASE WHEN $1::uuid IS NOT NULL THEN id = $1::uuid"
+                               "  ELSE (SELECT count(*) FROM firms) = 1 END",
+                               1, p, &res);
+    if (st != AT_OK)
+        return st;
+    out->portal_name = at_arena_strdup(arena, at_db_value(res, 0, 0));
+    out->primary_color = at_arena_strdup(arena, at_db_value(res, 0, 1));
+    out->logo_url = at_arena_strdup(arena, at_db_value(res, 0, 2));
+    out->labels = at_arena_strdup(arena, at_db_value(res, 0, 3));
+    out->sections = at_arena_strdup(arena, at_db_value(res, 0, 4));
+    PQclear(res);
+    return AT_OK;
+}
+
+at_status_t auth_store_branding_set(at_db_t *db, const char *firm_id, const auth_branding_row_t *b)
+{
+    const char *p[] = {firm_id,     b->portal_name, b->primary_color,
+                       b->logo_url, b->labels,      b->sections};
+    PGresult *res = NULL;
+    at_status_t st =
+        at_db_one(db,
+                  "UPDATE firms SET portal_name = $2, primary_color = $3, logo_url = $4,"
+                  " labels = coalesce($5::jsonb, '{}'),"
+                  " dashboard_sections = (SELECT array_agg(e ORDER BY i)"
+                  "  FROM json_array_elements_text($6::json) WITH ORDINALITY AS t(e, i))"
+                  " WHERE id = $1 RETURNING id",
+                  6, p, &res);
+    PQclear(res);
+    return st;
+}

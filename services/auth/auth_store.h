@@ -277,4 +277,30 @@ at_status_t auth_store_security_get(at_db_t *db, const char *firm_id, bool *requ
 at_status_t auth_store_security_set(at_db_t *db, const char *firm_id, bool require_mfa,
                                     int idle_minutes, int max_hours);
 
+/* -- last login and branding (007_branding_last_login.sql) ---------------------- */
+
+/* Records a login of user_id now and puts the one before into *prev_ms
+ * (epoch ms; 0 when this is the first). One statement. */
+at_status_t auth_store_note_login(at_db_t *db, const char *user_id, int64_t *prev_ms);
+
+/* The latest login of user_id into *ms (epoch ms; 0: never). */
+at_status_t auth_store_last_login(at_db_t *db, const char *user_id, int64_t *ms);
+
+/* A firm's stored branding; NULL strings (in arena) are unset, labels is
+ * the JSON object text of the renamed terms, sections the JSON array text
+ * of the section order (NULL: unset). */
+typedef struct {
+    char *portal_name, *primary_color, *logo_url, *labels, *sections;
+} auth_branding_row_t;
+
+/* The branding of firm_id, or, when firm_id is NULL, of the installation's
+ * only firm. AT_NOT_FOUND when there is no such firm (or several and no
+ * firm_id). */
+at_status_t auth_store_branding_get(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                    auth_branding_row_t *out);
+
+/* Replaces firm_id's branding with b (NULL members: unset; labels "{}"
+ * when none renamed). */
+at_status_t auth_store_branding_set(at_db_t *db, const char *firm_id, const auth_branding_row_t *b);
+
 #endif

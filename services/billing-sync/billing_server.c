@@ -514,7 +514,26 @@ static void s_background(at_ctx_t *ctx, volatile int *stop)
     }
 }
 
+/* billing-sync.dashboard: GET /dashboard's open_invoices, over the
+ * invoices the caller could list (an invoice of no client: owners and
+ * admins only, as billing-sync.invoice decides). */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    (void) in;
+    bool all = false;
+    const char *clients = at_client_scope(ctx, &all);
+    Atrium__Billing__DashboardReply *rep =
+        at_msg_new(ctx, &atrium__billing__dashboard_reply__descriptor);
+    at_status_t st = billing_store_dashboard(ctx, ctx->principal->firm_id, all, clients, rep);
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the invoices cannot be counted");
+    *out = &rep->base;
+    return AT_OK;
+}
+
 static const at_method_t s_methods[] = {
+    {"billing-sync.dashboard", s_dashboard, &atrium__billing__dashboard_request__descriptor,
+     &atrium__billing__dashboard_reply__descriptor, 0},
     {"billing-sync.invoices", s_invoices, &atrium__billing__invoice_list_request__descriptor,
      &atrium__billing__invoice_page__descriptor, 0},
     {"billing-sync.invoice", s_invoice_get, &atrium__billing__invoice_get_request__descriptor,

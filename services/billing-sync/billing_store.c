@@ -4,6 +4,7 @@
 #include "billing_store.h"
 #include "at_cursor.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define S_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -408,4 +409,44 @@ at_status_t billing_store_sync_finish(at_ctx_t *ctx, const char *sync_id, const 
                      " status = CASE WHEN $3::text IS NULL THEN 'connected' ELSE 'error' END"
                      " WHERE firm_id = $1 AND provider = $2",
                      3, q, NULL);
+}
+
+at_status_t billing_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all,
+                                    const char *clients, Atrium__Billing__DashboardReply *out)
+{
+    const char *p[] = {firm_id, all ? "true" : "false", clients};
+    PGresult *res = at_db_query(
+        ctx->db,
+        "SELECT i.currency, count(*), sum(i.balance::numeric)::text,"
+        " count(*) FILTER (WHERE i.due_on < current_date),"
+        " coalesce(sum(i.balance::numeric) FILTER (WHERE i.due_on < current_date), 0)::text"
+        " FROM invoices i LEFT JOIN customers c ON c.firm_id = i.firm_id"
+        "  AND c.realm_id = i.realm_id AND c.qbo_id = i.customer_id"
+        " WHERE i.firm_id = $1 AND NOT i.voided AND i.balance::numeric > 0"
+        " AND ($2::bool OR c.client_id = ANY (ARRAY("
+        "  SELECT json_array_elements_text($3::json)::uuid)))"
+        " GROUP BY i.currency ORDER BY i.currency",
+        3, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->has_count = out->has_overdue = 1;
+    out->totals = at_arena_alloc(ctx->arena, sizeof(void *) * (size_t) (n + 1));
+    for (int r = 0; r < n; r++) {
+        Atrium__Billing__CurrencyTotal *t =
+            at_msg_new(ctx, &atrium__billing__currency_total__descriptor);
+        t->currency = s_val(ctx, res, r, 0);
+        t->has_count = t->has_overdue_count = 1;
+        t->count = (int32_t) strtol(PQgetvalue(res, r, 1), NULL, 10);
+        t->balance = s_val(ctx, res, r, 2);
+        t->overdue_count = (int32_t) strtol(PQgetvalue(res, r, 3), NULL, 10);
+        t->overdue_balance = s_val(ctx, res, r, 4);
+        out->count += t->count;
+        out->overdue += t->overdue_count;
+        out->totals[out->n_totals++] = t;
+    }
+cleanup:
+    PQclear(res);
+    return st;
 }

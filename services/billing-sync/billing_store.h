@@ -91,4 +91,11 @@ at_status_t billing_store_sync_progress(at_ctx_t *ctx, const char *sync_id, long
 at_status_t billing_store_sync_finish(at_ctx_t *ctx, const char *sync_id, const char *firm_id,
                                       const char *provider, const char *error);
 
+/* The unpaid (open or overdue, not void) invoices of firm_id the caller
+ * sees: all of them when all (invoices of no client included), else those
+ * of the clients in the JSON array text clients. Counts and exact decimal
+ * balances per currency into *out (arena). One statement. */
+at_status_t billing_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all,
+                                    const char *clients, Atrium__Billing__DashboardReply *out);
+
 #endif

@@ -1599,11 +1599,44 @@ static void s_fini(void *state)
     free(S);
 }
 
+/* -- dashboard ----------------------------------------------------------- */
+
+/* document.dashboard {since}: what the caller may see that others added
+ * since their last login (GET /dashboard's new_since_last_login), and the
+ * documents awaiting their signature. */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+    const Atrium__Document__DashboardRequest *rq = (const void *) in;
+    const char *since = rq->since && *rq->since ? rq->since : NULL;
+    if (since && (strlen(since) > 40 || strspn(since, "0123456789-:.TZ+") != strlen(since)))
+        return at_fail(ctx, AT_VALIDATION_FAILED, "since", "since is not an RFC 3339 time");
+    bool all = false;
+    const char *clients = at_client_scope(ctx, &all);
+    Atrium__Document__DashboardReply *rep =
+        at_msg_new(ctx, &atrium__document__dashboard_reply__descriptor);
+    rep->new_documents = at_msg_new(ctx, &atrium__document__new_documents__descriptor);
+    rep->new_documents->since = (char *) since;
+    int32_t pending = 0;
+    at_status_t st =
+        doc_store_dashboard(ctx, ctx->principal->firm_id, all, clients, at_is_staff(ctx),
+                            ctx->principal->user_id, since, rep->new_documents, &pending);
+    if (st == AT_NOT_FOUND) /* a time PostgreSQL does not read */
+        return at_fail(ctx, AT_VALIDATION_FAILED, "since", "since is not an RFC 3339 time");
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the documents cannot be counted");
+    rep->has_pending_signatures = 1;
+    rep->pending_signatures = pending;
+    *out = &rep->base;
+    return AT_OK;
+}
+
 #define M(name, fn, rq, rp)                \
     {                                      \
         name, fn, &rq##__descriptor, rp, 0 \
     }
 static const at_method_t s_methods[] = {
+    M("document.dashboard", s_dashboard, atrium__document__dashboard_request,
+      &atrium__document__dashboard_reply__descriptor),
     M("document.folders_list", s_folders_list, atrium__document__list_folders_request,
       &atrium__document__folder_list__descriptor),
     M("document.folders_create", s_folders_create, atrium__document__create_folder_request,

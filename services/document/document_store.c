@@ -1309,3 +1309,60 @@ at_status_t doc_store_name_folded(at_ctx_t *ctx, const char *id, const char *nam
     PQclear(res);
     return st;
 }
+
+at_status_t doc_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all, const char *clients,
+                                bool staff, const char *user_id, const char *since,
+                                Atrium__Document__NewDocuments *out, int32_t *pending_signatures)
+{
+    const char *p[] = {firm_id, all ? "true" : "false", clients, staff ? "true" : "false", user_id,
+                       since};
+    /* One statement: the signature requests waiting on the caller now (a
+     * pending signer whose turn it is, on a live document), and the new
+     * documents' count (count(*) OVER (), taken before LIMIT) with the newest
+     * five; the LEFT JOIN keeps the row of counts when there are none. */
+    PGresult *res = at_db_query(
+        ctx->db,
+        "WITH sig AS (SELECT count(*) AS n FROM signature_requests r"
+        "  JOIN documents sd ON sd.id = r.document_id AND sd.deleted_at IS NULL"
+        "  JOIN signature_signers s ON s.request_id = r.id AND s.user_id = $5::uuid"
+        "  WHERE r.firm_id = $1 AND r.status = 'pending' AND s.status = 'pending'"
+        "  AND (NOT r.ordered OR NOT EXISTS (SELECT 1 FROM signature_signers e"
+        "   WHERE e.request_id = r.id AND e.position < s.position AND e.status <> 'signed'))),"
+        " nd AS (SELECT d.id, d.name, d.client_id, d.folder_id, " TS(
+            "d.created_at") " AS created, d.created_at, count(*) OVER () AS total"
+                            " FROM documents d LEFT JOIN folders f ON f.id = d.folder_id"
+                            " WHERE d.firm_id = $1 AND d.deleted_at IS NULL"
+                            " AND ($2::bool OR d.client_id = ANY (ARRAY(SELECT "
+                            "json_array_elements_text($3::json)::uuid)))"
+                            " AND ($4::bool OR f.visibility IS DISTINCT FROM 'internal')"
+                            " AND d.created_by <> $5::uuid"
+                            " AND ($6::timestamptz IS NULL OR d.created_at > $6::timestamptz)"
+                            " ORDER BY d.created_at DESC, d.id DESC LIMIT 5)"
+                            " SELECT nd.id, nd.name, nd.client_id, nd.folder_id, nd.created,"
+                            " coalesce(nd.total, 0), sig.n FROM sig LEFT JOIN nd ON true"
+                            " ORDER BY nd.created_at DESC, nd.id DESC",
+        6, p);
+    at_status_t st = at_db_status(ctx->db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int rows = PQntuples(res);
+    int n = rows > 0 && !PQgetisnull(res, 0, 0) ? rows : 0;
+    *pending_signatures = rows ? (int32_t) strtol(PQgetvalue(res, 0, 6), NULL, 10) : 0;
+    out->has_count = 1;
+    out->count = rows ? (int32_t) strtol(PQgetvalue(res, 0, 5), NULL, 10) : 0;
+    out->n_items = (size_t) n;
+    out->items = at_arena_alloc(ctx->arena, sizeof *out->items * (size_t) (n ? n : 1));
+    for (int i = 0; i < n; i++) {
+        Atrium__Document__DashboardDocument *d =
+            at_msg_new(ctx, &atrium__document__dashboard_document__descriptor);
+        d->id = s_val(ctx, res, i, 0);
+        d->name = s_val(ctx, res, i, 1);
+        d->client_id = s_val(ctx, res, i, 2);
+        d->folder_id = s_val(ctx, res, i, 3);
+        d->created_at = s_val(ctx, res, i, 4);
+        out->items[i] = d;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}

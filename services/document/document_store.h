@@ -357,4 +357,16 @@ at_status_t doc_store_names_unfolded(at_ctx_t *ctx, int max, const char ***ids, 
 at_status_t doc_store_name_folded(at_ctx_t *ctx, const char *id, const char *name,
                                   const char *folded);
 
+/* -- dashboard -- */
+
+/* The documents of firm_id the caller may see (every client when all, else
+ * those in the JSON array text clients; internal folders only for staff)
+ * that someone other than user_id added after since (RFC 3339; NULL: ever):
+ * their count and the newest 5, into *out (arena); and into
+ * *pending_signatures the signature requests waiting on user_id now (their
+ * turn, on a live document). One statement. */
+at_status_t doc_store_dashboard(at_ctx_t *ctx, const char *firm_id, bool all, const char *clients,
+                                bool staff, const char *user_id, const char *since,
+                                Atrium__Document__NewDocuments *out, int32_t *pending_signatures);
+
 #endif

@@ -421,7 +421,27 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     return 0;
 }
 
+/* messaging.dashboard: GET /dashboard's unread_threads, over every thread
+ * of the clients the caller sees. */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *request,
+                               ProtobufCMessage **reply)
+{
+    (void) request;
+    bool all = false;
+    const char *clients = at_client_scope(ctx, &all);
+    Atrium__Messaging__DashboardReply *rep =
+        at_msg_new(ctx, &atrium__messaging__dashboard_reply__descriptor);
+    at_status_t st = messaging_store_dashboard(ctx->db, ctx->arena, ctx->principal->firm_id,
+                                               ctx->principal->user_id, all, clients, rep);
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the threads cannot be counted");
+    *reply = &rep->base;
+    return AT_OK;
+}
+
 static const at_method_t s_methods[] = {
+    {"messaging.dashboard", s_dashboard, &atrium__messaging__dashboard_request__descriptor,
+     &atrium__messaging__dashboard_reply__descriptor, 0},
     {"messaging.create_thread", s_create_thread,
      &atrium__messaging__create_thread_request__descriptor, &atrium__messaging__thread__descriptor,
      0},

@@ -442,3 +442,48 @@ int messaging_store_search_backfill(at_db_t *db, at_arena_t *arena)
         "UPDATE messages m SET search_tsv = " S_MSG_TSV("$2", "m.thread_id") " WHERE m.id = $1");
     return b < 0 ? -1 : a + b;
 }
+
+at_status_t messaging_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                      const char *user_id, bool all, const char *clients,
+                                      Atrium__Messaging__DashboardReply *out)
+{
+    const char *p[] = {firm_id, user_id, all ? "true" : "false", clients};
+    /* the totals are window aggregates, taken before LIMIT */
+    PGresult *res = at_db_query(
+        db,
+        "SELECT t.id, t.subject, t.client_id, u.unread, " S_TS(
+            "u.last_at") ", count(*) OVER (), sum(u.unread) OVER ()"
+                         " FROM threads t"
+                         " LEFT JOIN reads r ON r.thread_id = t.id AND r.user_id = $2::uuid"
+                         " CROSS JOIN LATERAL (SELECT count(*) AS unread,"
+                         "  max(m.created_at) AS last_at FROM messages m"
+                         "  WHERE m.thread_id = t.id AND m.seq > coalesce(r.last_read_seq, 0)"
+                         "  AND m.author_id <> $2::uuid) u"
+                         " WHERE t.firm_id = $1 AND u.unread > 0"
+                         " AND ($3::bool OR t.client_id = ANY (ARRAY("
+                         "  SELECT json_array_elements_text($4::json)::uuid)))"
+                         " ORDER BY u.last_at DESC, t.id LIMIT 5",
+        4, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->has_count = out->has_messages = 1;
+    out->count = n ? (int32_t) strtol(PQgetvalue(res, 0, 5), NULL, 10) : 0;
+    out->messages = n ? (int32_t) strtol(PQgetvalue(res, 0, 6), NULL, 10) : 0;
+    out->items = at_arena_alloc(arena, sizeof(void *) * (size_t) (n + 1));
+    for (int r = 0; r < n; r++) {
+        Atrium__Messaging__DashboardThread *t = at_arena_alloc(arena, sizeof *t);
+        atrium__messaging__dashboard_thread__init(t);
+        t->id = s_val(arena, res, r, 0);
+        t->subject = s_val(arena, res, r, 1);
+        t->client_id = s_val(arena, res, r, 2);
+        t->has_unread_count = 1;
+        t->unread_count = (int32_t) strtol(PQgetvalue(res, r, 3), NULL, 10);
+        t->last_message_at = s_val(arena, res, r, 4);
+        out->items[out->n_items++] = t;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}

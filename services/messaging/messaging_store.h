@@ -95,4 +95,12 @@ at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *f
  * done, or -1 on a database error. Run at start-up under tenant "*". */
 int messaging_store_search_backfill(at_db_t *db, at_arena_t *arena);
 
+/* The threads of firm_id (every client when all, else those in the JSON
+ * array text clients) holding messages by others that user_id has not
+ * read: how many, how many such messages, and the 5 with the newest unread
+ * message, into *out (arena). One statement. */
+at_status_t messaging_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                      const char *user_id, bool all, const char *clients,
+                                      Atrium__Messaging__DashboardReply *out);
+
 #endif

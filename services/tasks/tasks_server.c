@@ -362,7 +362,29 @@ static int s_init(const at_config_t *config, at_db_t *db, void **state)
     return 0;
 }
 
+/* tasks.dashboard: GET /dashboard's tasks_due. Staff see the open tasks
+ * assigned to them (in the clients they see), client users every open task
+ * of their clients: what each has to act on, due within 7 days or late. */
+static at_status_t s_dashboard(at_ctx_t *ctx, const ProtobufCMessage *request,
+                               ProtobufCMessage **reply)
+{
+    (void) request;
+    bool all = false;
+    const char *clients = at_client_scope(ctx, &all);
+    Atrium__Tasks__DashboardReply *rep =
+        at_msg_new(ctx, &atrium__tasks__dashboard_reply__descriptor);
+    at_status_t st =
+        tasks_store_dashboard(ctx->db, ctx->arena, ctx->principal->firm_id, ctx->principal->user_id,
+                              at_is_staff(ctx), all, clients, rep);
+    if (st != AT_OK)
+        return at_fail(ctx, st, NULL, "the tasks cannot be counted");
+    *reply = &rep->base;
+    return AT_OK;
+}
+
 static const at_method_t s_methods[] = {
+    {"tasks.dashboard", s_dashboard, &atrium__tasks__dashboard_request__descriptor,
+     &atrium__tasks__dashboard_reply__descriptor, 0},
     {"tasks.create", s_create, &atrium__tasks__create_task_request__descriptor,
      &atrium__tasks__task__descriptor, 0},
     {"tasks.list", s_list, &atrium__tasks__list_tasks_request__descriptor,

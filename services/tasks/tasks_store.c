@@ -364,3 +364,48 @@ int tasks_store_search_backfill(at_db_t *db, at_arena_t *arena)
             return total;
     }
 }
+
+at_status_t tasks_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *user_id, bool assigned_only, bool all,
+                                  const char *clients, Atrium__Tasks__DashboardReply *out)
+{
+    const char *p[] = {firm_id, user_id, assigned_only ? "true" : "false", all ? "true" : "false",
+                       clients};
+    /* the counts are window aggregates, taken before LIMIT */
+    PGresult *res = at_db_query(
+        db,
+        "SELECT id, title, " S_TS(
+            "due_at") ", client_id, status, priority,"
+                      " count(*) FILTER (WHERE due_at < now()) OVER (),"
+                      " count(*) FILTER (WHERE due_at >= now()) OVER ()"
+                      " FROM tasks"
+                      " WHERE firm_id = $1 AND completed_at IS NULL AND due_at IS NOT NULL"
+                      " AND due_at <= now() + interval '7 days'"
+                      " AND (NOT $3::bool OR assignee_ids @> ARRAY[$2::uuid])"
+                      " AND ($4::bool OR client_id = ANY (ARRAY(SELECT "
+                      "json_array_elements_text($5::json)::uuid)))"
+                      " ORDER BY due_at, id LIMIT 5",
+        5, p);
+    at_status_t st = at_db_status(db, res);
+    if (st != AT_OK)
+        goto cleanup;
+    int n = PQntuples(res);
+    out->has_overdue = out->has_due_soon = 1;
+    out->overdue = n ? (int32_t) strtol(PQgetvalue(res, 0, 6), NULL, 10) : 0;
+    out->due_soon = n ? (int32_t) strtol(PQgetvalue(res, 0, 7), NULL, 10) : 0;
+    out->items = at_arena_alloc(arena, sizeof(void *) * (size_t) (n + 1));
+    for (int r = 0; r < n; r++) {
+        Atrium__Tasks__DashboardTask *t = at_arena_alloc(arena, sizeof *t);
+        atrium__tasks__dashboard_task__init(t);
+        t->id = s_val(arena, res, r, 0);
+        t->title = s_val(arena, res, r, 1);
+        t->due_at = s_val(arena, res, r, 2);
+        t->client_id = s_val(arena, res, r, 3);
+        t->status = s_val(arena, res, r, 4);
+        t->priority = s_val(arena, res, r, 5);
+        out->items[out->n_items++] = t;
+    }
+cleanup:
+    PQclear(res);
+    return st;
+}

@@ -69,4 +69,13 @@ at_status_t tasks_store_search(at_db_t *db, at_arena_t *arena, const char *firm_
  * on a database error. Run at start-up under tenant "*". */
 int tasks_store_search_backfill(at_db_t *db, at_arena_t *arena);
 
+/* The open tasks of firm_id due within 7 days or overdue that the dashboard
+ * shows: those assigned to user_id when assigned_only (staff), else all of
+ * the clients in scope; clients are every client of the firm when all, else
+ * the JSON array text clients. Counts and the 5 due first into *out
+ * (arena). One statement. */
+at_status_t tasks_store_dashboard(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                  const char *user_id, bool assigned_only, bool all,
+                                  const char *clients, Atrium__Tasks__DashboardReply *out);
+
 #endif
