@@ -447,6 +447,9 @@ static at_status_t s_documents_delete(at_ctx_t *ctx, const ProtobufCMessage *req
         return at_fail(ctx, AT_FORBIDDEN, NULL, "viewers cannot delete documents");
     if ((st = doc_store_delete(ctx, row.doc->id, ctx->principal->user_id)) != AT_OK)
         return st;
+    if ((st = doc_sig_void_document(ctx, row.doc->id, row.firm_id, row.doc->client_id, 0,
+                                    row.internal)) != AT_OK)
+        return st;
     st = s_event(ctx, "document.deleted", "deleted", row.firm_id, row.doc->client_id, row.doc->id,
                  0, json_pack("{s:s, s:i}", "name", row.doc->name, "version", row.doc->version),
                  row.internal);

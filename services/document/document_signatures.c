@@ -753,18 +753,21 @@ at_status_t doc_sig_certificate(at_ctx_t *ctx, const ProtobufCMessage *req,
 at_status_t doc_sig_void_document(at_ctx_t *ctx, const char *document_id, const char *firm_id,
                                   const char *client_id, int32_t version, bool internal)
 {
+    /* version 0: the document was deleted (nothing is left to sign) */
+    const char *reason =
+        version > 0 ? "the document has a new version" : "the document was deleted";
     doc_sig_brief_t *voided = NULL;
     int n = 0;
-    at_status_t st = doc_sig_store_void_document(ctx, document_id, "the document has a new version",
-                                                 &voided, &n);
+    at_status_t st = doc_sig_store_void_document(ctx, document_id, reason, &voided, &n);
     for (int i = 0; st == AT_OK && i < n; i++) {
         char eid[37];
+        json_t *details = json_pack("{s:s, s:s, s:i, s:s}", "document_id", document_id, "name",
+                                    voided[i].document_name, "version", voided[i].document_version,
+                                    "reason", reason);
+        if (version > 0)
+            json_object_set_new(details, "new_version", json_integer(version));
         st = s_audit(ctx, "signature.voided", firm_id, client_id, "signature_request", voided[i].id,
-                     voided[i].id, NULL,
-                     json_pack("{s:s, s:s, s:i, s:i, s:s}", "document_id", document_id, "name",
-                               voided[i].document_name, "version", voided[i].document_version,
-                               "new_version", version, "reason", "the document has a new version"),
-                     internal, eid);
+                     voided[i].id, NULL, details, internal, eid);
     }
     return st;
 }

@@ -38,8 +38,9 @@ at_status_t doc_sig_certificate(at_ctx_t *ctx, const ProtobufCMessage *req,
 
 /* Voids every pending signature request of document_id (of firm_id and
  * client_id; internal: in an internal folder) because it now has version
- * `version`: called inside the transaction that adds the version (upload,
- * new version, restore), so the two commit together. Writes a
+ * `version` (0: because it was deleted): called inside the transaction that
+ * adds the version (upload, new version, restore) or deletes the document,
+ * so the two commit together. Writes a
  * signature.voided audit event per request. Returns AT_OK or a db status. */
 at_status_t doc_sig_void_document(at_ctx_t *ctx, const char *document_id, const char *firm_id,
                                   const char *client_id, int32_t version, bool internal);

@@ -230,6 +230,18 @@ class Signatures(Base):
             "/api/v1/audit?action=signature.voided&resource_id=" + req["id"]).json()["items"],
             timeout=20), audit)
 
+    def test_deleting_the_document_voids_pending_requests(self):
+        doc = self.upload(b"to be deleted\n")
+        req = self.asked(doc, [self.m1])
+        self.assertEqual(self.owner.delete("/api/v1/documents/%s" % doc["id"]).status, 204)
+        now = self.get(self.owner, req["id"]).json()
+        self.assertEqual(now["status"], "voided")
+        self.assertEqual(now["void_reason"], "the document was deleted")
+        # restoring the document does not bring the request back
+        self.assertEqual(self.owner.post("/api/v1/documents/%s/restore" % doc["id"]).status, 200)
+        self.assertEqual(self.get(self.owner, req["id"]).json()["status"], "voided")
+        assert_error(self, self.sign(self.m1, req["id"]), 409, "conflict")
+
     def test_concurrent_double_sign_one_success(self):
         for _ in range(3):
             req = self.asked(self.upload(), [self.m1, self.m2])
