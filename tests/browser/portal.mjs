@@ -269,7 +269,11 @@ test('complete a task', async () => {
   const task = await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, {
     title: 'Send signed engagement letter', assignee_ids: [carla.user_id], due_at: new Date(Date.now() + 5 * 86400000).toISOString(),
   });
-  await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, { title: 'Review VAT return', due_at: new Date(Date.now() + 9 * 86400000).toISOString() });
+  // the owner's own task, due this week: the staff dashboard lists it (tasks_due)
+  const ownerMe = await ownerApi.get('/api/v1/me');
+  await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, {
+    title: 'Review VAT return', assignee_ids: [ownerMe.user.id], due_at: new Date(Date.now() + 3 * 86400000).toISOString(),
+  });
   const page = state.client;
   await page.goto(URL_ + '/#/clients/' + acme.id + '/tasks');
   const table = page.getByRole('table', { name: 'Tasks' });
