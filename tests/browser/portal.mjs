@@ -317,7 +317,7 @@ test('branding from GET /api/v1/branding: name, colour, renamed terms', async ()
   const page = await newPage({ storageState: await state.owner.context().storageState() });
   await page.context().route('**/api/v1/branding', (r) => r.fulfill({ json: {
     portal_name: 'Vale Client Hub', primary_color: '#7a1f5c', logo_url: null,
-    labels: { Client: 'Matter' }, dashboard_sections: ['tasks_due', 'recent_activity'],
+    labels: { client: 'Matter', clients: 'Matters' }, dashboard_sections: ['tasks_due', 'recent_activity'],
   } }));
   await page.goto(URL_ + '/');
   await page.getByRole('link', { name: 'Vale Client Hub' }).waitFor();
@@ -332,6 +332,57 @@ test('branding from GET /api/v1/branding: name, colour, renamed terms', async ()
   assert.equal(await page.getByRole('heading', { name: 'Open invoices' }).count(), 0, 'dashboard_sections not applied');
   await page.context().close();
   pages.delete(page);
+});
+
+test('the admin branding form: field errors, then the saved branding on the shell and the sign-in page', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/admin/branding');
+  const form = page.getByRole('form', { name: 'Branding' });
+  await form.getByLabel('Portal name').fill('Vale Portal');
+  await form.getByLabel('Logo address').fill('javascript:alert(1)');
+  await form.getByRole('button', { name: 'Save branding' }).click();
+  // the server's 400 names logo_url: shown under that field, which is marked invalid
+  const logo = form.getByLabel('Logo address');
+  await until(async () => (await logo.getAttribute('aria-invalid')) === 'true', 'logo_url to be marked invalid');
+  const errId = await logo.getAttribute('aria-describedby');
+  assert.match(await page.locator('#' + errId).innerText(), /\S/);
+  assert.equal(await form.getByLabel('Portal name').getAttribute('aria-invalid'), null);
+  await logo.fill('');
+  await form.getByLabel('Colour').fill('#7a1f5c');
+  await form.getByLabel('Call “client”').fill('Matter');
+  await form.getByLabel('Call “clients”').fill('Matters');
+  // open invoices hidden; recent activity moved to the top
+  await form.getByLabel('Show “Open invoices”').uncheck();
+  for (let i = 0; i < 5; i++) await form.getByRole('button', { name: 'Move “Recent activity” up' }).click();
+  await form.getByRole('button', { name: 'Save branding' }).click();
+  await form.getByText('Branding saved.').waitFor();
+  const saved = await ownerApi.get('/api/v1/branding');
+  assert.equal(saved.portal_name, 'Vale Portal');
+  assert.equal(saved.primary_color, '#7a1f5c');
+  assert.equal(saved.labels.clients, 'Matters');
+  assert.deepEqual(saved.dashboard_sections, ['recent_activity', 'new_since_last_login', 'tasks_due', 'unread_threads', 'pending_signatures']);
+  // the shell took it at once
+  await page.getByRole('link', { name: 'Vale Portal' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Matters' }).waitFor();
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()), '#7a1f5c');
+  await page.goto(URL_ + '/');
+  await page.getByRole('heading', { name: 'Recent activity' }).waitFor();
+  const order = await page.locator('main h2').allInnerTexts();
+  assert.equal(order[0], 'Recent activity');
+  assert.ok(!order.includes('Open invoices'), 'a hidden section is shown: ' + order.join(', '));
+  // the sign-in page of the firm (no session: ?firm= names it)
+  const anon = await newPage();
+  const me = await ownerApi.get('/api/v1/me');
+  await anon.goto(URL_ + '/?firm=' + me.user.firm_id);
+  await anon.getByRole('heading', { name: 'Sign in to Vale Portal' }).waitFor();
+  assert.equal(await anon.title(), 'Vale Portal');
+  assert.equal(await anon.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()), '#7a1f5c');
+  await anon.context().close();
+  pages.delete(anon);
+  // back to the defaults for the tests and screenshots that follow
+  await ownerApi.put('/api/v1/settings/branding', {});
+  await page.reload();
+  await page.getByRole('link', { name: 'Atrium', exact: true }).waitFor();
 });
 
 test('search finds a document', async () => {
