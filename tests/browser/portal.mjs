@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -293,6 +294,120 @@ test('complete a task', async () => {
   await staff.getByRole('region', { name: 'Open' }).getByText('Review VAT return').waitFor();
   await staff.getByRole('button', { name: 'Timeline' }).click();
   await staff.getByRole('img', { name: 'Timeline of the tasks' }).getByText('Review VAT return').waitFor();
+});
+
+test('a signature request: staff ask a client member, who signs from the dashboard with typed name and consent', async () => {
+  const staff = state.owner, client = state.client;
+  const doc = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items.find((d) => d.name === files[0].name);
+  await staff.goto(URL_ + '/#/documents/' + doc.id);
+  const sig = staff.getByRole('region', { name: 'Signatures and approvals' });
+  await sig.getByText('No signature requests.').waitFor();
+  await sig.getByText('Ask for a signature or approval').click();
+  const form = staff.getByRole('form', { name: 'Ask for a signature or approval' });
+  await form.getByRole('group', { name: 'Client users' }).getByLabel(clientUser.name).check();
+  await form.getByLabel('Message to the signers').fill('Please sign the engagement letter.');
+  await form.getByRole('button', { name: 'Send request' }).click();
+  const staffSigners = sig.getByRole('list', { name: 'Signers' });
+  await staffSigners.getByRole('listitem').filter({ hasText: clientUser.name }).getByText('waiting').waitFor();
+  // the member: the dashboard counts it and links to the document
+  await client.goto(URL_ + '/');
+  const card = client.getByRole('region', { name: 'Awaiting your signature' });
+  await until(async () => (await card.locator('.big').innerText()) === '1', 'the pending signature count');
+  await card.getByRole('list', { name: 'Documents awaiting your signature' }).getByRole('link', { name: files[0].name }).click();
+  await client.getByRole('heading', { level: 1, name: files[0].name }).waitFor();
+  const signForm = client.getByRole('form', { name: 'Sign the document' });
+  await signForm.getByLabel('Type your full name').fill(clientUser.name);
+  // consent is explicit: without the box ticked the form does not go
+  await signForm.getByRole('button', { name: 'Sign' }).click();
+  assert.equal(await signForm.getByRole('checkbox').evaluate((e) => e.validity.valueMissing), true);
+  assert.equal((await ownerApi.get(`/api/v1/documents/${doc.id}/signature-requests`)).items[0].status, 'pending');
+  await signForm.getByRole('checkbox', { name: /I agree that typing my name/ }).check();
+  await signForm.getByRole('button', { name: 'Sign' }).click();
+  const mine = client.getByRole('list', { name: 'Signers' }).getByRole('listitem').filter({ hasText: clientUser.name });
+  await mine.getByText('signed', { exact: true }).waitFor();
+  await client.getByRole('region', { name: 'Signatures and approvals' }).getByText('completed').first().waitFor();
+  assert.equal(await client.getByRole('form', { name: 'Sign the document' }).count(), 0);
+  // staff see it signed, with the certificate as JSON and PDF
+  await staff.reload();
+  await staffSigners.getByRole('listitem').filter({ hasText: clientUser.name }).getByText('signed', { exact: true }).waitFor();
+  const json = await sig.getByRole('link', { name: 'JSON' }).getAttribute('href');
+  const pdf = await sig.getByRole('link', { name: 'PDF' }).getAttribute('href');
+  const cert = await (await staff.request.get(URL_ + json)).json();
+  assert.equal(cert.status, 'completed');
+  assert.equal(cert.document_sha256, doc.sha256);
+  assert.equal(cert.signers[0].typed_name, clientUser.name);
+  const pdfResp = await staff.request.get(URL_ + pdf);
+  assert.equal(pdfResp.status(), 200);
+  assert.equal((await pdfResp.body()).subarray(0, 5).toString(), '%PDF-');
+});
+
+/** A PNG of w x h pixels (RGB, a gradient), made here with zlib. */
+function makePng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const o = y * (w * 3 + 1) + 1 + x * 3;
+    raw[o] = (x * 255) / w; raw[o + 1] = (y * 255) / h; raw[o + 2] = 128;
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('an uploaded PNG shows its preview image once it is made', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await page.getByRole('region', { name: 'Upload files' }).getByLabel('Choose files').setInputFiles({ name: 'site-photo.png', mimeType: 'image/png', buffer: makePng(96, 64) });
+  // the first answer is "being made" (404 + Retry-After) whether or not the
+  // thumbnail is quick, so the retry is exercised; then the server's own answers
+  let held = 0;
+  await page.route('**/api/v1/documents/*/preview', (r) => (held++ === 0
+    ? r.fulfill({ status: 404, headers: { 'Retry-After': '1' }, json: { error: { code: 'not_found', message: 'Not found' } } })
+    : r.continue()));
+  await page.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'site-photo.png', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'site-photo.png' }).waitFor();
+  await page.getByText('The preview is being made').waitFor();
+  const img = page.getByRole('img', { name: 'Preview of site-photo.png' });
+  await img.waitFor({ timeout: WAIT * 2 }); // made in the background: the page retries after Retry-After
+  await page.unroute('**/api/v1/documents/*/preview');
+  assert.ok(held >= 2, 'the preview was not asked for again');
+  await until(() => img.evaluate((e) => e.complete && e.naturalWidth === 96 && e.naturalHeight === 64), 'the preview to load at 96x64');
+  // a text file has no preview: no image and no waiting message
+  const txt = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + txt.id);
+  await page.getByRole('heading', { level: 1, name: txt.name }).waitFor();
+  await page.getByRole('list', { name: 'Activity' }).getByText('uploaded').first().waitFor();
+  assert.equal(await page.getByRole('img', { name: /^Preview of/ }).count(), 0);
+  assert.equal(await page.getByText('The preview is being made').count(), 0);
+});
+
+test('search finds an uploaded text file by a word of its content', async () => {
+  const page = state.owner;
+  const word = 'quillfeather' + tag;
+  await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await page.getByRole('region', { name: 'Upload files' }).getByLabel('Choose files').setInputFiles({ name: 'board-minutes.txt', mimeType: 'text/plain', buffer: Buffer.from(`Minutes of the board.\nThe ${word} account was closed.\n`) });
+  await page.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'board-minutes.txt', exact: true }).waitFor();
+  await page.getByRole('search').getByRole('searchbox', { name: 'Search' }).fill(word);
+  await page.keyboard.press('Enter');
+  const results = page.getByRole('list', { name: 'Search results' });
+  // the text is extracted in the background: search again until it is in
+  await until(async () => {
+    if (await results.getByRole('link', { name: 'board-minutes.txt' }).count()) return true;
+    await page.reload();
+    await page.getByRole('heading', { name: /Search results for/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Searching' }).waitFor({ state: 'detached' });
+    return false;
+  }, 'the text file in the search results', WAIT * 2);
+  assert.match(await results.getByRole('listitem').filter({ hasText: 'board-minutes.txt' }).innerText(), new RegExp(word));
+  await results.getByRole('link', { name: 'board-minutes.txt' }).click();
+  await page.getByRole('heading', { level: 1, name: 'board-minutes.txt' }).waitFor();
 });
 
 test('the dashboard on a 375-pixel phone has no horizontal scroll', async () => {
