@@ -341,6 +341,25 @@ test('a signature request: staff ask a client member, who signs from the dashboa
   assert.equal((await pdfResp.body()).subarray(0, 5).toString(), '%PDF-');
 });
 
+test('a signer declines with a reason on the request\'s own page', async () => {
+  const client = state.client;
+  const members = await ownerApi.get(`/api/v1/clients/${acme.id}/members`);
+  const carla = members.items.find((m) => m.email === clientUser.email);
+  const doc = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=ledger`)).items[0];
+  const req = await ownerApi.post(`/api/v1/documents/${doc.id}/signature-requests`, { signer_ids: [carla.user_id], kind: 'approval' });
+  await client.goto(URL_ + '/#/signatures/' + req.id);
+  await client.getByRole('heading', { level: 1, name: 'Approval request' }).waitFor();
+  await client.getByRole('link', { name: doc.name }).waitFor();
+  await client.getByLabel('Reason for declining').fill('The figures for March are wrong.');
+  await client.getByRole('button', { name: 'Decline' }).click();
+  const mine = client.getByRole('list', { name: 'Signers' }).getByRole('listitem').filter({ hasText: clientUser.name });
+  await mine.getByText('declined', { exact: true }).waitFor();
+  await mine.getByText('The figures for March are wrong.').waitFor();
+  const after = await ownerApi.get('/api/v1/signature-requests/' + req.id);
+  assert.equal(after.status, 'declined');
+  assert.equal(after.signers[0].reason, 'The figures for March are wrong.');
+});
+
 /** A PNG of w x h pixels (RGB, a gradient), made here with zlib. */
 function makePng(w, h) {
   const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
@@ -611,13 +630,27 @@ test('API tokens: create, use, revoke; sessions listed', async () => {
 test('screenshots for the README', async () => {
   if (!SHOTS) return;
   const page = state.owner;
+  // something awaiting the owner's own signature, so that card shows data
+  const ownerMe = await ownerApi.get('/api/v1/me');
+  const minutes = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=board-minutes`)).items[0];
+  await ownerApi.post(`/api/v1/documents/${minutes.id}/signature-requests`, { signer_ids: [ownerMe.user.id], message: 'Minutes to approve before Friday.' });
   await page.goto(URL_ + '/');
+  await page.getByRole('list', { name: 'Documents awaiting your signature' }).getByRole('link', { name: 'board-minutes.txt' }).waitFor();
   await page.getByRole('heading', { name: 'Tasks due' }).waitFor();
   await page.getByRole('link', { name: 'Review VAT return' }).waitFor();
   await shot(page, 'dashboard');
   await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
   await page.getByRole('link', { name: files[0].name, exact: true }).waitFor();
   await shot(page, 'documents');
+  const photo = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=site-photo`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + photo.id);
+  await page.getByRole('img', { name: 'Preview of site-photo.png' }).waitFor();
+  await shot(page, 'document');
+  const letter = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + letter.id);
+  await page.getByRole('list', { name: 'Signers' }).getByText('signed', { exact: true }).waitFor();
+  await page.getByRole('region', { name: 'Signatures and approvals' }).scrollIntoViewIfNeeded();
+  await shot(page, 'signature');
   await page.goto(state.threadUrl);
   await page.getByText('Uploaded them just now.').waitFor();
   await shot(page, 'thread');

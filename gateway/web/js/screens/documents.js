@@ -294,8 +294,7 @@ function SignatureRequestCard({ r, onChange, showDocument }) {
     ${r.message ? html`<p dir="auto" class="quote">${r.message}</p>` : null}
     ${r.status === 'voided' ? html`<p class="muted">Voided${r.void_reason ? ': ' + r.void_reason : ''}.</p>` : null}
     <ul class="signers" aria-label="Signers">${signers.map((s) => html`<li>
-      <span dir="auto">${s.name || s.user_id}</span>:
-      <strong>${SIGNER_STATUS[s.status] || s.status}</strong>
+      <span dir="auto">${s.name || s.user_id}</span>: <strong>${SIGNER_STATUS[s.status] || s.status}</strong>
       ${s.turn && r.status === 'pending' ? html` <span class="tag">their turn</span>` : null}
       ${s.typed_name ? html` <span class="muted">as “<span dir="auto">${s.typed_name}</span>”</span>` : null}
       ${s.acted_at ? html` <span class="muted">at ${formatTime(s.acted_at)}</span>` : null}
