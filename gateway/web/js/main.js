@@ -89,13 +89,17 @@ function App() {
   // GET /branding: the caller's firm with a session; before sign-in the
   // firm named by ?firm= in the portal's address, else the server's default
   const signedInAs = me ? me.user.id : null;
+  // (a session that may only enrol in MFA is refused it: ask without the
+  // cookie, naming the user's firm)
   useEffect(() => {
     if (me === undefined) return;
-    const firm = new URLSearchParams(location.search).get('firm');
-    api('GET', '/api/v1/branding' + (!me && firm ? '?firm=' + encodeURIComponent(firm) : ''))
-      .then(adoptBranding)
-      .catch(() => adoptBranding(DEFAULT_BRANDING)); // unreachable: the defaults
-  }, [signedInAs, me === undefined]);
+    const firm = me ? me.user.firm_id : new URLSearchParams(location.search).get('firm');
+    const ask = me && !me.mfa_enrolment_required
+      ? api('GET', '/api/v1/branding')
+      : fetch('/api/v1/branding' + (firm ? '?firm=' + encodeURIComponent(firm) : ''), { credentials: 'omit', headers: { Accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error('branding ' + r.status))));
+    ask.then(adoptBranding).catch(() => adoptBranding(DEFAULT_BRANDING)); // unreachable: the defaults
+  }, [signedInAs, me === undefined, !!(me && me.mfa_enrolment_required)]);
 
   useEffect(() => {
     setUnauthenticatedHandler(() => { session.csrf = null; setMe(null); setLive(false); });
