@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -269,7 +270,11 @@ test('complete a task', async () => {
   const task = await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, {
     title: 'Send signed engagement letter', assignee_ids: [carla.user_id], due_at: new Date(Date.now() + 5 * 86400000).toISOString(),
   });
-  await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, { title: 'Review VAT return', due_at: new Date(Date.now() + 9 * 86400000).toISOString() });
+  // the owner's own task, due this week: the staff dashboard lists it (tasks_due)
+  const ownerMe = await ownerApi.get('/api/v1/me');
+  await ownerApi.post(`/api/v1/clients/${acme.id}/tasks`, {
+    title: 'Review VAT return', assignee_ids: [ownerMe.user.id], due_at: new Date(Date.now() + 3 * 86400000).toISOString(),
+  });
   const page = state.client;
   await page.goto(URL_ + '/#/clients/' + acme.id + '/tasks');
   const table = page.getByRole('table', { name: 'Tasks' });
@@ -289,6 +294,139 @@ test('complete a task', async () => {
   await staff.getByRole('region', { name: 'Open' }).getByText('Review VAT return').waitFor();
   await staff.getByRole('button', { name: 'Timeline' }).click();
   await staff.getByRole('img', { name: 'Timeline of the tasks' }).getByText('Review VAT return').waitFor();
+});
+
+test('a signature request: staff ask a client member, who signs from the dashboard with typed name and consent', async () => {
+  const staff = state.owner, client = state.client;
+  const doc = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items.find((d) => d.name === files[0].name);
+  await staff.goto(URL_ + '/#/documents/' + doc.id);
+  const sig = staff.getByRole('region', { name: 'Signatures and approvals' });
+  await sig.getByText('No signature requests.').waitFor();
+  await sig.getByText('Ask for a signature or approval').click();
+  const form = staff.getByRole('form', { name: 'Ask for a signature or approval' });
+  await form.getByRole('group', { name: 'Client users' }).getByLabel(clientUser.name).check();
+  await form.getByLabel('Message to the signers').fill('Please sign the engagement letter.');
+  await form.getByRole('button', { name: 'Send request' }).click();
+  const staffSigners = sig.getByRole('list', { name: 'Signers' });
+  await staffSigners.getByRole('listitem').filter({ hasText: clientUser.name }).getByText('waiting').waitFor();
+  // the member: the dashboard counts it and links to the document
+  await client.goto(URL_ + '/');
+  const card = client.getByRole('region', { name: 'Awaiting your signature' });
+  await until(async () => (await card.locator('.big').innerText()) === '1', 'the pending signature count');
+  await card.getByRole('list', { name: 'Documents awaiting your signature' }).getByRole('link', { name: files[0].name }).click();
+  await client.getByRole('heading', { level: 1, name: files[0].name }).waitFor();
+  const signForm = client.getByRole('form', { name: 'Sign the document' });
+  await signForm.getByLabel('Type your full name').fill(clientUser.name);
+  // consent is explicit: without the box ticked the form does not go
+  await signForm.getByRole('button', { name: 'Sign' }).click();
+  assert.equal(await signForm.getByRole('checkbox').evaluate((e) => e.validity.valueMissing), true);
+  assert.equal((await ownerApi.get(`/api/v1/documents/${doc.id}/signature-requests`)).items[0].status, 'pending');
+  await signForm.getByRole('checkbox', { name: /I agree that typing my name/ }).check();
+  await signForm.getByRole('button', { name: 'Sign' }).click();
+  const mine = client.getByRole('list', { name: 'Signers' }).getByRole('listitem').filter({ hasText: clientUser.name });
+  await mine.getByText('signed', { exact: true }).waitFor();
+  await client.getByRole('region', { name: 'Signatures and approvals' }).getByText('completed').first().waitFor();
+  assert.equal(await client.getByRole('form', { name: 'Sign the document' }).count(), 0);
+  // staff see it signed, with the certificate as JSON and PDF
+  await staff.reload();
+  await staffSigners.getByRole('listitem').filter({ hasText: clientUser.name }).getByText('signed', { exact: true }).waitFor();
+  const json = await sig.getByRole('link', { name: 'JSON' }).getAttribute('href');
+  const pdf = await sig.getByRole('link', { name: 'PDF' }).getAttribute('href');
+  const cert = await (await staff.request.get(URL_ + json)).json();
+  assert.equal(cert.status, 'completed');
+  assert.equal(cert.document_sha256, doc.sha256);
+  assert.equal(cert.signers[0].typed_name, clientUser.name);
+  const pdfResp = await staff.request.get(URL_ + pdf);
+  assert.equal(pdfResp.status(), 200);
+  assert.equal((await pdfResp.body()).subarray(0, 5).toString(), '%PDF-');
+});
+
+test('a signer declines with a reason on the request\'s own page', async () => {
+  const client = state.client;
+  const members = await ownerApi.get(`/api/v1/clients/${acme.id}/members`);
+  const carla = members.items.find((m) => m.email === clientUser.email);
+  const doc = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=ledger`)).items[0];
+  const req = await ownerApi.post(`/api/v1/documents/${doc.id}/signature-requests`, { signer_ids: [carla.user_id], kind: 'approval' });
+  await client.goto(URL_ + '/#/signatures/' + req.id);
+  await client.getByRole('heading', { level: 1, name: 'Approval request' }).waitFor();
+  await client.getByRole('link', { name: doc.name }).waitFor();
+  await client.getByLabel('Reason for declining').fill('The figures for March are wrong.');
+  await client.getByRole('button', { name: 'Decline' }).click();
+  const mine = client.getByRole('list', { name: 'Signers' }).getByRole('listitem').filter({ hasText: clientUser.name });
+  await mine.getByText('declined', { exact: true }).waitFor();
+  await mine.getByText('The figures for March are wrong.').waitFor();
+  const after = await ownerApi.get('/api/v1/signature-requests/' + req.id);
+  assert.equal(after.status, 'declined');
+  assert.equal(after.signers[0].reason, 'The figures for March are wrong.');
+});
+
+/** A PNG of w x h pixels (RGB, a gradient), made here with zlib. */
+function makePng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const o = y * (w * 3 + 1) + 1 + x * 3;
+    raw[o] = (x * 255) / w; raw[o + 1] = (y * 255) / h; raw[o + 2] = 128;
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+test('an uploaded PNG shows its preview image once it is made', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await page.getByRole('region', { name: 'Upload files' }).getByLabel('Choose files').setInputFiles({ name: 'site-photo.png', mimeType: 'image/png', buffer: makePng(96, 64) });
+  // the first answer is "being made" (404 + Retry-After) whether or not the
+  // thumbnail is quick, so the retry is exercised; then the server's own answers
+  let held = 0;
+  await page.route('**/api/v1/documents/*/preview', (r) => (held++ === 0
+    ? r.fulfill({ status: 404, headers: { 'Retry-After': '1' }, json: { error: { code: 'not_found', message: 'Not found' } } })
+    : r.continue()));
+  await page.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'site-photo.png', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'site-photo.png' }).waitFor();
+  await page.getByText('The preview is being made').waitFor();
+  const img = page.getByRole('img', { name: 'Preview of site-photo.png' });
+  await img.waitFor({ timeout: WAIT * 2 }); // made in the background: the page retries after Retry-After
+  await page.unroute('**/api/v1/documents/*/preview');
+  assert.ok(held >= 2, 'the preview was not asked for again');
+  await until(() => img.evaluate((e) => e.complete && e.naturalWidth === 96 && e.naturalHeight === 64), 'the preview to load at 96x64');
+  // a text file has no preview: no image and no waiting message
+  const txt = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + txt.id);
+  await page.getByRole('heading', { level: 1, name: txt.name }).waitFor();
+  await page.getByRole('list', { name: 'Activity' }).getByText('uploaded').first().waitFor();
+  assert.equal(await page.getByRole('img', { name: /^Preview of/ }).count(), 0);
+  assert.equal(await page.getByText('The preview is being made').count(), 0);
+});
+
+test('search finds an uploaded text file by a word of its content', async () => {
+  const page = state.owner;
+  const word = 'quillfeather' + tag;
+  await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
+  await page.getByRole('region', { name: 'Upload files' }).getByLabel('Choose files').setInputFiles({ name: 'board-minutes.txt', mimeType: 'text/plain', buffer: Buffer.from(`Minutes of the board.\nThe ${word} account was closed.\n`) });
+  await page.getByRole('table', { name: 'Documents' }).getByRole('link', { name: 'board-minutes.txt', exact: true }).waitFor();
+  await page.getByRole('search').getByRole('searchbox', { name: 'Search' }).fill(word);
+  await page.keyboard.press('Enter');
+  const results = page.getByRole('list', { name: 'Search results' });
+  // the text is extracted in the background: search again until it is in
+  await until(async () => {
+    if (await results.getByRole('link', { name: 'board-minutes.txt' }).count()) return true;
+    await page.reload();
+    await page.getByRole('heading', { name: /Search results for/ }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Searching' }).waitFor({ state: 'detached' });
+    return false;
+  }, 'the text file in the search results', WAIT * 2);
+  assert.match(await results.getByRole('listitem').filter({ hasText: 'board-minutes.txt' }).innerText(), new RegExp(word));
+  await results.getByRole('link', { name: 'board-minutes.txt' }).click();
+  await page.getByRole('heading', { level: 1, name: 'board-minutes.txt' }).waitFor();
 });
 
 test('the dashboard on a 375-pixel phone has no horizontal scroll', async () => {
@@ -313,7 +451,7 @@ test('branding from GET /api/v1/branding: name, colour, renamed terms', async ()
   const page = await newPage({ storageState: await state.owner.context().storageState() });
   await page.context().route('**/api/v1/branding', (r) => r.fulfill({ json: {
     portal_name: 'Vale Client Hub', primary_color: '#7a1f5c', logo_url: null,
-    labels: { Client: 'Matter' }, dashboard_sections: ['tasks_due', 'recent_activity'],
+    labels: { client: 'Matter', clients: 'Matters' }, dashboard_sections: ['tasks_due', 'recent_activity'],
   } }));
   await page.goto(URL_ + '/');
   await page.getByRole('link', { name: 'Vale Client Hub' }).waitFor();
@@ -328,6 +466,57 @@ test('branding from GET /api/v1/branding: name, colour, renamed terms', async ()
   assert.equal(await page.getByRole('heading', { name: 'Open invoices' }).count(), 0, 'dashboard_sections not applied');
   await page.context().close();
   pages.delete(page);
+});
+
+test('the admin branding form: field errors, then the saved branding on the shell and the sign-in page', async () => {
+  const page = state.owner;
+  await page.goto(URL_ + '/#/admin/branding');
+  const form = page.getByRole('form', { name: 'Branding' });
+  await form.getByLabel('Portal name').fill('Vale Portal');
+  await form.getByLabel('Logo address').fill('javascript:alert(1)');
+  await form.getByRole('button', { name: 'Save branding' }).click();
+  // the server's 400 names logo_url: shown under that field, which is marked invalid
+  const logo = form.getByLabel('Logo address');
+  await until(async () => (await logo.getAttribute('aria-invalid')) === 'true', 'logo_url to be marked invalid');
+  const errId = await logo.getAttribute('aria-describedby');
+  assert.match(await page.locator('#' + errId).innerText(), /\S/);
+  assert.equal(await form.getByLabel('Portal name').getAttribute('aria-invalid'), null);
+  await logo.fill('');
+  await form.getByLabel('Colour').fill('#7a1f5c');
+  await form.getByLabel('Call “client”').fill('Matter');
+  await form.getByLabel('Call “clients”').fill('Matters');
+  // open invoices hidden; recent activity moved to the top
+  await form.getByLabel('Show “Open invoices”').uncheck();
+  for (let i = 0; i < 5; i++) await form.getByRole('button', { name: 'Move “Recent activity” up' }).click();
+  await form.getByRole('button', { name: 'Save branding' }).click();
+  await form.getByText('Branding saved.').waitFor();
+  const saved = await ownerApi.get('/api/v1/branding');
+  assert.equal(saved.portal_name, 'Vale Portal');
+  assert.equal(saved.primary_color, '#7a1f5c');
+  assert.equal(saved.labels.clients, 'Matters');
+  assert.deepEqual(saved.dashboard_sections, ['recent_activity', 'new_since_last_login', 'tasks_due', 'unread_threads', 'pending_signatures']);
+  // the shell took it at once
+  await page.getByRole('link', { name: 'Vale Portal' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Matters' }).waitFor();
+  assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()), '#7a1f5c');
+  await page.goto(URL_ + '/');
+  await page.getByRole('heading', { name: 'Recent activity' }).waitFor();
+  const order = await page.locator('main h2').allInnerTexts();
+  assert.equal(order[0], 'Recent activity');
+  assert.ok(!order.includes('Open invoices'), 'a hidden section is shown: ' + order.join(', '));
+  // the sign-in page of the firm (no session: ?firm= names it)
+  const anon = await newPage();
+  const me = await ownerApi.get('/api/v1/me');
+  await anon.goto(URL_ + '/?firm=' + me.user.firm_id);
+  await anon.getByRole('heading', { name: 'Sign in to Vale Portal' }).waitFor();
+  assert.equal(await anon.title(), 'Vale Portal');
+  assert.equal(await anon.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()), '#7a1f5c');
+  await anon.context().close();
+  pages.delete(anon);
+  // back to the defaults for the tests and screenshots that follow
+  await ownerApi.put('/api/v1/settings/branding', {});
+  await page.reload();
+  await page.getByRole('link', { name: 'Atrium', exact: true }).waitFor();
 });
 
 test('search finds a document', async () => {
@@ -441,13 +630,27 @@ test('API tokens: create, use, revoke; sessions listed', async () => {
 test('screenshots for the README', async () => {
   if (!SHOTS) return;
   const page = state.owner;
+  // something awaiting the owner's own signature, so that card shows data
+  const ownerMe = await ownerApi.get('/api/v1/me');
+  const minutes = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=board-minutes`)).items[0];
+  await ownerApi.post(`/api/v1/documents/${minutes.id}/signature-requests`, { signer_ids: [ownerMe.user.id], message: 'Minutes to approve before Friday.' });
   await page.goto(URL_ + '/');
+  await page.getByRole('list', { name: 'Documents awaiting your signature' }).getByRole('link', { name: 'board-minutes.txt' }).waitFor();
   await page.getByRole('heading', { name: 'Tasks due' }).waitFor();
   await page.getByRole('link', { name: 'Review VAT return' }).waitFor();
   await shot(page, 'dashboard');
   await page.goto(URL_ + '/#/clients/' + acme.id + '/documents');
   await page.getByRole('link', { name: files[0].name, exact: true }).waitFor();
   await shot(page, 'documents');
+  const photo = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=site-photo`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + photo.id);
+  await page.getByRole('img', { name: 'Preview of site-photo.png' }).waitFor();
+  await shot(page, 'document');
+  const letter = (await ownerApi.get(`/api/v1/clients/${acme.id}/documents?q=engagement`)).items[0];
+  await page.goto(URL_ + '/#/documents/' + letter.id);
+  await page.getByRole('list', { name: 'Signers' }).getByText('signed', { exact: true }).waitFor();
+  await page.getByRole('region', { name: 'Signatures and approvals' }).scrollIntoViewIfNeeded();
+  await shot(page, 'signature');
   await page.goto(state.threadUrl);
   await page.getByText('Uploaded them just now.').waitFor();
   await shot(page, 'thread');

@@ -96,7 +96,7 @@ export async function apiAll(path, max = 1000) {
 export const AppContext = createContext({ me: null, branding: null });
 export function useApp() { return useContext(AppContext); }
 
-export const DEFAULT_BRANDING = { portal_name: 'Atrium', primary_color: '#1f3a5f', logo_url: null, labels: {}, dashboard_sections: null };
+export const DEFAULT_BRANDING = { portal_name: 'Atrium', primary_color: '#2f5d8a', logo_url: null, labels: {}, dashboard_sections: null };
 
 /** A term as the firm renamed it in branding.labels ("Client" → "Matter"); plural when asked. */
 export function term(branding, word, plural = false) {

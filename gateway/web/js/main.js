@@ -80,11 +80,29 @@ function App() {
     }
   }, []);
 
+  const adoptBranding = useCallback((b) => {
+    const merged = { ...DEFAULT_BRANDING, ...b, labels: { ...(b && b.labels) }, loaded: true };
+    setBranding(merged);
+    applyBranding(merged);
+  }, []);
+
+  // GET /branding: the caller's firm with a session; before sign-in the
+  // firm named by ?firm= in the portal's address, else the server's default
+  const signedInAs = me ? me.user.id : null;
+  // (a session that may only enrol in MFA is refused it: ask without the
+  // cookie, naming the user's firm)
+  useEffect(() => {
+    if (me === undefined) return;
+    const firm = me ? me.user.firm_id : new URLSearchParams(location.search).get('firm');
+    const ask = me && !me.mfa_enrolment_required
+      ? api('GET', '/api/v1/branding')
+      : fetch('/api/v1/branding' + (firm ? '?firm=' + encodeURIComponent(firm) : ''), { credentials: 'omit', headers: { Accept: 'application/json' } })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error('branding ' + r.status))));
+    ask.then(adoptBranding).catch(() => adoptBranding(DEFAULT_BRANDING)); // unreachable: the defaults
+  }, [signedInAs, me === undefined, !!(me && me.mfa_enrolment_required)]);
+
   useEffect(() => {
     setUnauthenticatedHandler(() => { session.csrf = null; setMe(null); setLive(false); });
-    api('GET', '/api/v1/branding')
-      .then((b) => { const merged = { ...DEFAULT_BRANDING, ...b, labels: { ...(b && b.labels) } }; setBranding(merged); applyBranding(merged); })
-      .catch(() => applyBranding(DEFAULT_BRANDING)); // not there (404) or unreachable: the defaults
     if (!location.pathname.startsWith('/reset/') && !location.pathname.startsWith('/invite/')) refreshMe();
     else setMe(null);
   }, []);
@@ -115,13 +133,15 @@ function App() {
       <p>Your firm requires two-factor authentication for staff. Set it up to continue.</p>
       <${MfaSetup} onDone=${refreshMe} /><p><button type="button" onClick=${signOut}>Sign out</button></p></section>`;
   } else {
-    return html`<${AppContext.Provider} value=${{ me, branding, refreshMe }}>
+    return html`<${AppContext.Provider} value=${{ me, branding, refreshMe, setBranding: adoptBranding }}>
       <${Header} me=${me} branding=${branding} onSignOut=${signOut} />
       <main id="main"><${Routed} me=${me} /></main>
     </${AppContext.Provider}>`;
   }
-  return html`<${AppContext.Provider} value=${{ me, branding, refreshMe }}>
-    <header class="top"><span class="brand" dir="auto">${branding.portal_name || 'Atrium'}</span></header>
+  return html`<${AppContext.Provider} value=${{ me, branding, refreshMe, setBranding: adoptBranding }}>
+    <header class="top"><span class="brand">
+      ${branding.logo_url ? html`<img src=${branding.logo_url} alt="" class="logo" />` : null}
+      <span dir="auto">${branding.portal_name || 'Atrium'}</span></span></header>
     <main id="main">${body}</main>
   </${AppContext.Provider}>`;
 }

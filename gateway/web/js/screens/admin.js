@@ -9,7 +9,7 @@ const SECTIONS = [['staff', 'Staff and invitations'], ['security', 'Security'], 
 export function Admin({ section }) {
   let body;
   if (section === 'security') body = html`<${Security} />`;
-  else if (section === 'branding') body = html`<${Branding} />`;
+  else if (section === 'branding') body = html`<${BrandingSection} />`;
   else if (section === 'integrations') body = html`<${Integrations} />`;
   else if (section === 'audit') body = html`<${Audit} />`;
   else body = html`<${Staff} />`;
@@ -82,33 +82,72 @@ function Security() {
     </form></section>`;
 }
 
-const TERMS = ['Client', 'Document', 'Task', 'Message', 'Invoice'];
+// the terms a firm may rename (openapi.yaml Branding.labels), singular and plural
+const TERMS = ['client', 'document', 'task', 'thread', 'message', 'invoice', 'folder', 'request', 'project'];
+const SECTION_TITLES = {
+  new_since_last_login: 'New since your last visit', tasks_due: 'Tasks due', unread_threads: 'Unread messages',
+  pending_signatures: 'Awaiting your signature', open_invoices: 'Open invoices', recent_activity: 'Recent activity',
+};
+
+/** The error of one field (api.md's envelope names it), shown under its control. */
+function FieldError({ id, error, field }) {
+  const mine = error && error.field && (error.field === field || error.field.startsWith(field + '[') || error.field.startsWith(field + '.'));
+  return html`<span class="error" id=${id} role=${mine ? 'alert' : undefined}>${mine ? error.message : ''}</span>`;
+}
+
+function BrandingSection() {
+  const { branding } = useApp();
+  // the form starts from the branding in force: wait for GET /branding
+  return branding && branding.loaded ? html`<${Branding} />` : html`<p role="status">Loading…</p>`;
+}
 
 function Branding() {
-  const { branding } = useApp();
+  const { branding, setBranding } = useApp();
   const [msg, setMsg] = useState('');
   const [error, setError] = useState(null);
-  const [missing, setMissing] = useState(false);
   const b = { ...DEFAULT_BRANDING, ...branding };
+  const all = Object.keys(SECTION_TITLES);
+  const shownFirst = Array.isArray(b.dashboard_sections) && b.dashboard_sections.length ? b.dashboard_sections.filter((x) => all.includes(x)) : all;
+  const [sections, setSections] = useState(() => [...shownFirst, ...all.filter((x) => !shownFirst.includes(x))].map((k) => ({ key: k, shown: shownFirst.includes(k) })));
+  const move = (i, by) => setSections((ss) => { const out = [...ss]; const j = i + by; if (j < 0 || j >= out.length) return ss; [out[i], out[j]] = [out[j], out[i]]; return out; });
+  const toggle = (i) => setSections((ss) => ss.map((x, k) => (k === i ? { ...x, shown: !x.shown } : x)));
+  const invalid = (field) => (error && error.field && (error.field === field || error.field.startsWith(field + '[') || error.field.startsWith(field + '.')) ? 'true' : undefined);
   const save = async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
     const labels = {};
-    for (const t of TERMS) if (f.get('label_' + t)) labels[t] = f.get('label_' + t);
+    for (const t of TERMS) for (const k of [t, t + 's']) if ((f.get('label_' + k) || '').trim()) labels[k] = f.get('label_' + k);
     setError(null); setMsg('');
     try {
-      await api('PUT', '/api/v1/settings/branding', { portal_name: f.get('portal_name'), primary_color: f.get('primary_color'), logo_url: f.get('logo_url') || null, labels, dashboard_sections: b.dashboard_sections || undefined });
-      setMsg('Saved. Reload the page to see it everywhere.');
-    } catch (e) { if (e.status === 404) setMissing(true); else setError(e); }
+      const saved = await api('PUT', '/api/v1/settings/branding', {
+        portal_name: f.get('portal_name'), primary_color: f.get('primary_color'), logo_url: (f.get('logo_url') || '').trim() || null,
+        labels, dashboard_sections: sections.filter((x) => x.shown).map((x) => x.key),
+      });
+      if (setBranding) setBranding(saved);
+      setMsg('Branding saved.');
+    } catch (e) { setError(e); }
   };
-  if (missing) return html`<p class="muted">Branding cannot be changed on this server yet.</p>`;
+  const labels = b.labels || {};
   return html`<section aria-labelledby="br-h"><h2 id="br-h">Branding</h2>
-    <form class="stack" onSubmit=${save} aria-label="Branding">
-      <label>Portal name <input name="portal_name" value=${b.portal_name} required dir="auto" /></label>
-      <label>Colour <input type="color" name="primary_color" value=${b.primary_color || '#1f3a5f'} /></label>
-      <label>Logo address <input name="logo_url" value=${b.logo_url || ''} /></label>
+    <form class="stack" onSubmit=${save} aria-label="Branding" novalidate>
+      <label>Portal name <input name="portal_name" defaultValue=${b.portal_name} dir="auto" aria-invalid=${invalid('portal_name')} aria-describedby="br-err-name" /></label>
+      <${FieldError} id="br-err-name" error=${error} field="portal_name" />
+      <label>Colour <input type="color" name="primary_color" defaultValue=${b.primary_color || DEFAULT_BRANDING.primary_color} aria-invalid=${invalid('primary_color')} aria-describedby="br-err-colour" /></label>
+      <${FieldError} id="br-err-colour" error=${error} field="primary_color" />
+      <label>Logo address <input name="logo_url" defaultValue=${b.logo_url || ''} placeholder="https://… or /…" aria-invalid=${invalid('logo_url')} aria-describedby="br-err-logo" /></label>
+      <${FieldError} id="br-err-logo" error=${error} field="logo_url" />
       <fieldset><legend>Terms</legend>
-        ${TERMS.map((t) => html`<label>Call a “${t}” <input name=${'label_' + t} value=${(b.labels || {})[t] || ''} placeholder=${t} dir="auto" /></label>`)}
+        <p class="hint">What the portal calls each thing; leave a box empty for the English term.</p>
+        <div class="terms">${TERMS.flatMap((t) => [t, t + 's']).map((k) => html`<div><label>Call “${k}” <input name=${'label_' + k} defaultValue=${labels[k] && labels[k].toLowerCase() !== k ? labels[k] : ''} placeholder=${k} dir="auto" aria-invalid=${invalid('labels.' + k)} aria-describedby=${'br-err-' + k} /></label><${FieldError} id=${'br-err-' + k} error=${error} field=${'labels.' + k} /></div>`)}</div>
+      </fieldset>
+      <fieldset aria-describedby="br-err-sections"><legend>Dashboard sections, in order</legend>
+        <ol class="sections" aria-label="Dashboard sections">${sections.map((x, i) => html`<li>
+          <label class="check"><input type="checkbox" checked=${x.shown} onChange=${() => toggle(i)} /> Show “${SECTION_TITLES[x.key]}”</label>
+          <button type="button" onClick=${() => move(i, -1)} disabled=${i === 0} aria-label=${'Move “' + SECTION_TITLES[x.key] + '” up'}>↑</button>
+          <button type="button" onClick=${() => move(i, 1)} disabled=${i === sections.length - 1} aria-label=${'Move “' + SECTION_TITLES[x.key] + '” down'}>↓</button>
+        </li>`)}</ol>
+        <p class="hint">With none shown, the dashboard shows all six.</p>
+        <${FieldError} id="br-err-sections" error=${error} field="dashboard_sections" />
       </fieldset>
       <button type="submit">Save branding</button>
       <p role="status">${msg}</p><${ErrorLine} error=${error} />

@@ -179,38 +179,157 @@ function Requests({ clientId, onUploaded }) {
   </section>`;
 }
 
-function Preview({ id }) {
-  const [ok, setOk] = useState(true);
-  if (!ok) return null;
-  return html`<img class="preview" src=${`/api/v1/documents/${encodeURIComponent(id)}/preview`} alt="Preview of the document" onError=${() => setOk(false)} />`;
+/**
+ * The PNG thumbnail of GET /documents/{id}/preview, fetched once and shown
+ * from a blob: URL (CSP img-src allows blob:). A 404 with Retry-After means it
+ * is being made: ask again after that many seconds; a 404 without it means
+ * there is none (another type, or unrenderable): no image, no message.
+ */
+function Preview({ id, version, name }) {
+  const [state, setState] = useState({ url: null, pending: false });
+  useEffect(() => {
+    let alive = true, timer = null, url = null, tries = 0;
+    const load = async () => {
+      let r;
+      try { r = await fetch(`/api/v1/documents/${encodeURIComponent(id)}/preview`, { credentials: 'same-origin' }); }
+      catch { if (alive) setState({ url: null, pending: false }); return; }
+      if (!alive) return;
+      if (r.ok) {
+        url = URL.createObjectURL(await r.blob());
+        if (alive) setState({ url, pending: false }); else URL.revokeObjectURL(url);
+        return;
+      }
+      const after = Number(r.headers.get('Retry-After'));
+      if (r.status === 404 && r.headers.has('Retry-After') && tries++ < 60) {
+        setState({ url: null, pending: true });
+        timer = setTimeout(load, Math.min(Math.max(Number.isFinite(after) ? after : 1, 1), 10) * 1000);
+      } else setState({ url: null, pending: false });
+    };
+    setState({ url: null, pending: false });
+    load();
+    return () => { alive = false; clearTimeout(timer); if (url) URL.revokeObjectURL(url); };
+  }, [id, version]);
+  if (state.pending) return html`<p class="muted preview-pending" role="status">The preview is being made…</p>`;
+  if (!state.url) return null;
+  return html`<img class="preview" src=${state.url} alt=${'Preview of ' + name} />`;
 }
 
-function SignatureRequestForm({ doc }) {
-  const members = useApi(`/api/v1/clients/${encodeURIComponent(doc.client_id)}/members?limit=200`);
+/** Signers to choose from: the client's members and the firm's owners and admins (who see every client). */
+function useSignerChoices(clientId) {
+  const [people, setPeople] = useState(null);
+  useEffect(() => {
+    let alive = true;
+    (async () => {
+      const members = await apiAll(`/api/v1/clients/${encodeURIComponent(clientId)}/members`, 400).catch(() => []);
+      const staff = await apiAll('/api/v1/staff', 400).catch(() => []);
+      const out = new Map();
+      for (const m of members) out.set(m.user_id, { id: m.user_id, name: m.name, email: m.email, kind: m.kind || 'client' });
+      for (const u of staff) if (!out.has(u.id) && (u.role === 'owner' || u.role === 'admin')) out.set(u.id, { id: u.id, name: u.name, email: u.email, kind: 'staff' });
+      if (alive) setPeople([...out.values()]);
+    })();
+    return () => { alive = false; };
+  }, [clientId]);
+  return people;
+}
+
+function SignatureRequestForm({ doc, onCreated }) {
+  const people = useSignerChoices(doc.client_id);
   const [error, setError] = useState(null);
-  const [made, setMade] = useState(null);
-  const [unavailable, setUnavailable] = useState(false);
+  const [busy, setBusy] = useState(false);
   const submit = async (ev) => {
     ev.preventDefault();
-    const f = new FormData(ev.target);
+    const form = ev.target;
+    const f = new FormData(form);
     setError(null);
-    const body = { signer_ids: f.getAll('signer'), kind: f.get('kind'), message: f.get('message') || undefined };
+    const body = { signer_ids: f.getAll('signer'), kind: f.get('kind'), ordered: f.get('ordered') === 'on' };
+    if (f.get('message')) body.message = f.get('message');
     if (f.get('due')) body.due_at = new Date(f.get('due') + 'T23:59:59').toISOString();
-    try { setMade(await api('POST', `/api/v1/documents/${doc.id}/signature-requests`, body)); }
-    catch (e) { if (e.status === 404) setUnavailable(true); else setError(e); }
+    setBusy(true);
+    try { await api('POST', `/api/v1/documents/${encodeURIComponent(doc.id)}/signature-requests`, body); form.reset(); onCreated(); }
+    catch (e) { setError(e); }
+    setBusy(false);
   };
-  if (unavailable) return html`<p class="muted">Signature requests are not available on this server.</p>`;
-  if (made) return html`<p role="status">Request sent. <a href=${link('signatures', made.id)}>Follow its status</a>.</p>`;
-  const people = ((members.data && members.data.items) || []);
+  if (!people) return html`<p role="status">Loading…</p>`;
+  const group = (kind, legend) => {
+    const list = people.filter((p) => (kind === 'staff' ? p.kind === 'staff' : p.kind !== 'staff'));
+    return list.length ? html`<fieldset><legend>${legend}</legend>${list.map((p) => html`<label class="check">
+      <input type="checkbox" name="signer" value=${p.id} /> <span dir="auto">${p.name}</span> <span class="muted">${p.email || ''}</span></label>`)}</fieldset>` : null;
+  };
   return html`<form class="stack" onSubmit=${submit} aria-label="Ask for a signature or approval">
-    <fieldset><legend>Signers</legend>
-      ${people.map((m) => html`<label class="check"><input type="checkbox" name="signer" value=${m.user_id} /> <span dir="auto">${m.name}</span></label>`)}
-    </fieldset>
+    ${group('client', 'Client users')}
+    ${group('staff', 'Staff')}
     <label>Kind <select name="kind"><option value="signature">signature</option><option value="approval">approval</option></select></label>
-    <label>Message <textarea name="message" dir="auto"></textarea></label>
+    <label class="check"><input type="checkbox" name="ordered" /> Signers act in the order listed</label>
+    <label>Message to the signers <textarea name="message" dir="auto"></textarea></label>
     <label>Due date <input type="date" name="due" /></label>
-    <button type="submit">Send request</button>
+    <button type="submit" disabled=${busy}>Send request</button>
     <${ErrorLine} error=${error} /></form>`;
+}
+
+const SIGNER_STATUS = { pending: 'waiting', signed: 'signed', declined: 'declined' };
+
+/** One signature request: its status, each signer's, and the caller's sign/decline forms. */
+function SignatureRequestCard({ r, onChange, showDocument }) {
+  const { me } = useApp();
+  const [error, setError] = useState(null);
+  const enc = encodeURIComponent(r.id);
+  const signers = r.signers || [];
+  const mine = signers.find((s) => s.user_id === me.user.id);
+  const verb = r.kind === 'approval' ? 'Approve' : 'Sign';
+  const what = r.kind === 'approval' ? 'approval' : 'signature';
+  const act = async (path, body, form) => {
+    setError(null);
+    try { const next = await api('POST', `/api/v1/signature-requests/${enc}/${path}`, body); if (form) form.reset(); onChange(next); }
+    catch (e) { setError(e); }
+  };
+  const sign = (ev) => { ev.preventDefault(); const f = new FormData(ev.target); act('sign', { typed_name: f.get('typed_name'), consent: f.get('consent') === 'on' }, ev.target); };
+  const decline = (ev) => { ev.preventDefault(); act('decline', { reason: new FormData(ev.target).get('reason') }, ev.target); };
+  const canAct = r.status === 'pending' && mine && mine.status === 'pending';
+  const label = `${r.kind === 'approval' ? 'Approval' : 'Signature'} request of ${formatTime(r.created_at)}`;
+  return html`<article class="panel sigreq" aria-label=${label}>
+    <p><strong>${r.kind === 'approval' ? 'Approval' : 'Signature'} request</strong>
+      <span class=${'tag status-' + r.status}><span class="visually-hidden">status: </span>${r.status}</span>
+      <span class="muted"> · version ${r.document_version} · ${formatTime(r.created_at)}${r.due_at ? ' · due ' + formatDate(r.due_at) : ''}</span></p>
+    ${showDocument && r.document_id ? html`<p><a href=${link('documents', r.document_id)} dir="auto">${r.document_name || 'Open the document'}</a></p>` : null}
+    ${r.message ? html`<p dir="auto" class="quote">${r.message}</p>` : null}
+    ${r.status === 'voided' ? html`<p class="muted">Voided${r.void_reason ? ': ' + r.void_reason : ''}.</p>` : null}
+    <ul class="signers" aria-label="Signers">${signers.map((s) => html`<li>
+      <span dir="auto">${s.name || s.user_id}</span>: <strong>${SIGNER_STATUS[s.status] || s.status}</strong>
+      ${s.turn && r.status === 'pending' ? html` <span class="tag">their turn</span>` : null}
+      ${s.typed_name ? html` <span class="muted">as “<span dir="auto">${s.typed_name}</span>”</span>` : null}
+      ${s.acted_at ? html` <span class="muted">at ${formatTime(s.acted_at)}</span>` : null}
+      ${s.reason ? html` <span class="muted">— <span dir="auto">${s.reason}</span></span>` : null}</li>`)}</ul>
+    <${ErrorLine} error=${error} />
+    ${canAct && mine.turn === false ? html`<p class="muted">Waiting for earlier signers before you can ${verb.toLowerCase()}.</p>` : null}
+    ${canAct && mine.turn !== false ? html`
+      <form class="stack" onSubmit=${sign} aria-label=${verb + ' the document'}>
+        <label>Type your full name <input name="typed_name" required maxlength="200" dir="auto" autocomplete="name" /></label>
+        <label class="check"><input type="checkbox" name="consent" required /> I agree that typing my name is my electronic ${what} of version ${r.document_version} of this document</label>
+        <button type="submit">${verb}</button>
+      </form>` : null}
+    ${canAct ? html`<form class="inline" onSubmit=${decline} aria-label="Decline the request">
+        <label>Reason for declining <input name="reason" required dir="auto" /></label><button type="submit">Decline</button></form>` : null}
+    ${r.status === 'pending' && r.created_by === me.user.id ? html`<p><button type="button" onClick=${() => act('remind')}>Remind the signers</button></p>` : null}
+    ${r.status !== 'pending' ? html`<p class="actions">Evidence certificate:
+      <a href=${`/api/v1/signature-requests/${enc}/certificate`} target="_blank" rel="noopener">JSON</a>
+      <a href=${`/api/v1/signature-requests/${enc}/certificate?format=pdf`} download>PDF</a></p>` : null}
+    <p class="muted">Document SHA-256: <code class="hash">${r.document_sha256}</code></p>
+  </article>`;
+}
+
+/** The document's signature requests, newest first, and (staff) the form to ask for one. */
+function SignatureRequests({ doc }) {
+  const { me } = useApp();
+  const list = useApi(`/api/v1/documents/${encodeURIComponent(doc.id)}/signature-requests?limit=50`);
+  const items = (list.data && list.data.items) || [];
+  const replace = (next) => list.setData((d) => ({ ...d, items: ((d && d.items) || []).map((x) => (x.id === next.id ? next : x)) }));
+  return html`<section aria-labelledby="sig-h">
+    <h2 id="sig-h">Signatures and approvals</h2>
+    <${ErrorLine} error=${list.error} />
+    ${items.length === 0 && !list.loading ? html`<p class="muted">No signature requests.</p>` : null}
+    ${items.map((r) => html`<${SignatureRequestCard} key=${r.id} r=${r} onChange=${replace} />`)}
+    ${isStaff(me) && !doc.deleted_at ? html`<details><summary>Ask for a signature or approval</summary><${SignatureRequestForm} doc=${doc} onCreated=${list.reload} /></details>` : null}
+  </section>`;
 }
 
 export function DocumentView({ id }) {
@@ -266,7 +385,7 @@ export function DocumentView({ id }) {
           <a href=${link('clients', d.client_id, 'messages') + '?about=document:' + encodeURIComponent(d.id)}>Discuss this document</a>
         </p>
         ${uploading ? html`<p><progress max=${uploading.size || 1} value=${uploading.loaded} aria-label=${'Upload of ' + uploading.name}></progress></p>` : null}
-        <${Preview} id=${id} />
+        <${Preview} id=${id} version=${d.version} name=${d.name} />
         <h2>Versions</h2>
         <div class="scroll"><table aria-label="Versions">
           <thead><tr><th class="num">Version</th><th class="num">Size</th><th>Uploaded</th><th></th></tr></thead>
@@ -279,7 +398,7 @@ export function DocumentView({ id }) {
           <form class="inline" onSubmit=${rename} aria-label="Rename document">
             <label>New name <input name="name" value=${d.name} required dir="auto" /></label><button type="submit">Rename</button></form>
           <p><button type="button" class="danger" onClick=${del}>Delete document</button></p></details>` : null}
-        ${isStaff(me) ? html`<details><summary>Ask for a signature or approval</summary><${SignatureRequestForm} doc=${d} /></details>` : null}
+        <${SignatureRequests} doc=${d} />
       </div>
       <aside>
         <h2>Activity</h2>
@@ -291,36 +410,14 @@ export function DocumentView({ id }) {
   </section>`;
 }
 
+/** A signature request's own page (#/signatures/{id}): the same card, with a link to its document. */
 export function SignatureView({ id }) {
-  const { me } = useApp();
-  const enc = encodeURIComponent(id);
-  const req = useApi(`/api/v1/signature-requests/${enc}`);
-  const [error, setError] = useState(null);
-  if (req.notFound) return html`<section><h1>Signature request</h1><p>This request does not exist, is not yours to see, or signatures are not available on this server.</p></section>`;
+  const req = useApi(`/api/v1/signature-requests/${encodeURIComponent(id)}`);
+  if (req.notFound) return html`<section><h1>Signature request</h1><p>This request does not exist or is not yours to see.</p></section>`;
   const r = req.data;
   if (!r) return html`<section><p role="status">Loading…</p><${ErrorLine} error=${req.error} /></section>`;
-  const signers = r.signers || [];
-  const mine = signers.find((s) => (s.user_id || s.id) === me.user.id);
-  const act = async (path, body) => { setError(null); try { await api('POST', `/api/v1/signature-requests/${enc}/${path}`, body); req.reload(); } catch (e) { setError(e); } };
-  const sign = (ev) => { ev.preventDefault(); const f = new FormData(ev.target); act('sign', { typed_name: f.get('typed_name'), consent: f.get('consent') === 'on' }); };
-  const decline = (ev) => { ev.preventDefault(); act('decline', { reason: new FormData(ev.target).get('reason') }); };
-  const verb = r.kind === 'approval' ? 'Approve' : 'Sign';
   return html`<section class="narrow">
     <h1>${r.kind === 'approval' ? 'Approval' : 'Signature'} request</h1>
-    ${r.document_id ? html`<p><a href=${link('documents', r.document_id)}>Open the document</a> (version ${r.document_version})</p>` : null}
-    ${r.message ? html`<p dir="auto" class="quote">${r.message}</p>` : null}
-    <p>Status: <strong>${r.status}</strong>${r.due_at ? html` · due ${formatDate(r.due_at)}` : null}</p>
-    <ul aria-label="Signers">${signers.map((s) => html`<li><span dir="auto">${s.name || s.user_id}</span>: ${s.status}${s.signed_at ? ' at ' + formatTime(s.signed_at) : ''}</li>`)}</ul>
-    <p class="muted">Document SHA-256: <code class="hash">${r.document_sha256}</code></p>
-    <${ErrorLine} error=${error} />
-    ${mine && (mine.status === 'pending' || !mine.status) ? html`
-      <form class="stack" onSubmit=${sign} aria-label=${verb + ' the document'}>
-        <label>Type your full name <input name="typed_name" required dir="auto" autocomplete="name" /></label>
-        <label class="check"><input type="checkbox" name="consent" required /> I agree that typing my name is my electronic ${r.kind === 'approval' ? 'approval' : 'signature'} of this version</label>
-        <button type="submit">${verb}</button>
-      </form>
-      <form class="inline" onSubmit=${decline} aria-label="Decline">
-        <label>Reason <input name="reason" dir="auto" /></label><button type="submit">Decline</button></form>` : null}
-    ${r.status === 'completed' || r.status === 'signed' ? html`<p><a href=${`/api/v1/signature-requests/${enc}/certificate`}>Evidence certificate (JSON)</a></p>` : null}
+    <${SignatureRequestCard} r=${r} onChange=${(next) => req.setData(next)} showDocument=${true} />
   </section>`;
 }
