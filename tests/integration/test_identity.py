@@ -91,10 +91,15 @@ class Base(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         return out.stdout.rstrip("\n")
 
-    def audit(self, owner, action, resource_id):
+    def audit(self, owner, action, resource_id, want=None):
+        """The trail's action events about resource_id, once there is one
+        (and, with want, once one of them satisfies want: events arrive
+        through the relay in their own time)."""
         def find():
             r = owner.get("/api/v1/audit?action=%s&limit=50" % action)
             items = [i for i in r.json().get("items", []) if i["resource"]["id"] == resource_id]
+            if want and not any(want(i) for i in items):
+                return None
             return items or None
         items = wait_until(find, timeout=15)
         self.assertTrue(items, "%s of %s not in the trail" % (action, resource_id))
@@ -307,9 +312,10 @@ class Members(Base):
         self.assertEqual(u.get("/api/v1/clients/" + c2).status, 404)
         self.assertEqual(owner.delete("/api/v1/clients/%s/members/%s" % (c2, uid)).status, 404)
 
-        added = self.audit(owner, "member.added", uid)
-        self.assertTrue(any(i["details"].get("name") == "Two" and i["details"]["role"] == "viewer"
-                            for i in added), added)
+        def two_as_viewer(i):
+            return i["details"].get("name") == "Two" and i["details"]["role"] == "viewer"
+        added = self.audit(owner, "member.added", uid, two_as_viewer)
+        self.assertTrue(any(two_as_viewer(i) for i in added), added)
         changed = self.audit(owner, "member.role_changed", uid)[0]
         self.assertEqual(changed["details"]["changes"]["role"], {"old": "viewer", "new": "admin"})
         self.assertEqual(changed["client_id"], c2)
