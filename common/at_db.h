@@ -80,8 +80,9 @@ int at_db_migrate(at_db_t *self, const char *schema, const at_embedded_t *migrat
 
 /* Sets the session's row-level-security tenant, atrium.firm_id: a firm id
  * (rows of that firm only), "*" (every row: system work, public methods) or
- * "" (no row). Kept across reconnects. Only hex digits, '-' and '*' are
- * accepted. Returns 0, or -1 (bad value or database unreachable). */
+ * "" (no row; stored as the nil uuid, as is any other value that is not a
+ * uuid). Kept across reconnects. Only hex digits, '-' and '*' are accepted.
+ * Returns 0, or -1 (bad value or database unreachable). */
 int at_db_set_tenant(at_db_t *self, const char *tenant);
 
 /* Enables forced row-level security with the tenant policy on every table

@@ -105,7 +105,7 @@ class SearchUnderPolicy(unittest.TestCase):
         self.assertEqual(out.stdout.strip(), "t")
 
 
-POLICIES = ("SELECT count(*) FILTER (WHERE pg_get_expr(polqual, polrelid) LIKE '%::uuid%')"
+POLICIES = ("SELECT count(*) FILTER (WHERE pg_get_expr(polqual, polrelid) ILIKE '%nullif%')"
             " || '/' || count(*) FROM pg_policy WHERE polname = 'atrium_tenant'")
 
 
