@@ -372,6 +372,25 @@ at_status_t at_search_begin(at_ctx_t *ctx, const char *q, bool has_limit, int32_
     return AT_OK;
 }
 
+at_status_t at_search_handle(at_ctx_t *ctx, const ProtobufCMessage *request,
+                             ProtobufCMessage **reply, at_search_store_fn fn)
+{
+    const Atrium__Search__SearchRequest *in = (const void *) request;
+    at_search_query_t q;
+    char *tsquery = NULL;
+    int limit = 0;
+    at_status_t st = at_search_begin(ctx, in->q, in->has_limit, in->limit, &q, &tsquery, &limit);
+    Atrium__Search__SearchResult *out = at_msg_new(ctx, &atrium__search__search_result__descriptor);
+    if (st == AT_OK && tsquery)
+        st = fn(ctx->db, ctx->arena, ctx->principal->firm_id, at_search_clients(ctx), tsquery, &q,
+                limit, out);
+    at_search_query_free(&q);
+    if (st != AT_OK)
+        return st;
+    *reply = &out->base;
+    return AT_OK;
+}
+
 const char *at_search_clients(at_ctx_t *ctx)
 {
     const Atrium__Principal *p = ctx->principal;

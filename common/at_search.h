@@ -19,6 +19,7 @@
 #define AT_SEARCH_H
 
 #include "at_service.h"
+#include "search.pb-c.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -98,6 +99,21 @@ long at_search_find(const at_fold_t *f, const at_search_query_t *q, size_t *matc
  * given, capped at AT_SEARCH_LIMIT_MAX, else AT_SEARCH_LIMIT_DEFAULT). */
 at_status_t at_search_begin(at_ctx_t *ctx, const char *q, bool has_limit, int32_t limit_in,
                             at_search_query_t *pq, char **tsquery, int *limit);
+
+/* A service's store search over its own schema: the hits of firm_id (in
+ * the clients of clients_json, NULL: all) matching tsquery, at most limit,
+ * into *out (arena). */
+typedef at_status_t (*at_search_store_fn)(at_db_t *db, at_arena_t *arena, const char *firm_id,
+                                          const char *clients_json, const char *tsquery,
+                                          const at_search_query_t *q, int limit,
+                                          Atrium__Search__SearchResult *out);
+
+/* A whole <svc>.search handler (request: Atrium__Search__SearchRequest;
+ * *reply: a SearchResult in the arena) for a service whose store search is
+ * fn: at_search_begin, then fn over the principal's firm and clients.
+ * Returns AT_OK or the failing status (recorded with at_fail). */
+at_status_t at_search_handle(at_ctx_t *ctx, const ProtobufCMessage *request,
+                             ProtobufCMessage **reply, at_search_store_fn fn);
 
 /* The client ids the principal may search, as JSON array text in the arena
  * (their grants), or NULL when they see every client of their firm (an

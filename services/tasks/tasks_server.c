@@ -331,20 +331,7 @@ static at_status_t s_delete(at_ctx_t *ctx, const ProtobufCMessage *request,
 static at_status_t s_search(at_ctx_t *ctx, const ProtobufCMessage *request,
                             ProtobufCMessage **reply)
 {
-    const Atrium__Search__SearchRequest *in = (const void *) request;
-    at_search_query_t q;
-    char *tsquery = NULL;
-    int limit = 0;
-    at_status_t st = at_search_begin(ctx, in->q, in->has_limit, in->limit, &q, &tsquery, &limit);
-    Atrium__Search__SearchResult *out = at_msg_new(ctx, &atrium__search__search_result__descriptor);
-    if (st == AT_OK && tsquery)
-        st = tasks_store_search(ctx->db, ctx->arena, ctx->principal->firm_id,
-                                at_search_clients(ctx), tsquery, &q, limit, out);
-    at_search_query_free(&q);
-    if (st != AT_OK)
-        return st;
-    *reply = &out->base;
-    return AT_OK;
+    return at_search_handle(ctx, request, reply, tasks_store_search);
 }
 
 /* Tasks stored before search existed get their search vector (tenant "*"). */
