@@ -391,6 +391,28 @@ at_status_t at_search_handle(at_ctx_t *ctx, const ProtobufCMessage *request,
     return AT_OK;
 }
 
+void at_search_hits_add(at_arena_t *arena, const PGresult *res, const char *type,
+                        const at_search_query_t *q, size_t snippet_chars,
+                        Atrium__Search__SearchResult *out)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        Atrium__Search__SearchHit *h = at_arena_alloc(arena, sizeof *h);
+        atrium__search__search_hit__init(h);
+        h->type = (char *) type;
+        h->id = at_arena_strdup(arena, PQgetvalue(res, i, 0));
+        h->client_id =
+            PQgetisnull(res, i, 1) ? NULL : at_arena_strdup(arena, PQgetvalue(res, i, 1));
+        h->title = PQgetisnull(res, i, 2) ? NULL : at_arena_strdup(arena, PQgetvalue(res, i, 2));
+        char *snip = at_search_snippet(PQgetvalue(res, i, 3), (size_t) PQgetlength(res, i, 3), q,
+                                       snippet_chars);
+        h->snippet = at_arena_strdup(arena, snip ? snip : "");
+        free(snip);
+        h->has_rank = 1;
+        h->rank = strtod(PQgetvalue(res, i, 4), NULL);
+        out->items[out->n_items++] = h;
+    }
+}
+
 const char *at_search_clients(at_ctx_t *ctx)
 {
     const Atrium__Principal *p = ctx->principal;

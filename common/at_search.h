@@ -115,6 +115,14 @@ typedef at_status_t (*at_search_store_fn)(at_db_t *db, at_arena_t *arena, const 
 at_status_t at_search_handle(at_ctx_t *ctx, const ProtobufCMessage *request,
                              ProtobufCMessage **reply, at_search_store_fn fn);
 
+/* Appends the rows of res, columns (id, client_id, title, text, rank), to
+ * out as hits of type (a static string), each with a snippet of at most
+ * snippet_chars code points cut from text around q's first match. Strings
+ * are copied into arena. out->items must hold PQntuples(res) more. */
+void at_search_hits_add(at_arena_t *arena, const PGresult *res, const char *type,
+                        const at_search_query_t *q, size_t snippet_chars,
+                        Atrium__Search__SearchResult *out);
+
 /* The client ids the principal may search, as JSON array text in the arena
  * (their grants), or NULL when they see every client of their firm (an
  * owner or admin). */

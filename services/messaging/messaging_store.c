@@ -379,21 +379,7 @@ at_status_t messaging_store_search(at_db_t *db, at_arena_t *arena, const char *f
     int n = PQntuples(res);
     out->n_items = 0;
     out->items = at_arena_alloc(arena, sizeof *out->items * (size_t) (n ? n : 1));
-    for (int i = 0; i < n; i++) {
-        Atrium__Search__SearchHit *h = at_arena_alloc(arena, sizeof *h);
-        atrium__search__search_hit__init(h);
-        h->type = "message";
-        h->id = s_val(arena, res, i, 0);
-        h->client_id = s_val(arena, res, i, 1);
-        h->title = s_val(arena, res, i, 2);
-        char *snip = at_search_snippet(PQgetvalue(res, i, 3), (size_t) PQgetlength(res, i, 3), q,
-                                       MESSAGING_SNIPPET_CHARS);
-        h->snippet = at_arena_strdup(arena, snip);
-        free(snip);
-        h->has_rank = 1;
-        h->rank = strtod(PQgetvalue(res, i, 4), NULL);
-        out->items[out->n_items++] = h;
-    }
+    at_search_hits_add(arena, res, "message", q, MESSAGING_SNIPPET_CHARS, out);
 cleanup:
     PQclear(res);
     return st;
