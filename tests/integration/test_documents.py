@@ -72,6 +72,32 @@ class Documents(unittest.TestCase):
         return [d["id"] for d in r.json()["items"]]
 
     # -- tests --
+    def test_client_gone_mid_upload_leaves_nothing(self):
+        """A client that disconnects mid-upload leaves no document, no blob
+        and no temporary file (issue 4)."""
+        import socket
+        tmp = os.path.join(self.stack.data_dir, "blobs", "tmp")
+        before = set(os.listdir(tmp))
+        u = urllib.parse.urlsplit(self.stack.url)
+        cookie = "; ".join("%s=%s" % (k.name, k.value) for k in self.owner.jar)
+        head = ("POST /api/v1/clients/%s/documents?name=cut-off.bin HTTP/1.1\r\n"
+                "Host: %s:%d\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Length: %d\r\nCookie: %s\r\nX-CSRF-Token: %s\r\n\r\n"
+                % (self.client_id, u.hostname, u.port, len(self.data), cookie,
+                   self.owner.csrf)).encode()
+        with socket.create_connection((u.hostname, u.port), timeout=30) as sock:
+            sock.sendall(head + self.data[:2 * MiB + 12345])
+            # the gateway has stored some chunks by now
+            self.assertTrue(wait_until(lambda: set(os.listdir(tmp)) - before, timeout=20))
+        # gone: the upload is aborted, its temporary file removed
+        self.assertTrue(wait_until(lambda: set(os.listdir(tmp)) <= before, timeout=60),
+                        set(os.listdir(tmp)) - before)
+        names = [d["name"] for d in self.list_docs("?limit=100").json()["items"]]
+        self.assertNotIn("cut-off.bin", names)
+        prefix = hashlib.sha256(self.data[:2 * MiB + 12345]).hexdigest()
+        self.assertFalse(os.path.exists(os.path.join(self.stack.data_dir, "blobs", "sha256",
+                                                     prefix[:2], prefix[2:4], prefix)))
+
     def test_raw_upload_download_range_etag(self):
         name = "raw-%s.bin" % secrets.token_hex(4)
         r = self.upload_raw(name, self.data)
